@@ -1,0 +1,76 @@
+import { invalid } from './errors.js';
+import type { DType, FloatArray } from './types.js';
+
+/**
+ * Typed arrays <-> base64 of their little-endian bytes. Written here rather than with Node's byte helpers because the
+ * engine must not import node:* (it also runs in browsers and worker threads without Node's globals).
+ */
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const LOOKUP = new Uint8Array(128);
+for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function encodeArray(values: FloatArray): string {
+  return encodeBytes(toLittleEndian(values));
+}
+
+export function decodeArray(text: string, dtype: DType, expectedLength: number, field: string): FloatArray {
+  const bytes = decodeBytes(text, field);
+  const width = dtype === 'float64' ? 8 : 4;
+  if (bytes.length !== expectedLength * width) {
+    throw invalid(field, `${expectedLength} ${dtype} values`, `${bytes.length / width}`);
+  }
+  if (!littleEndian) swapBytes(bytes, width);
+  return dtype === 'float64' ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
+}
+
+function toLittleEndian(values: FloatArray): Uint8Array {
+  const bytes = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  if (!littleEndian) swapBytes(bytes, values.BYTES_PER_ELEMENT);
+  return bytes;
+}
+
+function swapBytes(bytes: Uint8Array, width: number): void {
+  for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
+}
+
+function encodeBytes(bytes: Uint8Array): string {
+  const parts: string[] = [];
+  let chunk = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const b0 = bytes[i];
+    const b1 = i + 1 < bytes.length ? bytes[i + 1] : 0;
+    const b2 = i + 2 < bytes.length ? bytes[i + 2] : 0;
+    const n = (b0 << 16) | (b1 << 8) | b2;
+    chunk += ALPHABET[(n >> 18) & 63] + ALPHABET[(n >> 12) & 63];
+    chunk += i + 1 < bytes.length ? ALPHABET[(n >> 6) & 63] : '=';
+    chunk += i + 2 < bytes.length ? ALPHABET[n & 63] : '=';
+    if (chunk.length >= 8192) {
+      parts.push(chunk);
+      chunk = '';
+    }
+  }
+  parts.push(chunk);
+  return parts.join('');
+}
+
+function decodeBytes(text: string, field: string): Uint8Array {
+  if (typeof text !== 'string' || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw invalid(field, 'base64 text');
+  }
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((text.length / 4) * 3 - padding);
+  let o = 0;
+  for (let i = 0; i < text.length; i += 4) {
+    const n =
+      (LOOKUP[text.charCodeAt(i)] << 18) |
+      (LOOKUP[text.charCodeAt(i + 1)] << 12) |
+      (LOOKUP[text.charCodeAt(i + 2)] << 6) |
+      LOOKUP[text.charCodeAt(i + 3)];
+    if (o < out.length) out[o++] = (n >> 16) & 255;
+    if (o < out.length) out[o++] = (n >> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}

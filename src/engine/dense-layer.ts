@@ -1,0 +1,90 @@
+import { type Activation, getActivation } from './activations.js';
+import { gemm } from './gemm.js';
+import type { DenseLayerSpec, FloatArray, FloatArrayConstructor } from './types.js';
+
+/**
+ * A dense layer: a = act(x · W + b), W stored inputs x units row-major. Forward saves its input and
+ * output (all backward needs); backward turns dL/dz into dL/dW, dL/db and, unless this is the first
+ * layer, dL/dx, the error handed to the layer before.
+ */
+export class DenseLayer {
+  readonly kernel: FloatArray;
+  readonly bias: FloatArray;
+  readonly kernelGrad: FloatArray;
+  readonly biasGrad: FloatArray;
+  readonly activation: Activation;
+  private capacity = 0;
+  private zBuf: FloatArray;
+  private aBuf: FloatArray;
+  private dxBuf: FloatArray;
+  private input: FloatArray | null = null;
+
+  constructor(
+    readonly spec: DenseLayerSpec,
+    readonly inputs: number,
+    private readonly Float: FloatArrayConstructor,
+  ) {
+    this.kernel = new Float(inputs * spec.units);
+    this.bias = new Float(spec.units);
+    this.kernelGrad = new Float(inputs * spec.units);
+    this.biasGrad = new Float(spec.units);
+    this.activation = getActivation(spec.activation);
+    this.zBuf = this.aBuf = this.dxBuf = new Float(0);
+  }
+
+  get units(): number {
+    return this.spec.units;
+  }
+
+  /** Returns the outputs a (rows x units); the pre-activations stay in `z` for fused losses. */
+  forward(x: FloatArray, rows: number): FloatArray {
+    this.ensure(rows);
+    const n = this.units;
+    const z = this.zBuf.subarray(0, rows * n);
+    // Seed z with the bias row, then let gemm accumulate x·W onto it (beta = 1): one pass fewer.
+    for (let r = 0; r < rows; r++) z.set(this.bias, r * n);
+    gemm(false, false, rows, n, this.inputs, 1, x, this.inputs, this.kernel, n, 1, z, n);
+    const a = this.aBuf.subarray(0, rows * n);
+    this.activation.forward(z, a, rows, n);
+    this.input = x;
+    return a;
+  }
+
+  /** Pre-activations of the last forward pass. */
+  z(rows: number): FloatArray {
+    return this.zBuf.subarray(0, rows * this.units);
+  }
+
+  /** Output buffer of the last forward pass; fused losses may overwrite it with dL/dz. */
+  output(rows: number): FloatArray {
+    return this.aBuf.subarray(0, rows * this.units);
+  }
+
+  /**
+   * dz holds dL/dz (rows x units). Writes the parameter gradients and returns dL/dx, or null when the
+   * caller does not need it (the first layer).
+   */
+  backward(dz: FloatArray, rows: number, needInputGrad: boolean): FloatArray | null {
+    const n = this.units;
+    const x = this.input!;
+    gemm(true, false, this.inputs, n, rows, 1, x, this.inputs, dz, n, 0, this.kernelGrad, n);
+    const db = this.biasGrad;
+    db.fill(0);
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      for (let j = 0; j < n; j++) db[j] += dz[o + j];
+    }
+    if (!needInputGrad) return null;
+    const dx = this.dxBuf.subarray(0, rows * this.inputs);
+    gemm(false, true, rows, this.inputs, n, 1, dz, n, this.kernel, n, 0, dx, this.inputs);
+    return dx;
+  }
+
+  private ensure(rows: number): void {
+    if (rows <= this.capacity) return;
+    this.capacity = rows;
+    this.zBuf = new this.Float(rows * this.units);
+    this.aBuf = new this.Float(rows * this.units);
+    this.dxBuf = new this.Float(rows * this.inputs);
+  }
+}

@@ -1,0 +1,10 @@
+// Public surface of the engine. Everything outside src/engine imports from here only.
+export * from './types.js';
+export { EngineError, DivergenceError } from './errors.js';
+export { Network, createNetwork, MAX_UNITS } from './network.js';
+export { Trainer, MAX_EPOCHS } from './trainer.js';
+export { serializeModel, deserializeModel } from './serialize.js';
+export { gemm, gemmReference, type Gemm } from './gemm.js';
+export { ACTIVATION_NAMES, LEAKY_RELU_SLOPE } from './activations.js';
+export { LOSS_NAMES } from './losses.js';
+export { Rng } from './rng.js';

@@ -1,0 +1,103 @@
+import { getActivation } from './activations.js';
+import { invalid } from './errors.js';
+import type { ActivationName, FloatArray, LossName } from './types.js';
+
+/**
+ * A loss returns the batch mean of the per-sample loss and writes the gradient of that mean into grad.
+ * When it is fused with the output activation (`wrt: 'z'`), it reads the pre-activations and writes
+ * dL/dz directly; otherwise it reads the outputs and writes dL/da for the activation's backward.
+ */
+export interface Loss {
+  wrt: 'z' | 'a';
+  compute(input: FloatArray, targets: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+}
+
+/** Keras' convention: the mean over the output units, then the mean over the batch. */
+const meanSquaredError: Loss = {
+  wrt: 'a',
+  compute(a, y, grad, rows, cols) {
+    let sum = 0;
+    const scale = 2 / (rows * cols);
+    for (let i = 0, n = rows * cols; i < n; i++) {
+      const d = a[i] - y[i];
+      sum += d * d;
+      if (grad) grad[i] = scale * d;
+    }
+    return sum / (rows * cols);
+  },
+};
+
+/**
+ * Binary cross-entropy fused with sigmoid and computed from the logits z, as TensorFlow's
+ * sigmoid_cross_entropy_with_logits does: max(z, 0) - z·y + log(1 + exp(-|z|)). It never takes the log
+ * of 0, and its gradient is simply sigmoid(z) - y.
+ */
+const binaryCrossEntropy: Loss = {
+  wrt: 'z',
+  compute(z, y, grad, rows, cols) {
+    let sum = 0;
+    const scale = 1 / (rows * cols);
+    for (let i = 0, n = rows * cols; i < n; i++) {
+      const x = z[i];
+      sum += Math.max(x, 0) - x * y[i] + Math.log1p(Math.exp(-Math.abs(x)));
+      if (grad) {
+        const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+        grad[i] = scale * (s - y[i]);
+      }
+    }
+    return sum / (rows * cols);
+  },
+};
+
+/**
+ * Categorical cross-entropy fused with softmax, from the logits: -sum_j y_j log softmax(z)_j
+ * = sum_j y_j (logsumexp(z) - z_j), with logsumexp taken around the row maximum so it cannot overflow.
+ * Gradient: softmax(z)_j · sum(y) - y_j (sum(y) is 1 for one-hot targets).
+ */
+const categoricalCrossEntropy: Loss = {
+  wrt: 'z',
+  compute(z, y, grad, rows, cols) {
+    let total = 0;
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let max = -Infinity;
+      for (let j = 0; j < cols; j++) if (z[o + j] > max) max = z[o + j];
+      let sumExp = 0;
+      for (let j = 0; j < cols; j++) sumExp += Math.exp(z[o + j] - max);
+      const lse = max + Math.log(sumExp);
+      let ySum = 0;
+      for (let j = 0; j < cols; j++) {
+        total += y[o + j] * (lse - z[o + j]);
+        ySum += y[o + j];
+      }
+      if (grad) {
+        for (let j = 0; j < cols; j++) grad[o + j] = (Math.exp(z[o + j] - lse) * ySum - y[o + j]) / rows;
+      }
+    }
+    return total / rows;
+  },
+};
+
+const losses: Record<LossName, Loss> = { meanSquaredError, binaryCrossEntropy, categoricalCrossEntropy };
+
+export const LOSS_NAMES = Object.keys(losses) as LossName[];
+
+/** The output activation each fused loss is defined on. */
+const requiredOutput: Partial<Record<LossName, ActivationName>> = {
+  binaryCrossEntropy: 'sigmoid',
+  categoricalCrossEntropy: 'softmax',
+};
+
+export function getLoss(name: string): Loss {
+  if (!Object.hasOwn(losses, name)) throw invalid('loss', `one of ${LOSS_NAMES.join(', ')}`, name);
+  return losses[name as LossName];
+}
+
+/** Fails loudly when a loss is paired with an output activation it is not defined for. */
+export function checkLossOutput(loss: LossName, outputActivation: ActivationName, field: string): void {
+  getActivation(outputActivation, field);
+  const required = requiredOutput[loss];
+  if (required && outputActivation !== required) {
+    throw invalid(field, `"${required}" because loss is ${loss}`, outputActivation);
+  }
+}

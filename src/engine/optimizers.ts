@@ -1,0 +1,105 @@
+import { invalid } from './errors.js';
+import type { FloatArray, FloatArrayConstructor, OptimizerSpec } from './types.js';
+
+/**
+ * An optimizer updates parameters in place from their gradients. Its state is a step counter plus a list
+ * of slot arrays (velocities, moments), so a checkpoint can store it and resume bit for bit.
+ */
+export interface Optimizer {
+  step: number;
+  readonly slots: FloatArray[];
+  apply(params: FloatArray[], grads: FloatArray[]): void;
+}
+
+type OptimizerFactory = (spec: OptimizerSpec, shapes: number[], Float: FloatArrayConstructor) => Optimizer;
+
+/** Keras' SGD: v = momentum·v - lr·g; w += v, or with Nesterov w += momentum·v - lr·g. */
+const sgd: OptimizerFactory = (spec, shapes, Float) => {
+  const s = spec as Extract<OptimizerSpec, { type: 'sgd' }>;
+  const lr = s.learningRate;
+  const momentum = s.momentum ?? 0;
+  const nesterov = s.nesterov ?? false;
+  const slots = momentum > 0 ? shapes.map((n) => new Float(n)) : [];
+  return {
+    step: 0,
+    slots,
+    apply(params, grads) {
+      this.step++;
+      for (let t = 0; t < params.length; t++) {
+        const w = params[t];
+        const g = grads[t];
+        if (momentum === 0) {
+          for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
+          continue;
+        }
+        const v = slots[t];
+        for (let i = 0; i < w.length; i++) {
+          v[i] = momentum * v[i] - lr * g[i];
+          w[i] += nesterov ? momentum * v[i] - lr * g[i] : v[i];
+        }
+      }
+    },
+  };
+};
+
+/** Kingma & Ba (2015), with the bias correction folded into the step size as Keras does. */
+const adam: OptimizerFactory = (spec, shapes, Float) => {
+  const s = spec as Extract<OptimizerSpec, { type: 'adam' }>;
+  const lr = s.learningRate;
+  const beta1 = s.beta1 ?? 0.9;
+  const beta2 = s.beta2 ?? 0.999;
+  const epsilon = s.epsilon ?? 1e-7;
+  // Slots: first moments of every tensor, then second moments.
+  const slots = [...shapes.map((n) => new Float(n)), ...shapes.map((n) => new Float(n))];
+  return {
+    step: 0,
+    slots,
+    apply(params, grads) {
+      this.step++;
+      const t = this.step;
+      const stepSize = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+      for (let k = 0; k < params.length; k++) {
+        const w = params[k];
+        const g = grads[k];
+        const m = slots[k];
+        const v = slots[k + params.length];
+        for (let i = 0; i < w.length; i++) {
+          m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+          v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+          w[i] -= (stepSize * m[i]) / (Math.sqrt(v[i]) + epsilon);
+        }
+      }
+    },
+  };
+};
+
+const optimizers: Record<OptimizerSpec['type'], OptimizerFactory> = { sgd, adam };
+
+export function createOptimizer(spec: OptimizerSpec, shapes: number[], Float: FloatArrayConstructor): Optimizer {
+  validateOptimizer(spec);
+  return optimizers[spec.type](spec, shapes, Float);
+}
+
+function validateOptimizer(spec: OptimizerSpec): void {
+  const field = 'optimizer';
+  if (spec === null || typeof spec !== 'object') throw invalid(field, 'an object with type and learningRate');
+  if (!Object.hasOwn(optimizers, spec.type)) throw invalid(`${field}.type`, `one of ${Object.keys(optimizers).join(', ')}`, spec.type);
+  if (!(typeof spec.learningRate === 'number' && spec.learningRate > 0 && Number.isFinite(spec.learningRate))) {
+    throw invalid(`${field}.learningRate`, 'a finite number > 0', spec.learningRate);
+  }
+  const inRange = (name: string, value: unknown, lo: number, hi: number, hiOpen: boolean) => {
+    if (value === undefined) return;
+    const ok = typeof value === 'number' && value >= lo && (hiOpen ? value < hi : value <= hi);
+    if (!ok) throw invalid(`${field}.${name}`, `a number in [${lo}, ${hi}${hiOpen ? ')' : ']'}`, value);
+  };
+  if (spec.type === 'sgd') {
+    inRange('momentum', spec.momentum, 0, 1, true);
+    if (spec.nesterov !== undefined && typeof spec.nesterov !== 'boolean') throw invalid(`${field}.nesterov`, 'a boolean', spec.nesterov);
+  } else {
+    inRange('beta1', spec.beta1, 0, 1, true);
+    inRange('beta2', spec.beta2, 0, 1, true);
+    if (spec.epsilon !== undefined && !(typeof spec.epsilon === 'number' && spec.epsilon > 0 && spec.epsilon < 1)) {
+      throw invalid(`${field}.epsilon`, 'a number in (0, 1)', spec.epsilon);
+    }
+  }
+}

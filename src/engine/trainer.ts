@@ -1,0 +1,313 @@
+import { decodeArray, encodeArray } from './base64.js';
+import { DivergenceError, invalid } from './errors.js';
+import { checkBatch, type Network } from './network.js';
+import { createOptimizer, type Optimizer } from './optimizers.js';
+import { Rng } from './rng.js';
+import { deserializeModel, restoreParameters, serializeModel, snapshotParameters } from './serialize.js';
+import type { Dataset, EpochReport, FloatArray, TrainingCheckpoint, TrainingOptions } from './types.js';
+
+const CHECKPOINT_FORMAT = 'backprop-engine/checkpoint@1';
+export const MAX_EPOCHS = 1_000_000;
+/** Validation is evaluated in chunks so its buffers stay small whatever the dataset size. */
+const EVAL_CHUNK = 1024;
+/** The validation split draws from its own stream so resuming needs only the shuffling RNG's state. */
+const SPLIT_SEED_SALT = 0x5bd1e995;
+
+/**
+ * The training loop: per-epoch seeded shuffling, mini-batches (batchSize = rows gives full-batch gradient
+ * descent), weight decay and global-norm clipping, then one optimizer update per batch, applied only after
+ * the whole backward pass of that batch. Epochs can be run one at a time so a caller can report, checkpoint
+ * or stop between them.
+ */
+export class Trainer {
+  epoch = 0;
+  done = false;
+  private readonly rng: Rng;
+  private readonly optimizer: Optimizer;
+  private readonly trainRows: Uint32Array;
+  private readonly order: Uint32Array;
+  private readonly batchSize: number;
+  private readonly xBatch: FloatArray;
+  private readonly yBatch: FloatArray;
+  private readonly validation: { x: FloatArray; y: FloatArray; rows: number } | null;
+  private lastFiniteLoss: number | null = null;
+  private best: { loss: number | null; wait: number; weights: FloatArray[] | null } = { loss: null, wait: 0, weights: null };
+
+  constructor(
+    readonly network: Network,
+    private readonly data: Dataset,
+    readonly options: TrainingOptions,
+  ) {
+    validateOptions(options);
+    const inputs = network.inputSize;
+    const outputs = network.outputSize;
+    checkDataset(data, inputs, outputs, network.spec.layers.length - 1);
+
+    const seed = options.seed ?? 0;
+    const split = splitRows(data.rows, options.validationSplit ?? 0, seed);
+    this.trainRows = split.train;
+    this.order = new Uint32Array(split.train.length);
+    this.batchSize = Math.min(options.batchSize, split.train.length);
+    this.xBatch = new network.Float(this.batchSize * inputs);
+    this.yBatch = new network.Float(this.batchSize * outputs);
+    this.validation = split.validation.length > 0 ? this.gather(split.validation) : null;
+    this.rng = new Rng(seed);
+    this.optimizer = createOptimizer(options.optimizer, network.parameters().map((p) => p.length), network.Float);
+  }
+
+  /** Continues a run from a checkpoint: same weights, optimizer moments, RNG state and epoch. */
+  static fromCheckpoint(checkpoint: TrainingCheckpoint, data: Dataset): Trainer {
+    if (checkpoint?.format !== CHECKPOINT_FORMAT) throw invalid('checkpoint.format', `"${CHECKPOINT_FORMAT}"`);
+    const network = deserializeModel(checkpoint.model);
+    const trainer = new Trainer(network, data, checkpoint.options);
+    trainer.epoch = checkpoint.epoch;
+    trainer.done = checkpoint.stopped || checkpoint.epoch >= checkpoint.options.epochs;
+    trainer.rng.restore(checkpoint.rngState);
+    const dtype = network.dtype;
+    trainer.optimizer.step = checkpoint.optimizerState.step;
+    trainer.optimizer.slots.forEach((slot, i) => {
+      slot.set(decodeArray(checkpoint.optimizerState.slots[i], dtype, slot.length, `checkpoint.optimizerState.slots[${i}]`));
+    });
+    const es = checkpoint.earlyStopping;
+    const bestWeights = es.bestWeights ? deserializeModel(es.bestWeights).parameters() : null;
+    trainer.best = { loss: es.bestLoss, wait: es.wait, weights: bestWeights };
+    return trainer;
+  }
+
+  checkpoint(): TrainingCheckpoint {
+    let bestWeights = null;
+    if (this.best.weights) {
+      const current = snapshotParameters(this.network);
+      restoreParameters(this.network, this.best.weights);
+      bestWeights = serializeModel(this.network);
+      restoreParameters(this.network, current);
+    }
+    return {
+      format: CHECKPOINT_FORMAT,
+      model: serializeModel(this.network),
+      options: structuredClone(this.options),
+      epoch: this.epoch,
+      rngState: this.rng.state(),
+      optimizerState: { step: this.optimizer.step, slots: this.optimizer.slots.map(encodeArray) },
+      earlyStopping: { bestLoss: this.best.loss, wait: this.best.wait, bestWeights },
+      stopped: this.done && this.epoch < this.options.epochs,
+    };
+  }
+
+  /** Runs every remaining epoch; onEpoch may return 'stop' to end training after that epoch. */
+  fit(onEpoch?: (report: EpochReport) => void | 'stop'): EpochReport[] {
+    const reports: EpochReport[] = [];
+    while (!this.done) {
+      const report = this.runEpoch();
+      reports.push(report);
+      if (onEpoch?.(report) === 'stop') this.done = true;
+    }
+    return reports;
+  }
+
+  runEpoch(): EpochReport {
+    if (this.done) throw invalid('trainer', 'a run that has epochs left');
+    const started = performance.now();
+    const epoch = this.epoch + 1;
+    const net = this.network;
+    const params = net.parameters();
+    const grads = net.gradients();
+    this.order.set(this.trainRows);
+    if (this.options.shuffle ?? true) this.rng.shuffle(this.order);
+
+    let lossSum = 0;
+    let correct = 0;
+    let counted = 0;
+    for (let start = 0; start < this.order.length; start += this.batchSize) {
+      const rows = Math.min(this.batchSize, this.order.length - start);
+      this.gatherInto(this.order.subarray(start, start + rows), this.xBatch, this.yBatch);
+      const x = this.xBatch.subarray(0, rows * net.inputSize);
+      const y = this.yBatch.subarray(0, rows * net.outputSize);
+      const loss = net.lossAndGradients(x, y, rows);
+      // Checked before any update: a diverged batch must not write NaN into the weights.
+      if (!Number.isFinite(loss)) throw new DivergenceError(epoch, this.lastFiniteLoss, this.options.optimizer.learningRate);
+      this.lastFiniteLoss = loss;
+      lossSum += loss * rows;
+      const acc = countCorrect(net, y, rows);
+      if (acc !== null) {
+        correct += acc.correct;
+        counted += acc.total;
+      }
+      this.regularizeAndClip(params, grads);
+      this.optimizer.apply(params, grads);
+    }
+
+    const loss = lossSum / this.order.length;
+    let valLoss: number | null = null;
+    let valAccuracy: number | null = null;
+    if (this.validation) {
+      const v = this.evaluate(this.validation);
+      valLoss = v.loss;
+      valAccuracy = v.accuracy;
+      if (!Number.isFinite(valLoss)) throw new DivergenceError(epoch, this.lastFiniteLoss, this.options.optimizer.learningRate);
+    }
+    this.epoch = epoch;
+    this.updateEarlyStopping(valLoss ?? loss);
+    if (this.epoch >= this.options.epochs) this.finish();
+    return { epoch, loss, valLoss, accuracy: counted > 0 ? correct / counted : null, valAccuracy, ms: performance.now() - started };
+  }
+
+  /** Mean loss and accuracy over a contiguous set of rows, evaluated chunk by chunk. */
+  evaluate(set: { x: FloatArray; y: FloatArray; rows: number }): { loss: number; accuracy: number | null } {
+    const net = this.network;
+    let lossSum = 0;
+    let correct = 0;
+    let counted = 0;
+    for (let start = 0; start < set.rows; start += EVAL_CHUNK) {
+      const rows = Math.min(EVAL_CHUNK, set.rows - start);
+      const x = set.x.subarray(start * net.inputSize, (start + rows) * net.inputSize);
+      const y = set.y.subarray(start * net.outputSize, (start + rows) * net.outputSize);
+      lossSum += net.evaluate(x, y, rows) * rows;
+      const acc = countCorrect(net, y, rows);
+      if (acc) {
+        correct += acc.correct;
+        counted += acc.total;
+      }
+    }
+    return { loss: lossSum / set.rows, accuracy: counted > 0 ? correct / counted : null };
+  }
+
+  private regularizeAndClip(params: FloatArray[], grads: FloatArray[]): void {
+    const decay = this.options.weightDecay ?? 0;
+    if (decay > 0) {
+      // Kernels sit at even positions (kernel, bias, kernel, bias, ...); biases are not decayed.
+      for (let t = 0; t < params.length; t += 2) {
+        const w = params[t];
+        const g = grads[t];
+        for (let i = 0; i < w.length; i++) g[i] += decay * w[i];
+      }
+    }
+    const clip = this.options.clipNorm;
+    if (clip === undefined) return;
+    let sumSquares = 0;
+    for (const g of grads) for (let i = 0; i < g.length; i++) sumSquares += g[i] * g[i];
+    const norm = Math.sqrt(sumSquares);
+    if (norm <= clip) return;
+    const scale = clip / norm;
+    for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= scale;
+  }
+
+  private updateEarlyStopping(monitored: number): void {
+    const es = this.options.earlyStopping;
+    if (!es) return;
+    const minDelta = es.minDelta ?? 0;
+    if (this.best.loss === null || monitored < this.best.loss - minDelta) {
+      this.best.loss = monitored;
+      this.best.wait = 0;
+      if (es.restoreBestWeights) this.best.weights = snapshotParameters(this.network);
+      return;
+    }
+    this.best.wait++;
+    if (this.best.wait >= es.patience) this.finish();
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.options.earlyStopping?.restoreBestWeights && this.best.weights) {
+      restoreParameters(this.network, this.best.weights);
+    }
+  }
+
+  private gather(rows: Uint32Array): { x: FloatArray; y: FloatArray; rows: number } {
+    const x = new this.network.Float(rows.length * this.network.inputSize);
+    const y = new this.network.Float(rows.length * this.network.outputSize);
+    this.gatherInto(rows, x, y);
+    return { x, y, rows: rows.length };
+  }
+
+  private gatherInto(rows: Uint32Array, x: FloatArray, y: FloatArray): void {
+    const nIn = this.network.inputSize;
+    const nOut = this.network.outputSize;
+    const { inputs, targets } = this.data;
+    for (let r = 0; r < rows.length; r++) {
+      const src = rows[r];
+      x.set(inputs.subarray(src * nIn, (src + 1) * nIn), r * nIn);
+      y.set(targets.subarray(src * nOut, (src + 1) * nOut), r * nOut);
+    }
+  }
+}
+
+/**
+ * Argmax accuracy for softmax outputs, thresholded (0.5) accuracy per unit for sigmoid outputs, and
+ * none for regression.
+ */
+function countCorrect(net: Network, y: FloatArray, rows: number): { correct: number; total: number } | null {
+  const last = net.layers[net.layers.length - 1];
+  const a = last.output(rows);
+  const n = net.outputSize;
+  if (net.spec.loss === 'categoricalCrossEntropy') {
+    let correct = 0;
+    for (let r = 0; r < rows; r++) {
+      let best = 0;
+      let target = 0;
+      for (let j = 1; j < n; j++) {
+        if (a[r * n + j] > a[r * n + best]) best = j;
+        if (y[r * n + j] > y[r * n + target]) target = j;
+      }
+      if (best === target) correct++;
+    }
+    return { correct, total: rows };
+  }
+  if (net.spec.loss === 'binaryCrossEntropy') {
+    let correct = 0;
+    for (let i = 0; i < rows * n; i++) if (a[i] >= 0.5 === y[i] >= 0.5) correct++;
+    return { correct, total: rows * n };
+  }
+  return null;
+}
+
+function splitRows(rows: number, fraction: number, seed: number): { train: Uint32Array; validation: Uint32Array } {
+  const all = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) all[i] = i;
+  const valCount = Math.floor(rows * fraction);
+  if (fraction > 0 && (valCount < 1 || valCount >= rows)) {
+    throw invalid('validationSplit', `a fraction leaving at least one row for training and one for validation (dataset has ${rows} rows)`, fraction);
+  }
+  if (valCount === 0) return { train: all, validation: new Uint32Array(0) };
+  new Rng((seed ^ SPLIT_SEED_SALT) >>> 0).shuffle(all);
+  return { train: all.slice(0, rows - valCount), validation: all.slice(rows - valCount) };
+}
+
+function checkDataset(data: Dataset, inputs: number, outputs: number, lastLayer: number): void {
+  if (data === null || typeof data !== 'object') throw invalid('data', 'an object with inputs, targets and rows');
+  const { rows } = data;
+  if (!Number.isInteger(rows) || rows < 1) throw invalid('data.rows', 'an integer >= 1', rows);
+  if (data.inputs.length !== rows * inputs) {
+    throw invalid('inputSize', `${data.inputs.length / rows} (the width of each input row)`, inputs);
+  }
+  if (data.targets.length !== rows * outputs) {
+    throw invalid(`layers[${lastLayer}].units`, `${data.targets.length / rows} (the width of each target row)`, outputs);
+  }
+  checkBatch(data.inputs, rows, inputs, 'inputs');
+  checkBatch(data.targets, rows, outputs, 'targets');
+}
+
+function validateOptions(o: TrainingOptions): void {
+  if (o === null || typeof o !== 'object') throw invalid('training', 'an object');
+  const isInt = (v: unknown, lo: number, hi: number) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+  if (!isInt(o.epochs, 1, MAX_EPOCHS)) throw invalid('epochs', `an integer between 1 and ${MAX_EPOCHS}`, o.epochs);
+  if (!isInt(o.batchSize, 1, Number.MAX_SAFE_INTEGER)) throw invalid('batchSize', 'an integer >= 1', o.batchSize);
+  const split = o.validationSplit;
+  if (split !== undefined && !(typeof split === 'number' && split >= 0 && split < 1)) {
+    throw invalid('validationSplit', 'a number in [0, 1)', split);
+  }
+  if (o.seed !== undefined && !isInt(o.seed, 0, 0xffffffff)) throw invalid('seed', 'an integer between 0 and 4294967295', o.seed);
+  if (o.weightDecay !== undefined && !(typeof o.weightDecay === 'number' && o.weightDecay >= 0 && Number.isFinite(o.weightDecay))) {
+    throw invalid('weightDecay', 'a finite number >= 0', o.weightDecay);
+  }
+  if (o.clipNorm !== undefined && !(typeof o.clipNorm === 'number' && o.clipNorm > 0 && Number.isFinite(o.clipNorm))) {
+    throw invalid('clipNorm', 'a finite number > 0', o.clipNorm);
+  }
+  const es = o.earlyStopping;
+  if (es !== undefined) {
+    if (!isInt(es.patience, 1, MAX_EPOCHS)) throw invalid('earlyStopping.patience', 'an integer >= 1', es.patience);
+    if (es.minDelta !== undefined && !(typeof es.minDelta === 'number' && es.minDelta >= 0 && Number.isFinite(es.minDelta))) {
+      throw invalid('earlyStopping.minDelta', 'a finite number >= 0', es.minDelta);
+    }
+  }
+}

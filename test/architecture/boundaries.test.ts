@@ -1,0 +1,31 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { cruise, type ICruiseResult } from 'dependency-cruiser';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+
+describe('import boundaries', () => {
+  it('dependency-cruiser finds no violation (engine imports only engine, no cycles)', async () => {
+    const config = require('../../.dependency-cruiser.cjs');
+    const result = await cruise(['src'], { ruleSet: config, validate: true, ...config.options });
+    const output = result.output as ICruiseResult;
+    const violations = output.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);
+    expect(violations).toEqual([]);
+    // The rule is live: the engine's modules were actually cruised.
+    expect(output.modules.some((m) => m.source === 'src/engine/trainer.ts')).toBe(true);
+  });
+
+  it('the engine reads no environment, clock-free randomness or Node globals', () => {
+    const dir = 'src/engine';
+    const offenders: string[] = [];
+    for (const file of readdirSync(dir)) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const banned of ['process.', 'Math.random', 'require(', 'Buffer', 'globalThis', 'import(']) {
+        if (text.includes(banned)) offenders.push(`${file}: ${banned}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
