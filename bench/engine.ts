@@ -3,7 +3,9 @@
  * MNIST digits, same network, optimizer, batch size and epochs; plus backward/forward time of one batch.
  * Figures go to stdout as markdown; progress goes to stderr.
  */
+import '../src/runtime/wasm-flags.js';
 import { cpus, loadavg } from 'node:os';
+import { activeGemm } from '../src/engine/index.js';
 import { measureBackwardForward } from './backward-forward-ratio.js';
 import { loadMnist } from './mnist-digits.js';
 import { trainEngine } from './train-engine.js';
@@ -50,7 +52,7 @@ console.log(
     '',
     '| implementation | samples/s | test accuracy | ratio ours/peer |',
     '|---|---:|---:|---:|',
-    row('ours (src/engine, float32)', ours, '—'),
+    row(`ours (src/engine, float32, gemm: ${activeGemm()})`, ours, '—'),
     row(`tfjs 4.22 'cpu' (${tfjsCpu.detail})`, tfjsCpu, versus(tfjsCpu)),
     row(`tfjs 4.22 'wasm' (${tfjsWasm.detail})`, tfjsWasm, versus(tfjsWasm)),
     '',

@@ -4,7 +4,7 @@
  * Usage: npm run bench:kernels
  */
 import v8 from 'node:v8';
-import { gemm, Rng, type Gemm } from '../src/engine/index.js';
+import { tsGemm, Rng, type Gemm } from '../src/engine/index.js';
 import { relaxedSimdSupported, WasmGemm, type WasmGemmVariant } from '../src/engine/wasm/wasm-gemm.js';
 
 // Relaxed SIMD is behind a flag on Node 20; it must be set before the first module is validated or compiled.
@@ -38,7 +38,7 @@ interface Implementation {
 
 function implementations(): Implementation[] {
   const plain = (lengths: number[]) => lengths.map((n) => new Float32Array(n));
-  const list: Implementation[] = [{ name: 'TS gemm', gemm, alloc: plain }];
+  const list: Implementation[] = [{ name: 'TS gemm', gemm: tsGemm, alloc: plain }];
   const variants: WasmGemmVariant[] = relaxedSimdSupported() ? ['simd', 'relaxed-simd'] : ['simd'];
   for (const variant of variants) {
     const wasm = new WasmGemm(variant);

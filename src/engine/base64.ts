@@ -55,7 +55,7 @@ function encodeBytes(bytes: Uint8Array): string {
   return parts.join('');
 }
 
-function decodeBytes(text: string, field: string): Uint8Array {
+export function decodeBytes(text: string, field = 'base64'): Uint8Array {
   if (typeof text !== 'string' || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
     throw invalid(field, 'base64 text');
   }

@@ -3,6 +3,26 @@
 export type FloatArray = Float32Array | Float64Array;
 export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
 
+/**
+ * C = alpha · op(A) · op(B) + beta · C, row-major, BLAS argument order. op(A) is m x k, op(B) is k x n.
+ * With transA, A is stored k x m; with transB, B is stored n x k. beta = 0 never reads C.
+ */
+export type Gemm = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  lda: number,
+  b: FloatArray,
+  ldb: number,
+  beta: number,
+  c: FloatArray,
+  ldc: number,
+) => void;
+
 export type ActivationName = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'softmax';
 export type LossName = 'meanSquaredError' | 'binaryCrossEntropy' | 'categoricalCrossEntropy';
 export type InitializerName = 'glorotUniform' | 'heNormal';

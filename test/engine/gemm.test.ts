@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gemm, gemmReference, Rng, type FloatArray } from '../../src/engine/index.js';
+import { gemm, gemmReference, Rng, tsGemm, type FloatArray, type Gemm } from '../../src/engine/index.js';
 
 const EDGE_SIZES = [1, 3, 5, 7, 9, 17, 33, 65];
 
@@ -10,6 +10,7 @@ function randomArray(Float: Float32ArrayConstructor | Float64ArrayConstructor, n
 }
 
 function compare(
+  impl: Gemm,
   Float: Float32ArrayConstructor | Float64ArrayConstructor,
   transA: boolean,
   transB: boolean,
@@ -27,21 +28,26 @@ function compare(
   const ldb = transB ? k : n;
   const fast = Float.from(c0);
   const ref = Float.from(c0);
-  gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, fast, n);
+  impl(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, fast, n);
   gemmReference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, ref, n);
   let worst = 0;
   for (let i = 0; i < m * n; i++) worst = Math.max(worst, Math.abs(fast[i] - ref[i]) / (1 + Math.abs(ref[i])));
   return worst;
 }
 
-describe('gemm', () => {
+const implementations: [string, Gemm][] = [
+  ['tsGemm', tsGemm],
+  ['gemm (the entry point: wasm for float32, TypeScript for float64)', gemm],
+];
+
+describe.each(implementations)('%s', (_name, impl) => {
   for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
     it(`matches the reference on edge sizes (transA=${transA}, transB=${transB})`, () => {
       const rng = new Rng(7);
       for (const m of EDGE_SIZES) {
         for (const n of EDGE_SIZES) {
           for (const k of [1, 7, 33, 300]) {
-            expect(compare(Float64Array, transA, transB, m, n, k, 1, 0, rng)).toBeLessThan(1e-12);
+            expect(compare(impl, Float64Array, transA, transB, m, n, k, 1, 0, rng)).toBeLessThan(1e-12);
           }
         }
       }
@@ -54,7 +60,7 @@ describe('gemm', () => {
       const m = 1 + rng.below(70);
       const n = 1 + rng.below(70);
       const k = 1 + rng.below(700);
-      const worst = compare(Float32Array, rng.next() < 0.5, rng.next() < 0.5, m, n, k, 0.5 + rng.next(), rng.next(), rng);
+      const worst = compare(impl, Float32Array, rng.next() < 0.5, rng.next() < 0.5, m, n, k, 0.5 + rng.next(), rng.next(), rng);
       expect(worst).toBeLessThan(1e-5);
     }
   });
@@ -63,7 +69,7 @@ describe('gemm', () => {
     const a = Float64Array.of(1, 2, 3, 4);
     const b = Float64Array.of(1, 0, 0, 1);
     const c = Float64Array.of(NaN, NaN, NaN, NaN);
-    gemm(false, false, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2);
+    impl(false, false, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2);
     expect(Array.from(c)).toEqual([1, 2, 3, 4]);
   });
 });

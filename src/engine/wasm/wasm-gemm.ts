@@ -1,6 +1,6 @@
+import { decodeBytes } from '../base64.js';
 import { invalid } from '../errors.js';
-import type { Gemm } from '../gemm.js';
-import type { FloatArray } from '../types.js';
+import type { FloatArray, Gemm } from '../types.js';
 import { GEMM_RELAXED_WASM } from './gemm-relaxed.wasm.js';
 import { GEMM_SIMD_WASM } from './gemm-simd.wasm.js';
 
@@ -47,7 +47,7 @@ const bytes: Partial<Record<WasmGemmVariant, Uint8Array>> = {};
 const modules: Partial<Record<WasmGemmVariant, object>> = {};
 
 function wasmBytes(variant: WasmGemmVariant): Uint8Array {
-  return (bytes[variant] ??= decodeBase64(variant === 'relaxed-simd' ? GEMM_RELAXED_WASM : GEMM_SIMD_WASM));
+  return (bytes[variant] ??= decodeBytes(variant === 'relaxed-simd' ? GEMM_RELAXED_WASM : GEMM_SIMD_WASM));
 }
 
 function compiled(variant: WasmGemmVariant): object {
@@ -214,23 +214,3 @@ export function allocFloat32(length: number): WasmArray {
 /** The engine's Gemm on the shared instance. */
 export const wasmGemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
   sharedWasmGemm().gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-
-const BASE64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/** The generated modules are base64 text; engine/base64.ts decodes typed arrays of whole elements, not raw bytes. */
-function decodeBase64(text: string): Uint8Array {
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  const out = new Uint8Array((text.length / 4) * 3 - padding);
-  let bits = 0;
-  let count = 0;
-  let o = 0;
-  for (let i = 0; i < text.length - padding; i++) {
-    bits = (bits << 6) | BASE64_DIGITS.indexOf(text[i]);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out[o++] = (bits >> count) & 255;
-    }
-  }
-  return out;
-}

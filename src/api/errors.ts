@@ -1,0 +1,46 @@
+// Every error a client can see, in one coded table (in the manner of fastify's lib/errors.js). Routes throw
+// these; the error plugin turns them into { error: { code, message, details } } with the table's status.
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly code: string,
+    readonly statusCode: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+function define(code: string, statusCode: number, fallback: string) {
+  const create = (message: string = fallback, details?: unknown) => new ApiError(code, statusCode, message, details);
+  return Object.assign(create, { code, statusCode });
+}
+
+export const Errors = {
+  VALIDATION: define('ERR_VALIDATION', 400, 'request is invalid'),
+  INVALID_DATASET: define('ERR_INVALID_DATASET', 400, 'dataset is invalid'),
+  INVALID_INPUT: define('ERR_INVALID_INPUT', 400, 'prediction input is invalid'),
+  BAD_REQUEST: define('ERR_BAD_REQUEST', 400, 'request could not be read'),
+  UNAUTHORIZED: define('ERR_UNAUTHORIZED', 401, 'missing or invalid API key: send Authorization: Bearer <api key>'),
+  FORBIDDEN: define('ERR_FORBIDDEN', 403, 'this route needs the admin API key'),
+  NOT_FOUND: define('ERR_NOT_FOUND', 404, 'not found'),
+  ROUTE_NOT_FOUND: define('ERR_ROUTE_NOT_FOUND', 404, 'no such route'),
+  CONFLICT: define('ERR_CONFLICT', 409, 'the resource is not in a state that allows this'),
+  BODY_TOO_LARGE: define('ERR_BODY_TOO_LARGE', 413, 'request body is larger than the configured limit'),
+  UNSUPPORTED_MEDIA_TYPE: define('ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'send application/json or text/csv'),
+  UNPROCESSABLE: define('ERR_UNPROCESSABLE', 422, 'the request does not fit the referenced data'),
+  UNAVAILABLE: define('ERR_UNAVAILABLE', 503, 'a backing service is unavailable, try again'),
+  INTERNAL: define('ERR_INTERNAL', 500, 'internal server error'),
+} as const;
+
+/** fastify's own error codes that a client can cause, mapped onto the table. */
+export const fastifyErrorMap: Record<string, (typeof Errors)[keyof typeof Errors]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: Errors.BODY_TOO_LARGE,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: Errors.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_EMPTY_JSON_BODY: Errors.BAD_REQUEST,
+  FST_ERR_CTP_INVALID_JSON_BODY: Errors.BAD_REQUEST,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: Errors.BAD_REQUEST,
+  FST_ERR_VALIDATION: Errors.VALIDATION,
+};

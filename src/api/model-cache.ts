@@ -1,0 +1,38 @@
+// Recently used models stay deserialized in memory, so a burst of predictions does not re-read and re-decode
+// weights from Postgres each time. A Map iterates in insertion order, which makes it a compact LRU.
+import { deserializeModel, type Network } from '../engine/index.js';
+import type { StoredModel } from '../db/models.js';
+
+export interface LoadedModel {
+  model: StoredModel;
+  network: Network;
+}
+
+export class ModelCache {
+  private readonly entries = new Map<string, LoadedModel>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** Keyed by tenant as well, so a cached model is never served across tenants. */
+  async get(tenantId: string, id: string, load: () => Promise<StoredModel | null>): Promise<LoadedModel | null> {
+    const key = `${tenantId}:${id}`;
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const model = await load();
+    if (!model) return null;
+    const loaded = { model, network: deserializeModel(model.weights) };
+    if (this.capacity > 0) {
+      this.entries.set(key, loaded);
+      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return loaded;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

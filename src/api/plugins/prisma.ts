@@ -1,0 +1,28 @@
+import fp from 'fastify-plugin';
+import { createDb, type Db } from '../../db/client.js';
+import { datasetRepository, type DatasetRepository } from '../../db/datasets.js';
+import { jobRepository, type JobRepository } from '../../db/jobs.js';
+import { modelRepository, type ModelRepository } from '../../db/models.js';
+import { tenantRepository, type TenantRepository } from '../../db/tenants.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+    repos: { tenants: TenantRepository; datasets: DatasetRepository; jobs: JobRepository; models: ModelRepository };
+  }
+}
+
+export default fp<{ databaseUrl: string }>(
+  async (app, opts) => {
+    const db = createDb(opts.databaseUrl);
+    app.decorate('db', db);
+    app.decorate('repos', {
+      tenants: tenantRepository(db),
+      datasets: datasetRepository(db),
+      jobs: jobRepository(db),
+      models: modelRepository(db),
+    });
+    app.addHook('onClose', async () => db.$disconnect());
+  },
+  { name: 'prisma' },
+);

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { modelSpecBodySchema } from './model-spec.js';
+import { preprocessingBodySchema, trainingSchema } from './training.js';
+
+export const jobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+export const finishedStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export const createJobBodySchema = z
+  .object({
+    datasetId: z.uuid(),
+    model: modelSpecBodySchema,
+    training: trainingSchema.default(trainingSchema.parse({})),
+    preprocessing: preprocessingBodySchema.default({ standardize: false }),
+  })
+  .meta({ id: 'CreateJob' });
+export type CreateJobBody = z.infer<typeof createJobBodySchema>;
+
+export const jobQueuedSchema = z.object({ id: z.uuid(), status: z.literal('queued') });
+
+export const jobErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+export type JobError = z.infer<typeof jobErrorSchema>;
+
+export const jobSchema = z
+  .object({
+    id: z.uuid(),
+    datasetId: z.uuid(),
+    status: jobStatusSchema,
+    epoch: z.number().int(),
+    epochs: z.number().int(),
+    loss: z.number().nullable(),
+    valLoss: z.number().nullable(),
+    accuracy: z.number().nullable(),
+    valAccuracy: z.number().nullable(),
+    error: jobErrorSchema.nullable(),
+    modelId: z.uuid().nullable(),
+    createdAt: z.iso.datetime(),
+    startedAt: z.iso.datetime().nullable(),
+    finishedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Job' });
+export type JobView = z.infer<typeof jobSchema>;
+
+export const listJobsQuerySchema = z.object({
+  status: jobStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.uuid().optional().describe('nextCursor of the previous page'),
+});
+
+export const jobListSchema = z.object({ items: z.array(jobSchema), nextCursor: z.uuid().nullable() });
+
+export const metricSchema = z.object({
+  epoch: z.number().int(),
+  loss: z.number(),
+  valLoss: z.number().nullable(),
+  accuracy: z.number().nullable(),
+  valAccuracy: z.number().nullable(),
+  ms: z.number(),
+});
+export const metricListSchema = z.object({ items: z.array(metricSchema) });

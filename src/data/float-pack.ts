@@ -1,0 +1,26 @@
+// Float32 arrays as bytes (Postgres BYTEA) and base64 (JSON payloads). Always little-endian, whatever the host.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function packFloat32(values: ArrayLike<number>): Uint8Array<ArrayBuffer> {
+  const floats = Float32Array.from(values);
+  if (LITTLE_ENDIAN) return new Uint8Array(floats.buffer);
+  const out = new Uint8Array(floats.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < floats.length; i++) view.setFloat32(i * 4, floats[i], true);
+  return out;
+}
+
+export const float32ToBase64 = (values: ArrayLike<number>): string => Buffer.from(packFloat32(values).buffer).toString('base64');
+export const base64ToFloat32 = (text: string): Float32Array => unpackFloat32(Buffer.from(text, 'base64'));
+
+export function unpackFloat32(bytes: Uint8Array): Float32Array {
+  if (bytes.byteLength % 4 !== 0) throw new Error(`packed Float32 data has ${bytes.byteLength} bytes, not a multiple of 4`);
+  const out = new Float32Array(bytes.byteLength / 4);
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}

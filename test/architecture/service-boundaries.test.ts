@@ -1,0 +1,40 @@
+// Import rules that keep the layers honest, checked rather than remembered.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = fileURLToPath(new URL('../../src/', import.meta.url));
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((e) => (e.isDirectory() ? (e.name === 'generated' ? [] : sourceFiles(join(dir, e.name))) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [])),
+  );
+  return nested.flat();
+}
+
+const importsOf = (text: string) => [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+
+describe('module boundaries', () => {
+  it('only src/config reads process.env', async () => {
+    for (const file of await sourceFiles(src)) {
+      if (file.includes(`${join('src', 'config')}`)) continue;
+      expect(await readFile(file, 'utf8'), file).not.toMatch(/process\.env/);
+    }
+  });
+
+  it('the thread processor imports only the engine, contracts and bullmq types', async () => {
+    const imports = importsOf(await readFile(join(src, 'worker/processor.ts'), 'utf8'));
+    for (const spec of imports) expect(spec, spec).toMatch(/^(\.\.\/engine\/index\.js|\.\.\/contracts\/[\w-]+\.js|bullmq)$/);
+  });
+
+  it('outside src/engine, the engine is imported through its index only', async () => {
+    for (const file of await sourceFiles(src)) {
+      if (file.includes(join('src', 'engine'))) continue;
+      for (const spec of importsOf(await readFile(file, 'utf8'))) {
+        if (spec.includes('engine/')) expect(spec, file).toMatch(/engine\/index\.js$/);
+      }
+    }
+  });
+});

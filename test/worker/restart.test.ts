@@ -1,0 +1,99 @@
+// Nothing is lost when processes die mid-training: the API is stateless, and a crashed worker's job is redelivered
+// and resumes from its last checkpoint, bit for bit.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenant } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/databases.js';
+import { deleteRedisPrefix, testEnv } from '../helpers/env.js';
+import { randomPrefix, type TestDatabase } from '../helpers/databases.js';
+import { auth } from '../helpers/fixtures.js';
+import { getJob, submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
+import { spawnApi, spawnWorker, type Spawned, type WorkerProcess } from '../helpers/processes.js';
+
+describe('process restarts', () => {
+  let db: TestDatabase;
+  let env: Record<string, string>;
+  let prefix: string;
+  const processes: Spawned[] = [];
+  let liveApi: Spawned & { url: string };
+
+  beforeAll(async () => {
+    // Unmigrated on purpose: the API applies pending migrations when it starts.
+    db = await createTestDatabase({ migrate: false });
+    prefix = randomPrefix();
+    env = testEnv(db, prefix, { JOB_LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000' });
+  });
+  afterAll(async () => {
+    for (const p of processes) await p.kill();
+    await deleteRedisPrefix('redis://127.0.0.1:6379', prefix);
+    await db?.drop();
+  });
+
+  const metrics = async (url: string, key: string, id: string) =>
+    (await request(url).get(`/v1/jobs/${id}/metrics`).set(auth(key))).body.items as { epoch: number; loss: number }[];
+
+  it('restarting the API process while a job trains loses nothing', async () => {
+    let api = await spawnApi(env);
+    processes.push(api);
+    const worker = await spawnWorker(env);
+    processes.push(worker);
+    const key = (await createTenant(api.url)).apiKey;
+    const datasetId = await uploadSlowDataset(api.url, key);
+    const epochs = 60;
+    const jobId = await submitJob(api.url, key, datasetId, epochs);
+    await waitForJob(api.url, key, jobId, (j) => j.status === 'running' && j.epoch >= 2, 'training to start');
+
+    await api.kill();
+    api = await spawnApi(env);
+    processes.push(api);
+    liveApi = api;
+
+    const job = await waitForJob(api.url, key, jobId, (j) => j.status === 'succeeded', 'the job to succeed', 90_000);
+    expect(job.epoch).toBe(epochs);
+    expect((await metrics(api.url, key, jobId)).map((m) => m.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
+    const model = await request(api.url).get(`/v1/models/${job.modelId}`).set(auth(key));
+    expect(model.status).toBe(200);
+    await worker.stop();
+  });
+
+  it('a crashed worker\'s job resumes from its checkpoint on another worker and ends as if never interrupted', async () => {
+    const api = liveApi;
+    const key = (await createTenant(api.url)).apiKey;
+    const datasetId = await uploadSlowDataset(api.url, key);
+    const epochs = 40;
+    const options = { checkpointEvery: 5, seed: 11 };
+
+    let worker: WorkerProcess = await spawnWorker(env);
+    processes.push(worker);
+    const reference = await submitJob(api.url, key, datasetId, epochs, options);
+    await waitForJob(api.url, key, reference, (j) => j.status === 'succeeded', 'the reference job', 90_000);
+
+    const jobId = await submitJob(api.url, key, datasetId, epochs, options);
+    await waitForJob(api.url, key, jobId, (j) => j.epoch >= 12, 'the job to pass a checkpoint', 60_000);
+    await worker.kill();
+    const atCrash = await getJob(api.url, key, jobId);
+    expect(atCrash.status).toBe('running');
+
+    worker = await spawnWorker(env);
+    processes.push(worker);
+    const job = await waitForJob(api.url, key, jobId, (j) => j.status !== 'running', 'the job to finish after the crash', 90_000);
+    expect(job.status).toBe('succeeded');
+
+    const resumed = await metrics(api.url, key, jobId);
+    expect(resumed.map((m) => m.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
+    // Deterministic resume: the same losses as the uninterrupted run, epoch for epoch.
+    expect(resumed.map((m) => m.loss)).toEqual((await metrics(api.url, key, reference)).map((m) => m.loss));
+    // The redelivered job continued from a stored checkpoint rather than from epoch 0.
+    const checkpointEpoch = (await workerJobData(jobId)).resumeFrom?.epoch;
+    expect(checkpointEpoch).toBeGreaterThanOrEqual(10);
+    await worker.stop();
+  });
+
+  async function workerJobData(jobId: string): Promise<{ resumeFrom?: { epoch: number } }> {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const data = await redis.hget(`${prefix}:training:${jobId}`, 'data');
+    await redis.quit();
+    return JSON.parse(data ?? '{}');
+  }
+});
