@@ -6,6 +6,7 @@
 import '../src/runtime/wasm-flags.js';
 import { cpus, loadavg } from 'node:os';
 import { activeGemm } from '../src/engine/index.js';
+import { benchIris } from './iris.js';
 import { measureBackwardForward } from './backward-forward-ratio.js';
 import { loadMnist } from './mnist-digits.js';
 import { trainEngine } from './train-engine.js';
@@ -60,5 +61,23 @@ console.log(
       `backward ${passes.backwardMicros.toFixed(0)} µs per ${BATCH_SIZE}-row batch; ` +
       `target ≤ ${TARGET_BACKWARD_FORWARD}: ${verdict(passes.ratio <= TARGET_BACKWARD_FORWARD)})`,
     `ours vs tfjs 'cpu': ${vsCpu.toFixed(2)}x (target ≥ ${TARGET_VS_TFJS_CPU}x: ${verdict(vsCpu >= TARGET_VS_TFJS_CPU)})`,
+  ].join('\n'),
+);
+
+progress('Iris 4-16-3: ours, brain.js, tfjs');
+const iris = await benchIris();
+const brainRun = iris.find((r) => r.name.startsWith('brain.js'))!;
+console.log(
+  [
+    '',
+    '## Iris 4-16-3 (sigmoid, softmax; sgd lr 0.1 momentum 0.9; 150 rows, standardized)',
+    '',
+    '| implementation | samples/s | training accuracy | ratio ours/brain.js |',
+    '|---|---:|---:|---:|',
+    ...iris.map(
+      (r) =>
+        `| ${r.name} | ${Math.round(r.samplesPerSecond).toLocaleString('en-US')} | ${(r.accuracy * 100).toFixed(1)}% | ` +
+        `${(r.samplesPerSecond / brainRun.samplesPerSecond).toFixed(2)}x |`,
+    ),
   ].join('\n'),
 );

@@ -14,6 +14,8 @@ import type { FloatArray, Gemm } from './types.js';
 const MR = 4;
 const NR = 8;
 const KC = 256;
+/** Products this small (Iris-sized layers) finish before packing would pay for itself. */
+const SMALL_WORK = 4096;
 
 // Packing scratch, grown on demand and reused: a training step must not allocate.
 let packedA = new Float64Array(MR * KC);
@@ -24,6 +26,10 @@ export const tsGemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, bet
   if (m === 0 || n === 0) return;
   if (k === 0 || alpha === 0) {
     scale(m, n, beta, c, ldc);
+    return;
+  }
+  if (m * n * k <= SMALL_WORK) {
+    smallGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   const nPanels = Math.ceil(n / NR);
@@ -46,6 +52,34 @@ export const tsGemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, bet
     }
   }
 };
+
+/** Direct loops for small products; the loop order keeps the innermost access contiguous where it can. */
+function smallGemm(
+  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+  a: FloatArray, lda: number, b: FloatArray, ldb: number, beta: number, c: FloatArray, ldc: number,
+): void {
+  for (let i = 0; i < m; i++) {
+    const ci = i * ldc;
+    if (beta === 0) for (let j = 0; j < n; j++) c[ci + j] = 0;
+    else if (beta !== 1) for (let j = 0; j < n; j++) c[ci + j] *= beta;
+    if (!transB) {
+      // Row of C += a_ip · row p of B: every inner access is contiguous.
+      for (let p = 0; p < k; p++) {
+        const av = alpha * (transA ? a[p * lda + i] : a[i * lda + p]);
+        const bp = p * ldb;
+        for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        const bj = j * ldb;
+        let sum = 0;
+        if (transA) for (let p = 0; p < k; p++) sum += a[p * lda + i] * b[bj + p];
+        else for (let p = 0, ai = i * lda; p < k; p++) sum += a[ai + p] * b[bj + p];
+        c[ci + j] += alpha * sum;
+      }
+    }
+  }
+}
 
 function scale(m: number, n: number, beta: number, c: FloatArray, ldc: number): void {
   for (let i = 0; i < m; i++) {
