@@ -1,6 +1,7 @@
 /**
  * npm run bench:engine — our engine against tfjs (pure JS 'cpu' backend and the wasm backend) on real
- * MNIST digits, same network, optimizer, batch size and epochs; plus backward/forward time of one batch.
+ * MNIST digits, same network, optimizer, batch size and epochs; plus backward/forward time of one batch;
+ * plus a recurrent workload (simple rnn and lstm) against tfjs 'cpu' (bench/rnn.ts).
  * Figures go to stdout as markdown; progress goes to stderr.
  */
 import '../src/runtime/wasm-flags.js';
@@ -9,6 +10,7 @@ import { activeGemm } from '../src/engine/index.js';
 import { benchIris } from './iris.js';
 import { measureBackwardForward } from './backward-forward-ratio.js';
 import { loadMnist } from './mnist-digits.js';
+import { benchRecurrent, recurrentReport } from './rnn.js';
 import { trainEngine } from './train-engine.js';
 import { trainTfjs } from './train-tfjs.js';
 import { BATCH_SIZE, EPOCHS, HIDDEN_UNITS, LEARNING_RATE, SEED, type TrainingRun } from './training-setup.js';
@@ -34,6 +36,7 @@ progress("training with tfjs, backend 'cpu'");
 const tfjsCpu = await trainTfjs('cpu', digits);
 progress("training with tfjs, backend 'wasm'");
 const tfjsWasm = await trainTfjs('wasm', digits);
+const recurrent = await benchRecurrent(progress);
 
 const row = (name: string, run: TrainingRun, ratio: string) =>
   `| ${name} | ${Math.round(run.samplesPerSecond).toLocaleString('en-US')} | ${(run.testAccuracy * 100).toFixed(2)}% | ${ratio} |`;
@@ -61,6 +64,8 @@ console.log(
       `backward ${passes.backwardMicros.toFixed(0)} µs per ${BATCH_SIZE}-row batch; ` +
       `target ≤ ${TARGET_BACKWARD_FORWARD}: ${verdict(passes.ratio <= TARGET_BACKWARD_FORWARD)})`,
     `ours vs tfjs 'cpu': ${vsCpu.toFixed(2)}x (target ≥ ${TARGET_VS_TFJS_CPU}x: ${verdict(vsCpu >= TARGET_VS_TFJS_CPU)})`,
+    '',
+    ...recurrentReport(recurrent),
   ].join('\n'),
 );
 

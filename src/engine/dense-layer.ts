@@ -1,17 +1,21 @@
 import { type Activation, getActivation } from './activations.js';
 import { gemm } from './gemm.js';
+import { defaultInitializer, initializers } from './initializers.js';
+import type { Layer, Parameter } from './layer.js';
+import type { Rng } from './rng.js';
 import type { DenseLayerSpec, FloatArray, FloatArrayConstructor } from './types.js';
 
 /**
  * A dense layer: a = act(x · W + b), W stored inputs x units row-major. Forward saves its input and
- * output (all backward needs); backward turns dL/dz into dL/dW, dL/db and, unless this is the first
- * layer, dL/dx, the error handed to the layer before.
+ * output (all backward needs); backward turns dL/da (or dL/dz, from a fused loss) into dL/dW, dL/db and,
+ * unless this is the first layer, dL/dx, the error handed to the layer before.
  */
-export class DenseLayer {
+export class DenseLayer implements Layer {
   readonly kernel: FloatArray;
   readonly bias: FloatArray;
   readonly kernelGrad: FloatArray;
   readonly biasGrad: FloatArray;
+  readonly parameters: readonly Parameter[];
   readonly activation: Activation;
   private capacity = 0;
   private zBuf: FloatArray;
@@ -28,12 +32,23 @@ export class DenseLayer {
     this.bias = new Float(spec.units);
     this.kernelGrad = new Float(inputs * spec.units);
     this.biasGrad = new Float(spec.units);
+    this.parameters = [
+      { name: 'kernel', value: this.kernel, grad: this.kernelGrad },
+      { name: 'bias', value: this.bias, grad: this.biasGrad },
+    ];
     this.activation = getActivation(spec.activation);
     this.zBuf = this.aBuf = this.dxBuf = new Float(0);
   }
 
   get units(): number {
     return this.spec.units;
+  }
+
+  /** The kernel from its initializer; the bias starts at zero. */
+  initialize(rng: Rng): void {
+    const name = this.spec.kernelInitializer ?? defaultInitializer(this.spec.activation);
+    initializers[name](this.kernel, this.inputs, this.units, rng);
+    this.bias.fill(0);
   }
 
   /** Returns the outputs a (rows x units); the pre-activations stay in `z` for fused losses. */
@@ -60,11 +75,17 @@ export class DenseLayer {
     return this.aBuf.subarray(0, rows * this.units);
   }
 
+  /** da holds dL/da (rows x units); it is turned into dL/dz in place. */
+  backward(da: FloatArray, rows: number, needInputGrad: boolean): FloatArray | null {
+    this.activation.backward(this.output(rows), da, rows, this.units);
+    return this.backwardFromZ(da, rows, needInputGrad);
+  }
+
   /**
-   * dz holds dL/dz (rows x units). Writes the parameter gradients and returns dL/dx, or null when the
-   * caller does not need it (the first layer).
+   * dz holds dL/dz (rows x units), as fused losses deliver it. Writes the parameter gradients and returns
+   * dL/dx, or null when the caller does not need it (the first layer).
    */
-  backward(dz: FloatArray, rows: number, needInputGrad: boolean): FloatArray | null {
+  backwardFromZ(dz: FloatArray, rows: number, needInputGrad: boolean): FloatArray | null {
     const n = this.units;
     const x = this.input!;
     gemm(true, false, this.inputs, n, rows, 1, x, this.inputs, dz, n, 0, this.kernelGrad, n);

@@ -1,8 +1,9 @@
 // Public surface of the engine. Everything outside src/engine imports from here only.
 export * from './types.js';
 export { EngineError, DivergenceError } from './errors.js';
-export { Network, createNetwork, MAX_UNITS } from './network.js';
-export { Trainer, MAX_EPOCHS } from './trainer.js';
+export { Network, createNetwork } from './network.js';
+export { MAX_UNITS } from './spec-validation.js';
+export { Trainer, MAX_EPOCHS, DEFAULT_RECURRENT_CLIP_NORM } from './trainer.js';
 export { serializeModel, deserializeModel } from './serialize.js';
 export { gemm, selectGemm, activeGemm, type GemmImplementation } from './gemm.js';
 export { tsGemm, gemmReference } from './gemm-ts.js';

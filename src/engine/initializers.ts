@@ -18,3 +18,26 @@ export const initializers: Record<InitializerName, typeof glorotUniform> = { glo
 export function defaultInitializer(activation: ActivationName): InitializerName {
   return activation === 'relu' || activation === 'leakyRelu' ? 'heNormal' : 'glorotUniform';
 }
+
+/**
+ * Saxe et al. (2014), Keras' default for recurrent kernels: orthonormal rows (rows <= cols), so repeated products
+ * with the kernel neither shrink nor inflate the state early in training. Gram-Schmidt on a normal draw, in float64.
+ */
+export function orthogonal(w: FloatArray, rows: number, cols: number, rng: Rng): void {
+  const m = new Float64Array(rows * cols);
+  for (let i = 0; i < m.length; i++) m[i] = rng.normal();
+  for (let i = 0; i < rows; i++) {
+    const ri = i * cols;
+    for (let j = 0; j < i; j++) {
+      const rj = j * cols;
+      let dot = 0;
+      for (let k = 0; k < cols; k++) dot += m[ri + k] * m[rj + k];
+      for (let k = 0; k < cols; k++) m[ri + k] -= dot * m[rj + k];
+    }
+    let norm = 0;
+    for (let k = 0; k < cols; k++) norm += m[ri + k] * m[ri + k];
+    norm = Math.sqrt(norm);
+    for (let k = 0; k < cols; k++) m[ri + k] /= norm;
+  }
+  w.set(m);
+}

@@ -1,19 +1,31 @@
-import { getActivation } from './activations.js';
 import { DenseLayer } from './dense-layer.js';
 import { invalid } from './errors.js';
-import { defaultInitializer, initializers } from './initializers.js';
-import { checkLossOutput, getLoss, type Loss } from './losses.js';
+import type { Layer } from './layer.js';
+import { getLoss, type Loss } from './losses.js';
+import { LstmLayer } from './lstm-layer.js';
 import { Rng } from './rng.js';
-import type { DType, FloatArray, FloatArrayConstructor, ModelSpec } from './types.js';
+import { RnnLayer } from './rnn-layer.js';
+import { isRecurrent, validateSpec } from './spec-validation.js';
+import type { DType, FloatArray, FloatArrayConstructor, LayerSpec, ModelSpec, RecurrentLayerSpec } from './types.js';
 
-/** Chosen so that no layer's buffers exceed a few hundred MB even at the largest sizes we accept. */
-export const MAX_UNITS = 1 << 20;
-
-/** A stack of dense layers and its loss: forward, loss, and one backward sweep from output to input. */
+/**
+ * A stack of layers and its loss: forward, loss, and one backward sweep from output to input. Recurrent layers
+ * (if any) come first and read rows of sequenceLength x inputSize values; the dense layers after them see one
+ * row per sample, or one row per step of every sample when the last recurrent layer returns sequences.
+ */
 export class Network {
-  readonly layers: DenseLayer[];
+  readonly layers: Layer[];
+  /** The output layer, always dense. */
+  readonly head: DenseLayer;
   readonly loss: Loss;
   readonly Float: FloatArrayConstructor;
+  /** Steps per sample, 1 without recurrent layers. */
+  readonly sequenceLength: number;
+  /** Output rows per sample: sequenceLength for sequence-to-sequence models, else 1. */
+  readonly outputSteps: number;
+  readonly recurrent: boolean;
+  /** Positions in parameters() of the tensors weight decay applies to: kernels, not biases. */
+  readonly kernelIndices: readonly number[];
   private outGrad: FloatArray;
 
   constructor(
@@ -22,92 +34,119 @@ export class Network {
   ) {
     validateSpec(spec);
     this.Float = dtype === 'float64' ? Float64Array : Float32Array;
+    this.sequenceLength = spec.sequenceLength ?? 1;
+    this.recurrent = spec.layers.some(isRecurrent);
+    const lastRecurrent = spec.layers.findLastIndex(isRecurrent);
+    this.outputSteps = lastRecurrent >= 0 && (spec.layers[lastRecurrent] as RecurrentLayerSpec).returnSequences ? this.sequenceLength : 1;
     let width = spec.inputSize;
     this.layers = spec.layers.map((layerSpec) => {
-      const layer = new DenseLayer(layerSpec, width, this.Float);
+      const layer = this.createLayer(layerSpec, width);
       width = layerSpec.units;
       return layer;
     });
+    this.head = this.layers[this.layers.length - 1] as DenseLayer;
+    this.kernelIndices = this.layers
+      .flatMap((l) => l.parameters.map((p) => p.name !== 'bias'))
+      .flatMap((isKernel, i) => (isKernel ? [i] : []));
     this.loss = getLoss(spec.loss);
     this.outGrad = new this.Float(0);
   }
 
+  /** Input values per step (per row without recurrent layers). */
   get inputSize(): number {
     return this.spec.inputSize;
   }
 
+  /** Units of the output layer: output values per step (per row without recurrent layers). */
   get outputSize(): number {
-    return this.layers[this.layers.length - 1].units;
+    return this.head.units;
   }
 
-  /** Kernels and biases in a fixed order: the order of optimizer slots and of serialization. */
+  /** Values in one input row: sequenceLength x inputSize. */
+  get inputWidth(): number {
+    return this.sequenceLength * this.spec.inputSize;
+  }
+
+  /** Values in one output (and target) row: outputSteps x outputSize. */
+  get outputWidth(): number {
+    return this.outputSteps * this.head.units;
+  }
+
+  /** Every layer's tensors in a fixed order: the order of optimizer slots and of serialization. */
   parameters(): FloatArray[] {
-    return this.layers.flatMap((l) => [l.kernel, l.bias]);
+    return this.layers.flatMap((l) => l.parameters.map((p) => p.value));
   }
 
   gradients(): FloatArray[] {
-    return this.layers.flatMap((l) => [l.kernelGrad, l.biasGrad]);
+    return this.layers.flatMap((l) => l.parameters.map((p) => p.grad));
   }
 
-  /** Draws every kernel from its initializer; biases start at zero. */
+  /** Draws every layer's weights from one seeded stream, layer by layer. */
   initialize(seed: number): void {
     const rng = new Rng(seed);
-    for (const layer of this.layers) {
-      const name = layer.spec.kernelInitializer ?? defaultInitializer(layer.spec.activation);
-      initializers[name](layer.kernel, layer.inputs, layer.units, rng);
-      layer.bias.fill(0);
-    }
+    for (const layer of this.layers) layer.initialize(rng);
   }
 
-  /** Forward pass; the returned view is overwritten by the next pass. */
+  /** Forward pass over rows samples; the returned view (rows x outputWidth) is overwritten by the next pass. */
   forward(x: FloatArray, rows: number): FloatArray {
     let a = x;
-    for (const layer of this.layers) a = layer.forward(a, rows);
+    for (const layer of this.layers) a = layer.forward(a, this.rowsOf(layer, rows));
     return a;
   }
 
-  /** Outputs for a batch of rows x inputSize inputs, as a fresh array (rows x outputSize). */
+  /** Outputs for a batch of rows x inputWidth inputs, as a fresh array (rows x outputWidth). */
   predict(inputs: FloatArray, rows: number): FloatArray {
-    checkBatch(inputs, rows, this.inputSize, 'inputs');
+    checkBatch(inputs, rows, this.inputWidth, 'inputs');
     return this.Float.from(this.forward(inputs, rows));
   }
 
   /** Mean loss of a batch, without gradients. */
   evaluate(x: FloatArray, y: FloatArray, rows: number): number {
     this.forward(x, rows);
-    const last = this.layers[this.layers.length - 1];
-    const input = this.loss.wrt === 'z' ? last.z(rows) : last.output(rows);
-    return this.loss.compute(input, y, null, rows, this.outputSize);
+    const n = rows * this.outputSteps;
+    const input = this.loss.wrt === 'z' ? this.head.z(n) : this.head.output(n);
+    return this.loss.compute(input, y, null, n, this.outputSize);
   }
 
   /**
-   * One forward pass, the loss, and one backward pass: fills every layer's kernelGrad and biasGrad with
-   * the gradient of the batch-mean loss and returns that loss. Nothing is updated here.
+   * One forward pass, the loss, and one backward pass: fills every layer's gradients with the gradient of the
+   * batch-mean loss and returns that loss. Nothing is updated here. bpttSteps truncates backpropagation through
+   * time in recurrent layers.
    */
-  lossAndGradients(x: FloatArray, y: FloatArray, rows: number): number {
+  lossAndGradients(x: FloatArray, y: FloatArray, rows: number, bpttSteps?: number): number {
     this.forward(x, rows);
+    const n = rows * this.outputSteps;
     const out = this.outputSize;
-    if (this.outGrad.length < rows * out) this.outGrad = new this.Float(rows * out);
-    const grad = this.outGrad.subarray(0, rows * out);
-    const last = this.layers[this.layers.length - 1];
+    if (this.outGrad.length < n * out) this.outGrad = new this.Float(n * out);
+    const grad = this.outGrad.subarray(0, n * out);
+    const head = this.head;
+    const hasBelow = this.layers.length > 1;
+    // Fused losses hand over dL/dz; the others dL/da, which the head turns into dL/dz itself.
+    let d: FloatArray | null;
     let loss: number;
     if (this.loss.wrt === 'z') {
-      loss = this.loss.compute(last.z(rows), y, grad, rows, out);
+      loss = this.loss.compute(head.z(n), y, grad, n, out);
+      d = head.backwardFromZ(grad, n, hasBelow);
     } else {
-      loss = this.loss.compute(last.output(rows), y, grad, rows, out);
-      last.activation.backward(last.output(rows), grad, rows, out);
+      loss = this.loss.compute(head.output(n), y, grad, n, out);
+      d = head.backward(grad, n, hasBelow);
     }
-    // Chain rule from the output layer back to the first: each layer's dL/dx is the error of the one below.
-    let dz: FloatArray = grad;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const dx = this.layers[i].backward(dz, rows, i > 0);
-      if (i > 0) {
-        const below = this.layers[i - 1];
-        below.activation.backward(below.output(rows), dx!, rows, below.units);
-        dz = dx!;
-      }
+    // Chain rule from the output layer back to the first: each layer's dL/dx is dL/d(output) of the one below.
+    for (let i = this.layers.length - 2; i >= 0; i--) {
+      const layer = this.layers[i];
+      d = layer.backward(d!, this.rowsOf(layer, rows), i > 0, bpttSteps);
     }
     return loss;
+  }
+
+  private rowsOf(layer: Layer, rows: number): number {
+    return layer instanceof DenseLayer ? rows * this.outputSteps : rows;
+  }
+
+  private createLayer(spec: LayerSpec, inputs: number): Layer {
+    if (spec.type === 'dense') return new DenseLayer(spec, inputs, this.Float);
+    const Recurrent = spec.type === 'lstm' ? LstmLayer : RnnLayer;
+    return new Recurrent(spec, inputs, this.sequenceLength, this.Float);
   }
 }
 
@@ -115,31 +154,6 @@ export function createNetwork(spec: ModelSpec, seed = 0, dtype: DType = 'float32
   const network = new Network(spec, dtype);
   network.initialize(seed);
   return network;
-}
-
-function validateSpec(spec: ModelSpec): void {
-  if (spec === null || typeof spec !== 'object') throw invalid('model', 'an object with inputSize, layers and loss');
-  if (!isCount(spec.inputSize, MAX_UNITS)) throw invalid('inputSize', `an integer between 1 and ${MAX_UNITS}`, spec.inputSize);
-  if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw invalid('layers', 'a non-empty array of layers');
-  spec.layers.forEach((layer, i) => {
-    const field = `layers[${i}]`;
-    if (layer === null || typeof layer !== 'object') throw invalid(field, 'a layer object');
-    if (layer.type !== 'dense') throw invalid(`${field}.type`, '"dense"', layer.type);
-    if (!isCount(layer.units, MAX_UNITS)) throw invalid(`${field}.units`, `an integer between 1 and ${MAX_UNITS}`, layer.units);
-    if (layer.kernelInitializer !== undefined && !Object.hasOwn(initializers, layer.kernelInitializer)) {
-      throw invalid(`${field}.kernelInitializer`, `one of ${Object.keys(initializers).join(', ')}`, layer.kernelInitializer);
-    }
-  });
-  getLoss(spec.loss);
-  spec.layers.forEach((layer, i) => {
-    if (i < spec.layers.length - 1) getActivation(layer.activation, `layers[${i}].activation`);
-  });
-  const last = spec.layers.length - 1;
-  checkLossOutput(spec.loss, spec.layers[last].activation, `layers[${last}].activation`);
-}
-
-function isCount(value: unknown, max: number): boolean {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max;
 }
 
 /** Shape and finiteness of a row-major batch: NaN or Infinity would silently poison every weight. */

@@ -1,7 +1,7 @@
 import { decodeArray, encodeArray } from './base64.js';
 import { invalid } from './errors.js';
 import { Network } from './network.js';
-import type { FloatArray, SerializedModel } from './types.js';
+import type { FloatArray, SerializedModel, SerializedWeights } from './types.js';
 
 const FORMAT = 'backprop-engine/model@1';
 
@@ -11,7 +11,10 @@ export function serializeModel(network: Network): SerializedModel {
     format: FORMAT,
     dtype: network.dtype,
     spec: structuredClone(network.spec),
-    weights: network.layers.map((l) => ({ kernel: encodeArray(l.kernel), bias: encodeArray(l.bias) })),
+    // Dense layers give { kernel, bias }; recurrent ones { kernel, recurrentKernel, bias }.
+    weights: network.layers.map(
+      (l) => Object.fromEntries(l.parameters.map((p) => [p.name, encodeArray(p.value)])) as unknown as SerializedWeights,
+    ),
   };
 }
 
@@ -24,8 +27,10 @@ export function deserializeModel(model: SerializedModel): Network {
   }
   network.layers.forEach((layer, i) => {
     const w = model.weights[i];
-    layer.kernel.set(decodeArray(w.kernel, model.dtype, layer.kernel.length, `model.weights[${i}].kernel`));
-    layer.bias.set(decodeArray(w.bias, model.dtype, layer.bias.length, `model.weights[${i}].bias`));
+    if (w === null || typeof w !== 'object') throw invalid(`model.weights[${i}]`, `an object with ${layer.parameters.map((p) => p.name).join(', ')}`);
+    for (const p of layer.parameters) {
+      p.value.set(decodeArray(w[p.name] as string, model.dtype, p.value.length, `model.weights[${i}].${p.name}`));
+    }
   });
   return network;
 }

@@ -12,6 +12,8 @@ export const MAX_EPOCHS = 1_000_000;
 const EVAL_CHUNK = 1024;
 /** The validation split draws from its own stream so resuming needs only the shuffling RNG's state. */
 const SPLIT_SEED_SALT = 0x5bd1e995;
+/** clipNorm of networks with recurrent layers when the options leave it unset: gradients through time explode. */
+export const DEFAULT_RECURRENT_CLIP_NORM = 5;
 
 /**
  * The training loop: per-epoch seeded shuffling, mini-batches (batchSize = rows gives full-batch gradient
@@ -39,9 +41,9 @@ export class Trainer {
     readonly options: TrainingOptions,
   ) {
     validateOptions(options);
-    const inputs = network.inputSize;
-    const outputs = network.outputSize;
-    checkDataset(data, inputs, outputs, network.spec.layers.length - 1);
+    const inputs = network.inputWidth;
+    const outputs = network.outputWidth;
+    checkDataset(data, network);
 
     const seed = options.seed ?? 0;
     const split = splitRows(data.rows, options.validationSplit ?? 0, seed);
@@ -121,9 +123,9 @@ export class Trainer {
     for (let start = 0; start < this.order.length; start += this.batchSize) {
       const rows = Math.min(this.batchSize, this.order.length - start);
       this.gatherInto(this.order.subarray(start, start + rows), this.xBatch, this.yBatch);
-      const x = this.xBatch.subarray(0, rows * net.inputSize);
-      const y = this.yBatch.subarray(0, rows * net.outputSize);
-      const loss = net.lossAndGradients(x, y, rows);
+      const x = this.xBatch.subarray(0, rows * net.inputWidth);
+      const y = this.yBatch.subarray(0, rows * net.outputWidth);
+      const loss = net.lossAndGradients(x, y, rows, this.options.bpttSteps);
       // Checked before any update: a diverged batch must not write NaN into the weights.
       if (!Number.isFinite(loss)) throw new DivergenceError(epoch, this.lastFiniteLoss, this.options.optimizer.learningRate);
       this.lastFiniteLoss = loss;
@@ -160,8 +162,8 @@ export class Trainer {
     let counted = 0;
     for (let start = 0; start < set.rows; start += EVAL_CHUNK) {
       const rows = Math.min(EVAL_CHUNK, set.rows - start);
-      const x = set.x.subarray(start * net.inputSize, (start + rows) * net.inputSize);
-      const y = set.y.subarray(start * net.outputSize, (start + rows) * net.outputSize);
+      const x = set.x.subarray(start * net.inputWidth, (start + rows) * net.inputWidth);
+      const y = set.y.subarray(start * net.outputWidth, (start + rows) * net.outputWidth);
       lossSum += net.evaluate(x, y, rows) * rows;
       const acc = countCorrect(net, y, rows);
       if (acc) {
@@ -175,14 +177,14 @@ export class Trainer {
   private regularizeAndClip(params: FloatArray[], grads: FloatArray[]): void {
     const decay = this.options.weightDecay ?? 0;
     if (decay > 0) {
-      // Kernels sit at even positions (kernel, bias, kernel, bias, ...); biases are not decayed.
-      for (let t = 0; t < params.length; t += 2) {
+      // Kernels and recurrent kernels are decayed, biases are not.
+      for (const t of this.network.kernelIndices) {
         const w = params[t];
         const g = grads[t];
         for (let i = 0; i < w.length; i++) g[i] += decay * w[i];
       }
     }
-    const clip = this.options.clipNorm;
+    const clip = this.options.clipNorm ?? (this.network.recurrent ? DEFAULT_RECURRENT_CLIP_NORM : undefined);
     if (clip === undefined) return;
     let sumSquares = 0;
     for (const g of grads) for (let i = 0; i < g.length; i++) sumSquares += g[i] * g[i];
@@ -214,15 +216,15 @@ export class Trainer {
   }
 
   private gather(rows: Uint32Array): { x: FloatArray; y: FloatArray; rows: number } {
-    const x = new this.network.Float(rows.length * this.network.inputSize);
-    const y = new this.network.Float(rows.length * this.network.outputSize);
+    const x = new this.network.Float(rows.length * this.network.inputWidth);
+    const y = new this.network.Float(rows.length * this.network.outputWidth);
     this.gatherInto(rows, x, y);
     return { x, y, rows: rows.length };
   }
 
   private gatherInto(rows: Uint32Array, x: FloatArray, y: FloatArray): void {
-    const nIn = this.network.inputSize;
-    const nOut = this.network.outputSize;
+    const nIn = this.network.inputWidth;
+    const nOut = this.network.outputWidth;
     const { inputs, targets } = this.data;
     for (let r = 0; r < rows.length; r++) {
       const src = rows[r];
@@ -234,11 +236,11 @@ export class Trainer {
 
 /**
  * Argmax accuracy for softmax outputs, thresholded (0.5) accuracy per unit for sigmoid outputs, and
- * none for regression.
+ * none for regression. Sequence-to-sequence outputs count every step.
  */
-function countCorrect(net: Network, y: FloatArray, rows: number): { correct: number; total: number } | null {
-  const last = net.layers[net.layers.length - 1];
-  const a = last.output(rows);
+function countCorrect(net: Network, y: FloatArray, samples: number): { correct: number; total: number } | null {
+  const rows = samples * net.outputSteps;
+  const a = net.head.output(rows);
   const n = net.outputSize;
   if (net.spec.loss === 'categoricalCrossEntropy') {
     let correct = 0;
@@ -273,15 +275,31 @@ function splitRows(rows: number, fraction: number, seed: number): { train: Uint3
   return { train: all.slice(0, rows - valCount), validation: all.slice(rows - valCount) };
 }
 
-function checkDataset(data: Dataset, inputs: number, outputs: number, lastLayer: number): void {
+function checkDataset(data: Dataset, network: Network): void {
   if (data === null || typeof data !== 'object') throw invalid('data', 'an object with inputs, targets and rows');
   const { rows } = data;
   if (!Number.isInteger(rows) || rows < 1) throw invalid('data.rows', 'an integer >= 1', rows);
+  const inputs = network.inputWidth;
+  const outputs = network.outputWidth;
+  const inputRow = data.inputs.length / rows;
+  const targetRow = data.targets.length / rows;
+  const steps = network.sequenceLength;
   if (data.inputs.length !== rows * inputs) {
-    throw invalid('inputSize', `${data.inputs.length / rows} (the width of each input row)`, inputs);
+    if (!network.recurrent) throw invalid('inputSize', `${inputRow} (the width of each input row)`, inputs);
+    throw invalid(
+      'inputSize',
+      `${inputRow / steps} (each input row holds ${inputRow} values = sequenceLength ${steps} x inputSize)`,
+      network.inputSize,
+    );
   }
   if (data.targets.length !== rows * outputs) {
-    throw invalid(`layers[${lastLayer}].units`, `${data.targets.length / rows} (the width of each target row)`, outputs);
+    const field = `layers[${network.layers.length - 1}].units`;
+    if (network.outputSteps === 1) throw invalid(field, `${targetRow} (the width of each target row)`, outputs);
+    throw invalid(
+      field,
+      `${targetRow / steps} (each target row holds ${targetRow} values = sequenceLength ${steps} x units, one output per step)`,
+      network.outputSize,
+    );
   }
   checkBatch(data.inputs, rows, inputs, 'inputs');
   checkBatch(data.targets, rows, outputs, 'targets');
@@ -303,6 +321,7 @@ function validateOptions(o: TrainingOptions): void {
   if (o.clipNorm !== undefined && !(typeof o.clipNorm === 'number' && o.clipNorm > 0 && Number.isFinite(o.clipNorm))) {
     throw invalid('clipNorm', 'a finite number > 0', o.clipNorm);
   }
+  if (o.bpttSteps !== undefined && !isInt(o.bpttSteps, 1, Number.MAX_SAFE_INTEGER)) throw invalid('bpttSteps', 'an integer >= 1', o.bpttSteps);
   const es = o.earlyStopping;
   if (es !== undefined) {
     if (!isInt(es.patience, 1, MAX_EPOCHS)) throw invalid('earlyStopping.patience', 'an integer >= 1', es.patience);

@@ -35,9 +35,36 @@ export interface DenseLayerSpec {
   kernelInitializer?: InitializerName;
 }
 
+/**
+ * A recurrent layer reading a sequence of steps: 'rnn' is an Elman layer, h_t = act(x_t·W_x + h_(t-1)·W_h + b);
+ * 'lstm' is Hochreiter & Schmidhuber's LSTM with Keras' gate order (input, forget, cell, output), sigmoid gates
+ * and `activation` on the candidate and on the cell state. Recurrent layers come before any dense layer.
+ */
+export interface RecurrentLayerSpec {
+  type: 'rnn' | 'lstm';
+  units: number;
+  /** Defaults to tanh; softmax is not accepted (it is not elementwise). */
+  activation?: ActivationName;
+  /**
+   * Output h_t of every step (rows x sequenceLength x units) instead of the last one only (rows x units).
+   * Needed by a recurrent layer that feeds another; on the last recurrent layer, the dense layers after it
+   * then run on every step (sequence-to-sequence: targets are rows x sequenceLength x units of the last layer).
+   */
+  returnSequences?: boolean;
+}
+
+export type LayerSpec = DenseLayerSpec | RecurrentLayerSpec;
+
 export interface ModelSpec {
+  /** Input values per row, or per step when the model has recurrent layers. */
   inputSize: number;
-  layers: DenseLayerSpec[];
+  /**
+   * Steps per sequence; required with recurrent layers and only with them. An input row then holds
+   * sequenceLength x inputSize values, time-major: step t's features at [t·inputSize, (t + 1)·inputSize).
+   */
+  sequenceLength?: number;
+  /** Dense layers, optionally preceded by recurrent ones; the last layer is dense. */
+  layers: LayerSpec[];
   loss: LossName;
 }
 
@@ -62,17 +89,26 @@ export interface TrainingOptions {
   seed?: number;
   /** L2 penalty coefficient added to the gradient of every kernel weight (not biases). */
   weightDecay?: number;
-  /** Clip the global gradient norm of a batch to this value. */
+  /**
+   * Clip the global gradient norm of a batch to this value. Off by default for dense networks; networks with
+   * recurrent layers clip at DEFAULT_RECURRENT_CLIP_NORM unless this is set (exploding gradients through time).
+   */
   clipNorm?: number;
+  /**
+   * Truncated backpropagation through time: the backward sweep carries gradients back through at most this
+   * many steps, in chunks counted back from the last step (the forward pass still runs the whole sequence).
+   * Default: the whole sequence. No effect on networks without recurrent layers.
+   */
+  bpttSteps?: number;
   earlyStopping?: EarlyStoppingOptions;
   /** Shuffle the training rows each epoch (default true). */
   shuffle?: boolean;
 }
 
 export interface Dataset {
-  /** Row-major, rows x inputSize. */
+  /** Row-major, rows x inputSize (rows x sequenceLength x inputSize with recurrent layers). */
   inputs: FloatArray;
-  /** Row-major, rows x outputSize. */
+  /** Row-major, rows x units of the last layer (rows x sequenceLength x units for sequence-to-sequence models). */
   targets: FloatArray;
   rows: number;
 }
@@ -86,15 +122,26 @@ export interface EpochReport {
   ms: number;
 }
 
-/** A model as JSON: the spec plus every layer's kernel (inputs x units, row-major) and bias as base64 of the little-endian typed array. */
 export type DType = 'float32' | 'float64';
 
+/**
+ * One layer's weights, base64 of the little-endian typed array. Dense: kernel (inputs x units) and bias.
+ * rnn: kernel (inputs x units), recurrentKernel (units x units), bias. lstm: the same with 4·units columns,
+ * the gates side by side in the order input, forget, cell, output (Keras' layout).
+ */
+export interface SerializedWeights {
+  kernel: string;
+  recurrentKernel?: string;
+  bias: string;
+}
+
+/** A model as JSON: the spec plus every layer's weights. */
 export interface SerializedModel {
   format: 'backprop-engine/model@1';
   /** Element type of the base64 arrays: float32 normally, float64 for gradient checks. */
   dtype: DType;
   spec: ModelSpec;
-  weights: { kernel: string; bias: string }[];
+  weights: SerializedWeights[];
 }
 
 /** Everything needed to continue training bit for bit. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createNetwork, deserializeModel, EngineError, DivergenceError, Trainer, type ModelSpec, type TrainingOptions } from '../../src/engine/index.js';
+import { createNetwork, deserializeModel, EngineError, DivergenceError, serializeModel, Trainer, type ModelSpec, type TrainingOptions } from '../../src/engine/index.js';
 
 const spec: ModelSpec = {
   inputSize: 2,
@@ -46,6 +46,26 @@ describe('bad input gives a typed error naming the field and the expectation', (
     expect(error.message).toContain(field);
   });
 
+  const recurrent = (layers: unknown[], extra: object = { sequenceLength: 4 }) =>
+    ({ inputSize: 2, ...extra, layers, loss: 'meanSquaredError' }) as ModelSpec;
+  const head = { type: 'dense', units: 1, activation: 'linear' };
+  const recurrentCases: [string, ModelSpec, string, RegExp][] = [
+    ['a recurrent layer after a dense one', recurrent([{ type: 'dense', units: 3, activation: 'tanh' }, { type: 'rnn', units: 3 }, head]), 'layers[1].type', /recurrent layers \(rnn, lstm\) come before every dense layer/],
+    ['a recurrent output layer', recurrent([{ type: 'lstm', units: 1 }]), 'layers[0].type', /"dense": a network ends in a dense output layer/],
+    ['stacked recurrent layers without returnSequences', recurrent([{ type: 'rnn', units: 3 }, { type: 'lstm', units: 3 }, head]), 'layers[0].returnSequences', /true: layers\[1\] is a recurrent layer/],
+    ['recurrent layers without sequenceLength', recurrent([{ type: 'rnn', units: 3 }, head], {}), 'sequenceLength', /required with recurrent layers/],
+    ['sequenceLength on a dense-only model', recurrent([head]), 'sequenceLength', /only models with recurrent layers/],
+    ['a fractional sequenceLength', recurrent([{ type: 'rnn', units: 3 }, head], { sequenceLength: 2.5 }), 'sequenceLength', /an integer between 1/],
+    ['softmax in a recurrent layer', recurrent([{ type: 'rnn', units: 3, activation: 'softmax' }, head]), 'layers[0].activation', /elementwise/],
+    ['an unknown recurrent activation', recurrent([{ type: 'lstm', units: 3, activation: 'gelu' }, head]), 'layers[0].activation', /one of linear, sigmoid/],
+    ['zero recurrent units', recurrent([{ type: 'lstm', units: 0 }, head]), 'layers[0].units', /integer between 1/],
+  ];
+  it.each(recurrentCases)('%s', (_name, badSpec, field, expected) => {
+    const error = engineError(() => createNetwork(badSpec));
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(expected);
+  });
+
   const net = () => createNetwork(spec, 1);
   const trainCases: [string, () => unknown, string, RegExp][] = [
     ['mismatched input width', () => new Trainer(net(), { ...data, inputs: new Float32Array(12) }, options), 'inputSize', /3 \(the width of each input row\)/],
@@ -61,6 +81,15 @@ describe('bad input gives a typed error naming the field and the expectation', (
     ['predict with the wrong width', () => net().predict(new Float32Array(3), 1), 'inputs', /1 rows of 2 values/],
     ['corrupt weights', () => deserializeModel({ format: 'backprop-engine/model@1', dtype: 'float32', spec, weights: [{ kernel: 'AAAA', bias: 'AAAA' }, { kernel: 'AAAA', bias: 'AAAA' }] }), 'model.weights[0].kernel', /6 float32 values/],
   ];
+  const rnn = (returnSequences: boolean) =>
+    createNetwork(recurrent([{ type: 'rnn', units: 3, returnSequences }, head]), 1);
+  const sequences = { inputs: new Float32Array(4 * 8), targets: new Float32Array(4), rows: 4 };
+  trainCases.push(
+    ['input rows that do not hold sequenceLength x inputSize values', () => new Trainer(rnn(false), { ...sequences, inputs: new Float32Array(4 * 12) }, options), 'inputSize', /3 \(each input row holds 12 values = sequenceLength 4 x inputSize\)/],
+    ['sequence-to-sequence targets without one output per step', () => new Trainer(rnn(true), sequences, options), 'layers[1].units', /0.25 \(each target row holds 1 values = sequenceLength 4 x units, one output per step\)/],
+    ['bpttSteps < 1', () => new Trainer(rnn(false), sequences, { ...options, bpttSteps: 0 }), 'bpttSteps', /integer >= 1/],
+    ['recurrent weights without recurrentKernel', () => deserializeModel({ ...serializeModel(rnn(false)), weights: [{ kernel: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', bias: 'AAAAAAAAAAAAAAAA' }, { kernel: 'AAAAAAAAAAAAAAAA', bias: 'AAAAAA==' }] }), 'model.weights[0].recurrentKernel', /base64 text/],
+  );
   it.each(trainCases)('%s', (_name, run, field, expected) => {
     const error = engineError(run);
     expect(error.field).toBe(field);

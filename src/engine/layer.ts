@@ -1,0 +1,30 @@
+import type { Rng } from './rng.js';
+import type { FloatArray } from './types.js';
+
+/** A trainable tensor: its serialization name, its values and the gradient backward writes. */
+export interface Parameter {
+  readonly name: 'kernel' | 'recurrentKernel' | 'bias';
+  readonly value: FloatArray;
+  readonly grad: FloatArray;
+}
+
+/**
+ * What the network needs from every kind of layer. Work arrays are reused between passes: a returned array is
+ * valid until the next call. `rows` counts the rows this layer sees: samples for a recurrent layer, samples x
+ * steps for a dense layer running on every step of a sequence.
+ */
+export interface Layer {
+  readonly units: number;
+  readonly kernel: FloatArray;
+  readonly bias: FloatArray;
+  /** In optimizer-slot and serialization order; weight decay applies to every one but the bias. */
+  readonly parameters: readonly Parameter[];
+  /** Draws the weights from the layer's initializers (in a fixed order, so a seed fixes them). */
+  initialize(rng: Rng): void;
+  forward(x: FloatArray, rows: number): FloatArray;
+  /**
+   * dOut holds dL/d(output) and may be overwritten. Writes every parameter gradient and returns dL/dx, or null
+   * when the caller does not need it (the first layer). bpttSteps truncates backpropagation through time.
+   */
+  backward(dOut: FloatArray, rows: number, needInputGrad: boolean, bpttSteps?: number): FloatArray | null;
+}

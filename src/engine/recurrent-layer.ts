@@ -1,0 +1,189 @@
+import { type Activation, getActivation } from './activations.js';
+import { gemm } from './gemm.js';
+import { initializers, orthogonal } from './initializers.js';
+import type { Layer, Parameter } from './layer.js';
+import type { Rng } from './rng.js';
+import type { FloatArray, FloatArrayConstructor, RecurrentLayerSpec } from './types.js';
+
+/**
+ * What rnn and lstm layers share: the unrolled loop over steps and backpropagation through time.
+ *
+ * Inputs and outputs are sample-major (rows x steps x width, the dataset layout); inside, every sequence is kept
+ * time-major (steps x rows x width) so each step is one contiguous rows x width block and every product is one
+ * batched gemm. Forward projects the inputs of all steps at once, Z = X·W_x + b, then walks the steps adding
+ * h_(t-1)·W_h and letting the subclass turn z_t into h_t. Backward is one sweep from the last step to the first:
+ * dL/dh_t is what step t outputs receive plus what step t+1 sends back, the subclass turns it into dL/dz_t, and
+ * dL/dz_t·W_hᵀ goes on to step t-1. Only then are the weight gradients formed, each by a single gemm over every
+ * step: the gradient of a shared weight is the sum of its contributions from all steps.
+ */
+export abstract class RecurrentLayer implements Layer {
+  readonly kernel: FloatArray;
+  readonly recurrentKernel: FloatArray;
+  readonly bias: FloatArray;
+  readonly kernelGrad: FloatArray;
+  readonly recurrentKernelGrad: FloatArray;
+  readonly biasGrad: FloatArray;
+  readonly parameters: readonly Parameter[];
+  readonly activation: Activation;
+  /** Columns of z per step: gates x units. */
+  protected readonly width: number;
+  protected capacity = 0;
+  /** Inputs, time-major. */
+  private xs: FloatArray;
+  /** Pre-activations in forward; overwritten with dL/dz in backward (forward recomputes them). */
+  protected zs: FloatArray;
+  /** Hidden states, time-major. */
+  protected hs: FloatArray;
+  private sequenceOut: FloatArray;
+  /** dL/dh of the step being processed in the backward sweep. */
+  private dh: FloatArray;
+  private dx: FloatArray;
+
+  constructor(
+    readonly spec: RecurrentLayerSpec,
+    readonly inputs: number,
+    readonly steps: number,
+    gates: number,
+    protected readonly Float: FloatArrayConstructor,
+  ) {
+    const units = spec.units;
+    this.width = gates * units;
+    this.kernel = new Float(inputs * this.width);
+    this.recurrentKernel = new Float(units * this.width);
+    this.bias = new Float(this.width);
+    this.kernelGrad = new Float(inputs * this.width);
+    this.recurrentKernelGrad = new Float(units * this.width);
+    this.biasGrad = new Float(this.width);
+    this.parameters = [
+      { name: 'kernel', value: this.kernel, grad: this.kernelGrad },
+      { name: 'recurrentKernel', value: this.recurrentKernel, grad: this.recurrentKernelGrad },
+      { name: 'bias', value: this.bias, grad: this.biasGrad },
+    ];
+    this.activation = getActivation(spec.activation ?? 'tanh');
+    this.xs = this.zs = this.hs = this.sequenceOut = this.dh = this.dx = new Float(0);
+  }
+
+  get units(): number {
+    return this.spec.units;
+  }
+
+  /** Keras' defaults: glorotUniform kernel, orthogonal recurrent kernel, zero bias. */
+  initialize(rng: Rng): void {
+    initializers.glorotUniform(this.kernel, this.inputs, this.width, rng);
+    orthogonal(this.recurrentKernel, this.units, this.width, rng);
+    this.bias.fill(0);
+  }
+
+  /** x is rows x steps x inputs; returns rows x steps x units with returnSequences, else rows x units (the last step). */
+  forward(x: FloatArray, rows: number): FloatArray {
+    this.ensure(rows);
+    const { steps, units, width } = this;
+    const block = rows * width;
+    transpose(x, this.xs, rows, steps, this.inputs);
+    const z = this.zs.subarray(0, steps * block);
+    for (let r = 0; r < steps * rows; r++) z.set(this.bias, r * width);
+    gemm(false, false, steps * rows, width, this.inputs, 1, this.xs, this.inputs, this.kernel, width, 1, z, width);
+    for (let t = 0; t < steps; t++) {
+      const zt = z.subarray(t * block, (t + 1) * block);
+      if (t > 0) gemm(false, false, rows, width, units, 1, this.state(t - 1, rows), units, this.recurrentKernel, width, 1, zt, width);
+      this.stepForward(t, rows);
+    }
+    if (!this.spec.returnSequences) return this.state(steps - 1, rows);
+    const out = this.sequenceOut.subarray(0, rows * steps * units);
+    transpose(this.hs, out, steps, rows, units);
+    return out;
+  }
+
+  /**
+   * dOut is dL/d(output) in forward's output layout. With bpttSteps = k, gradients cross from step t to t-1 only
+   * inside chunks of k steps counted back from the last step: the state still flows forward through every step,
+   * but the backward sweep treats the state entering each chunk as a constant.
+   */
+  backward(dOut: FloatArray, rows: number, needInputGrad: boolean, bpttSteps = Infinity): FloatArray | null {
+    const { steps, units, width } = this;
+    const block = rows * width;
+    const dz = this.zs.subarray(0, steps * block);
+    const dh = this.dh.subarray(0, rows * units);
+    dh.fill(0);
+    for (let t = steps - 1; t >= 0; t--) {
+      if (this.spec.returnSequences) {
+        for (let r = 0; r < rows; r++) {
+          const from = (r * steps + t) * units;
+          for (let j = 0; j < units; j++) dh[r * units + j] += dOut[from + j];
+        }
+      } else if (t === steps - 1) {
+        dh.set(dOut.subarray(0, rows * units));
+      }
+      const carry = t > 0 && (steps - t) % bpttSteps !== 0;
+      this.stepBackward(t, rows, dh, carry);
+      const dzt = dz.subarray(t * block, (t + 1) * block);
+      if (carry) gemm(false, true, rows, units, width, 1, dzt, width, this.recurrentKernel, width, 0, dh, units);
+      else dh.fill(0);
+    }
+    // Sums over every step, one gemm each: dW_x = Σ x_tᵀ·dz_t, dW_h = Σ h_(t-1)ᵀ·dz_t (h_(-1) = 0), db = Σ dz_t.
+    gemm(true, false, this.inputs, width, steps * rows, 1, this.xs, this.inputs, dz, width, 0, this.kernelGrad, width);
+    if (steps > 1) {
+      gemm(true, false, units, width, (steps - 1) * rows, 1, this.hs, units, dz.subarray(block), width, 0, this.recurrentKernelGrad, width);
+    } else {
+      this.recurrentKernelGrad.fill(0);
+    }
+    const db = this.biasGrad;
+    db.fill(0);
+    for (let r = 0; r < steps * rows; r++) {
+      const o = r * width;
+      for (let j = 0; j < width; j++) db[j] += dz[o + j];
+    }
+    if (!needInputGrad) return null;
+    // The time-major inputs are no longer needed: they take dL/dx before it is put back in sample order.
+    gemm(false, true, steps * rows, this.inputs, width, 1, dz, width, this.kernel, width, 0, this.xs, this.inputs);
+    const dx = this.dx.subarray(0, rows * steps * this.inputs);
+    transpose(this.xs, dx, steps, rows, this.inputs);
+    return dx;
+  }
+
+  /** h_t of every row: rows x units, contiguous. */
+  protected state(t: number, rows: number): FloatArray {
+    const n = rows * this.units;
+    return this.hs.subarray(t * n, (t + 1) * n);
+  }
+
+  /** z_t (rows x width) of every row, contiguous. */
+  protected preActivation(t: number, rows: number): FloatArray {
+    const n = rows * this.width;
+    return this.zs.subarray(t * n, (t + 1) * n);
+  }
+
+  /** z_t holds x_t·W_x + h_(t-1)·W_h + b; writes h_t and saves whatever stepBackward needs. */
+  protected abstract stepForward(t: number, rows: number): void;
+
+  /**
+   * dh holds dL/dh_t (read only); writes dL/dz_t over z_t. carry says whether gradients go on to step t-1, for
+   * state the subclass carries itself (the lstm cell).
+   */
+  protected abstract stepBackward(t: number, rows: number, dh: FloatArray, carry: boolean): void;
+
+  /** Grows the buffers to `rows` sequences; subclasses grow theirs too. */
+  protected ensure(rows: number): boolean {
+    if (rows <= this.capacity) return false;
+    this.capacity = rows;
+    const { steps, units, width, inputs } = this;
+    this.xs = new this.Float(steps * rows * inputs);
+    this.zs = new this.Float(steps * rows * width);
+    this.hs = new this.Float(steps * rows * units);
+    this.sequenceOut = new this.Float(this.spec.returnSequences ? rows * steps * units : 0);
+    this.dh = new this.Float(rows * units);
+    this.dx = new this.Float(rows * steps * inputs);
+    return true;
+  }
+}
+
+/** Swaps the two outer axes of an a x b x width block: sample-major <-> time-major. */
+function transpose(src: FloatArray, dst: FloatArray, a: number, b: number, width: number): void {
+  for (let i = 0; i < a; i++) {
+    for (let j = 0; j < b; j++) {
+      const from = (i * b + j) * width;
+      const to = (j * a + i) * width;
+      for (let k = 0; k < width; k++) dst[to + k] = src[from + k];
+    }
+  }
+}

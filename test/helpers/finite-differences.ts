@@ -1,0 +1,46 @@
+import type { ActivationName, LossName, Network, Rng } from '../../src/engine/index.js';
+
+/** The output activation each loss is defined on; meanSquaredError takes any. */
+export const OUTPUT_FOR: Record<LossName, ActivationName | null> = {
+  meanSquaredError: null,
+  binaryCrossEntropy: 'sigmoid',
+  categoricalCrossEntropy: 'softmax',
+};
+
+/** Random targets of the kind each loss expects: one-hot rows, 0/1 values, or values in [-1, 1). */
+export function targetsFor(loss: LossName, rows: number, width: number, rng: Rng): Float64Array {
+  const y = new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    if (loss === 'categoricalCrossEntropy') y[r * width + rng.below(width)] = 1;
+    else for (let j = 0; j < width; j++) y[r * width + j] = loss === 'binaryCrossEntropy' ? rng.below(2) : rng.next() * 2 - 1;
+  }
+  return y;
+}
+
+/**
+ * Central differences in float64 against the analytic gradient of every parameter of the network (the
+ * helper_test_op idea from tinygrad: one table-driven checker for every combination). Returns the worst
+ * relative error. The step h trades truncation error (h² f''') against rounding: a loss evaluated with
+ * ~1e-16 absolute noise gives difference quotients with ~1e-16 / 2h of noise.
+ */
+export function worstRelativeError(network: Network, x: Float64Array, y: Float64Array, rows: number, h = 1e-5): number {
+  network.lossAndGradients(x, y, rows);
+  const analytic = network.gradients().map((g) => Float64Array.from(g));
+  let worst = 0;
+  network.parameters().forEach((p, t) => {
+    for (let i = 0; i < p.length; i++) {
+      const saved = p[i];
+      p[i] = saved + h;
+      const plus = network.evaluate(x, y, rows);
+      p[i] = saved - h;
+      const minus = network.evaluate(x, y, rows);
+      p[i] = saved;
+      const numeric = (plus - minus) / (2 * h);
+      const a = analytic[t][i];
+      // Gradients below 1e-7 carry no signal at this step size; compare them on an absolute scale.
+      const rel = Math.abs(a - numeric) / Math.max(Math.abs(a), Math.abs(numeric), 1e-7);
+      worst = Math.max(worst, rel);
+    }
+  });
+  return worst;
+}
