@@ -21,6 +21,10 @@ export class DenseLayer implements Layer {
   private zBuf: FloatArray;
   private aBuf: FloatArray;
   private dxBuf: FloatArray;
+  private viewRows = -1;
+  private zView: FloatArray;
+  private aView: FloatArray;
+  private dxView: FloatArray;
   private input: FloatArray | null = null;
 
   constructor(
@@ -38,6 +42,7 @@ export class DenseLayer implements Layer {
     ];
     this.activation = getActivation(spec.activation);
     this.zBuf = this.aBuf = this.dxBuf = new Float(0);
+    this.zView = this.aView = this.dxView = this.zBuf;
   }
 
   get units(): number {
@@ -55,11 +60,12 @@ export class DenseLayer implements Layer {
   forward(x: FloatArray, rows: number): FloatArray {
     this.ensure(rows);
     const n = this.units;
-    const z = this.zBuf.subarray(0, rows * n);
+    const z = this.zView;
+    const bias = this.bias;
     // Seed z with the bias row, then let gemm accumulate x·W onto it (beta = 1): one pass fewer.
-    for (let r = 0; r < rows; r++) z.set(this.bias, r * n);
+    for (let r = 0; r < rows; r++) for (let j = 0, o = r * n; j < n; j++) z[o + j] = bias[j];
     gemm(false, false, rows, n, this.inputs, 1, x, this.inputs, this.kernel, n, 1, z, n);
-    const a = this.aBuf.subarray(0, rows * n);
+    const a = this.aView;
     this.activation.forward(z, a, rows, n);
     this.input = x;
     return a;
@@ -67,12 +73,14 @@ export class DenseLayer implements Layer {
 
   /** Pre-activations of the last forward pass. */
   z(rows: number): FloatArray {
-    return this.zBuf.subarray(0, rows * this.units);
+    this.ensure(rows);
+    return this.zView;
   }
 
   /** Output buffer of the last forward pass; fused losses may overwrite it with dL/dz. */
   output(rows: number): FloatArray {
-    return this.aBuf.subarray(0, rows * this.units);
+    this.ensure(rows);
+    return this.aView;
   }
 
   /** da holds dL/da (rows x units); it is turned into dL/dz in place. */
@@ -96,16 +104,27 @@ export class DenseLayer implements Layer {
       for (let j = 0; j < n; j++) db[j] += dz[o + j];
     }
     if (!needInputGrad) return null;
-    const dx = this.dxBuf.subarray(0, rows * this.inputs);
+    this.ensure(rows);
+    const dx = this.dxView;
     gemm(false, true, rows, this.inputs, n, 1, dz, n, this.kernel, n, 0, dx, this.inputs);
     return dx;
   }
 
+  /**
+   * Buffers grow to the largest batch seen; views of the current batch's rows are cached so a training step
+   * allocates nothing (small networks are dominated by such per-step costs).
+   */
   private ensure(rows: number): void {
-    if (rows <= this.capacity) return;
-    this.capacity = rows;
-    this.zBuf = new this.Float(rows * this.units);
-    this.aBuf = new this.Float(rows * this.units);
-    this.dxBuf = new this.Float(rows * this.inputs);
+    if (rows === this.viewRows) return;
+    if (rows > this.capacity) {
+      this.capacity = rows;
+      this.zBuf = new this.Float(rows * this.units);
+      this.aBuf = new this.Float(rows * this.units);
+      this.dxBuf = new this.Float(rows * this.inputs);
+    }
+    this.viewRows = rows;
+    this.zView = this.zBuf.subarray(0, rows * this.units);
+    this.aView = this.aBuf.subarray(0, rows * this.units);
+    this.dxView = this.dxBuf.subarray(0, rows * this.inputs);
   }
 }

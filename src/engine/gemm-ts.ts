@@ -53,30 +53,26 @@ export const tsGemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, bet
   }
 };
 
-/** Direct loops for small products; the loop order keeps the innermost access contiguous where it can. */
+/**
+ * Direct dot products for small products: each output accumulates in a local (one store per element of C),
+ * and the strided reads stay in cache at these sizes.
+ */
 function smallGemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: FloatArray, lda: number, b: FloatArray, ldb: number, beta: number, c: FloatArray, ldc: number,
 ): void {
+  // Strides turn all four transpose cases into one loop: op(A)[i][p] = a[i*ai + p*ap], op(B)[p][j] = b[p*bp + j*bj].
+  const ai = transA ? 1 : lda;
+  const ap = transA ? lda : 1;
+  const bp = transB ? 1 : ldb;
+  const bj = transB ? ldb : 1;
   for (let i = 0; i < m; i++) {
     const ci = i * ldc;
-    if (beta === 0) for (let j = 0; j < n; j++) c[ci + j] = 0;
-    else if (beta !== 1) for (let j = 0; j < n; j++) c[ci + j] *= beta;
-    if (!transB) {
-      // Row of C += a_ip · row p of B: every inner access is contiguous.
-      for (let p = 0; p < k; p++) {
-        const av = alpha * (transA ? a[p * lda + i] : a[i * lda + p]);
-        const bp = p * ldb;
-        for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
-      }
-    } else {
-      for (let j = 0; j < n; j++) {
-        const bj = j * ldb;
-        let sum = 0;
-        if (transA) for (let p = 0; p < k; p++) sum += a[p * lda + i] * b[bj + p];
-        else for (let p = 0, ai = i * lda; p < k; p++) sum += a[ai + p] * b[bj + p];
-        c[ci + j] += alpha * sum;
-      }
+    const aRow = i * ai;
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0, ia = aRow, ib = j * bj; p < k; p++, ia += ap, ib += bp) sum += a[ia] * b[ib];
+      c[ci + j] = (beta === 0 ? 0 : beta * c[ci + j]) + alpha * sum;
     }
   }
 }
