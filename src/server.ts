@@ -18,7 +18,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    // close() stops accepting connections, finishes in-flight requests and runs every onClose hook.
+    // Bounded: a client that never finishes its request must not keep the process alive.
+    setTimeout(() => {
+      app.log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS).unref();
+    // close() stops accepting connections, answers 503 to requests arriving on kept-alive ones, finishes the
+    // in-flight requests and runs every onClose hook.
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -1,12 +1,18 @@
-// buildApp(): plugins first (errors, prisma, queue, auth, swagger), then one route plugin per resource.
-// It never listens: server.ts does, and tests use the app in-process.
+// buildApp(): plugins first (errors, prisma, queue, security, body parsers, auth, idempotency, swagger), then one
+// route plugin per resource. It never listens: server.ts does, and tests use the app in-process.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ConfigError, type Config } from '../config/index.js';
+import { clientErrorHandler, frameworkErrorHandler, requireHost } from './client-errors.js';
 import authPlugin from './plugins/auth.js';
+import bodyParsersPlugin from './plugins/body-parsers.js';
 import errorsPlugin from './plugins/errors.js';
+import idempotencyPlugin from './plugins/idempotency.js';
 import prismaPlugin from './plugins/prisma.js';
 import queuePlugin from './plugins/queue.js';
+import securityPlugin from './plugins/security.js';
 import swaggerPlugin from './plugins/swagger.js';
 import datasetRoutes from './routes/datasets.js';
 import healthRoutes from './routes/health.js';
@@ -14,25 +20,47 @@ import jobRoutes from './routes/jobs.js';
 import modelRoutes from './routes/models.js';
 import tenantRoutes from './routes/tenants.js';
 
+/** A caller's x-request-id is kept when it is a plain token (so it cannot forge log lines); otherwise a new UUID. */
+function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
 export async function buildApp(config: Config): Promise<FastifyInstance> {
   if (!config.ADMIN_API_KEY) throw new ConfigError('ADMIN_API_KEY is required to run the API');
   const app = Fastify({
     logger: { level: config.LOG_LEVEL },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // Every log line of a request carries reqId; every response echoes it as x-request-id (first hook below).
+    requestIdHeader: false,
+    genReqId: requestId,
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
+    // Checked by requireHost instead, so the answer is a coded error like every other.
+    http: { requireHostHeader: false },
   }).withTypeProvider<ZodTypeProvider>();
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onRequest', requireHost);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorsPlugin);
   await app.register(prismaPlugin, { databaseUrl: config.DATABASE_URL });
-  await app.register(queuePlugin, { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
-  await app.register(authPlugin, { adminApiKey: config.ADMIN_API_KEY });
-  await app.register(swaggerPlugin, { bodyLimit: config.BODY_LIMIT_BYTES });
+  await app.register(queuePlugin, { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS });
+  await app.register(securityPlugin, { rateLimitMax: config.RATE_LIMIT_MAX, rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS });
+  await app.register(bodyParsersPlugin, { maxJsonContainers: config.DATASET_MAX_ROWS + 100_000 });
+  await app.register(authPlugin, { adminApiKey: config.ADMIN_API_KEY, cacheTtlMs: config.AUTH_CACHE_TTL_MS });
+  await app.register(idempotencyPlugin, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS });
+  await app.register(swaggerPlugin, { config });
 
   await app.register(healthRoutes);
   await app.register(tenantRoutes);
-  await app.register(datasetRoutes);
-  await app.register(jobRoutes);
+  await app.register(datasetRoutes, {
+    limits: { maxRows: config.DATASET_MAX_ROWS, maxColumns: config.DATASET_MAX_COLUMNS, maxCells: config.DATASET_MAX_CELLS },
+  });
+  await app.register(jobRoutes, { limits: { maxParameters: config.MODEL_MAX_PARAMETERS, maxEpochs: config.TRAINING_MAX_EPOCHS } });
   await app.register(modelRoutes, { cacheSize: config.MODEL_CACHE_SIZE });
   await app.ready();
   return app;

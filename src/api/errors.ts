@@ -27,20 +27,31 @@ export const Errors = {
   FORBIDDEN: define('ERR_FORBIDDEN', 403, 'this route needs the admin API key'),
   NOT_FOUND: define('ERR_NOT_FOUND', 404, 'not found'),
   ROUTE_NOT_FOUND: define('ERR_ROUTE_NOT_FOUND', 404, 'no such route'),
+  REQUEST_TIMEOUT: define('ERR_REQUEST_TIMEOUT', 408, 'the request was not received in time'),
   CONFLICT: define('ERR_CONFLICT', 409, 'the resource is not in a state that allows this'),
+  IDEMPOTENCY_IN_PROGRESS: define('ERR_IDEMPOTENCY_IN_PROGRESS', 409, 'a request with this Idempotency-Key is still being processed; retry shortly'),
   BODY_TOO_LARGE: define('ERR_BODY_TOO_LARGE', 413, 'request body is larger than the configured limit'),
-  UNSUPPORTED_MEDIA_TYPE: define('ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'send application/json or text/csv'),
+  URI_TOO_LONG: define('ERR_URI_TOO_LONG', 414, 'a path parameter is longer than 100 characters'),
+  DATASET_TOO_LARGE: define('ERR_DATASET_TOO_LARGE', 413, 'dataset is larger than the configured limits'),
+  UNSUPPORTED_MEDIA_TYPE: define('ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported Content-Type: send application/json (or text/csv to POST /v1/datasets)'),
   UNPROCESSABLE: define('ERR_UNPROCESSABLE', 422, 'the request does not fit the referenced data'),
+  MODEL_TOO_LARGE: define('ERR_MODEL_TOO_LARGE', 422, 'the model has more parameters than the configured limit'),
+  IDEMPOTENCY_MISMATCH: define('ERR_IDEMPOTENCY_MISMATCH', 422, 'this Idempotency-Key was already used with a different request'),
+  RATE_LIMITED: define('ERR_RATE_LIMITED', 429, 'too many requests; retry after the number of seconds in Retry-After'),
+  HEADERS_TOO_LARGE: define('ERR_HEADERS_TOO_LARGE', 431, 'request headers are larger than the server accepts'),
   UNAVAILABLE: define('ERR_UNAVAILABLE', 503, 'a backing service is unavailable, try again'),
   INTERNAL: define('ERR_INTERNAL', 500, 'internal server error'),
 } as const;
 
-/** fastify's own error codes that a client can cause, mapped onto the table. */
-export const fastifyErrorMap: Record<string, (typeof Errors)[keyof typeof Errors]> = {
+/** fastify's own error codes that a client can cause, mapped onto the table (called with fastify's message). */
+export const fastifyErrorMap: Record<string, (message?: string) => ApiError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: Errors.BODY_TOO_LARGE,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: Errors.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => Errors.UNSUPPORTED_MEDIA_TYPE(),
   FST_ERR_CTP_EMPTY_JSON_BODY: Errors.BAD_REQUEST,
   FST_ERR_CTP_INVALID_JSON_BODY: Errors.BAD_REQUEST,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: Errors.BAD_REQUEST,
   FST_ERR_VALIDATION: Errors.VALIDATION,
+  // These two would echo the whole path back; the fixed messages say what is wrong.
+  FST_ERR_BAD_URL: () => Errors.BAD_REQUEST('the URL has invalid percent-encoding'),
+  FST_ERR_MAX_PARAM_LENGTH: () => Errors.URI_TOO_LONG(),
 };

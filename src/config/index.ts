@@ -1,5 +1,8 @@
 // The only reader of process.env. Parsed once with zod and frozen, so a bad value fails at start, not mid-request.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { COLUMNS_CEILING } from '../contracts/datasets.js';
+import { EPOCHS_CEILING } from '../contracts/training.js';
 
 const MiB = 1024 * 1024;
 
@@ -16,15 +19,52 @@ export const configSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(32 * MiB),
   /** Redis key prefix for BullMQ; tests use their own so runs never collide. */
   QUEUE_PREFIX: z.string().min(1).default('bp'),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Training threads per worker process; one per core by default, so two jobs train at once on two cores. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
   /** BullMQ lock duration; the worker renews it every half of this while a job trains. */
   JOB_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How often workers look for jobs whose worker died (lock expired) and hand them to another worker. */
   STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  /** How often a worker compares Postgres with Redis and re-enqueues active jobs the queue lost (also on Redis reconnect). */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(200).default(10_000),
+  /** Jobs of one tenant in the queue or training at once; the tenant's further jobs wait queued in Postgres. */
+  TENANT_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).default(4),
+  /** SIGTERM: how long a worker (checkpointing its jobs) or the API (finishing requests) may take before it exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Port of the worker's own health endpoint (event-loop delay, active jobs); 0 picks a free port. */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** How many deserialized models the API keeps in memory for predictions. */
   MODEL_CACHE_SIZE: z.coerce.number().int().min(0).default(32),
+  /** Dataset limits, checked while a CSV is read, so an oversized upload fails before it is held in memory. */
+  DATASET_MAX_ROWS: z.coerce.number().int().min(1).default(1_000_000),
+  DATASET_MAX_COLUMNS: z.coerce.number().int().min(2).max(COLUMNS_CEILING).default(10_000),
+  /** rows x columns (and rows x classes of a one-hot target); 20M float32 cells are 80 MB. */
+  DATASET_MAX_CELLS: z.coerce.number().int().min(1).default(20_000_000),
+  /** Weights and biases of a model, counted before anything is allocated. */
+  MODEL_MAX_PARAMETERS: z.coerce.number().int().min(1).default(10_000_000),
+  TRAINING_MAX_EPOCHS: z.coerce.number().int().min(1).max(EPOCHS_CEILING).default(10_000),
+  /** Requests per API key (per IP without one) per window, on /v1 routes; Redis-backed, so shared by API processes. */
+  /** How long a valid API key is remembered per API process (0 = look it up on every request). */
+  AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1200),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** How long an Idempotency-Key is remembered. */
+  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
+  /** GET /v1/jobs/:id/events: a `: ping` comment this often; each ping also re-reads the job from Postgres. */
+  EVENTS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  /** GET /metrics (Prometheus text format): served unless false. */
+  METRICS_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unauthenticated otherwise. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** Webhook deliveries: attempts in all, the first retry's delay (doubling after each failure), and the timeout of one POST. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(1000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Webhook POSTs a worker process sends at once. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   MIGRATE_ON_START: z
     .enum(['true', 'false'])
     .default('true')

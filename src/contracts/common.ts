@@ -18,4 +18,33 @@ export const commonErrorResponses = {
   400: errorBodySchema,
   401: errorBodySchema,
   404: errorBodySchema,
+  429: errorBodySchema,
 } as const;
+
+/** Datasets and models compute in float32: a number larger in magnitude would turn into Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A NUL or a lone UTF-16 surrogate: Postgres can store neither in text or JSONB, so they are refused at the edge. */
+export const UNSTORABLE_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A trimmed, non-empty name that Postgres can store. */
+export const nameSchema = (max = 200) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !UNSTORABLE_TEXT.test(s), { message: 'must not contain NUL characters or invalid Unicode' });
+
+/** Sent on POST /v1/jobs and POST /v1/datasets: a retry with the same key and request returns the first response. */
+export const idempotencyHeadersSchema = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1 to 255 visible ASCII characters')
+    .optional()
+    .describe(
+      'Makes the request safe to retry: a repeat with the same key and the same request answers the first ' +
+        'response (with Idempotent-Replayed: true) instead of creating again; the same key with a different request ' +
+        'answers 422. Keys are per tenant and kept for IDEMPOTENCY_TTL_SECONDS.',
+    ),
+});

@@ -6,12 +6,21 @@ export const jobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 export const finishedStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 
+export const webhookUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'expected an http or https URL' })
+  .max(2048)
+  .describe(
+    'Called once when the job ends (succeeded, failed or cancelled): a signed POST of the job summary, retried with ' +
+      'exponential backoff until it answers 2xx. Deliveries: GET /v1/jobs/{id}/webhooks',
+  );
+
 export const createJobBodySchema = z
-  .object({
+  .strictObject({
     datasetId: z.uuid(),
     model: modelSpecBodySchema,
     training: trainingSchema.default(trainingSchema.parse({})),
     preprocessing: preprocessingBodySchema.default({ standardize: false }),
+    webhookUrl: webhookUrlSchema.optional(),
   })
   .meta({ id: 'CreateJob' });
 export type CreateJobBody = z.infer<typeof createJobBodySchema>;

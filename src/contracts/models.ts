@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { modelSpecBodySchema } from './model-spec.js';
+import { FLOAT32_MAX } from './common.js';
+import { storedModelSpecSchema } from './model-spec.js';
 import { storedPreprocessingSchema } from './training.js';
 
 export const modelSchema = z
   .object({
     id: z.uuid(),
-    jobId: z.uuid(),
-    datasetId: z.uuid(),
-    spec: modelSpecBodySchema.extend({ inputSize: z.number().int() }),
+    jobId: z.uuid().nullable().describe('The job that trained the model; null for a model imported with POST /v1/models'),
+    datasetId: z.uuid().nullable().describe("The training job's dataset; null for an imported model"),
+    spec: storedModelSpecSchema,
     preprocessing: storedPreprocessingSchema,
     features: z.array(z.string()),
     targets: z.array(z.string()),
@@ -24,13 +25,20 @@ export const modelSchema = z
   .meta({ id: 'Model' });
 
 const MAX_PREDICT_ROWS = 10_000;
+/** Input rows x max(features, outputs): bounds the request's work and the size of the answer. */
+export const MAX_PREDICT_CELLS = 1_000_000;
+/** Models compute in float32: a larger magnitude would turn into Infinity. */
+const featureValue = z.number().min(-FLOAT32_MAX).max(FLOAT32_MAX);
 
-export const predictBodySchema = z.object({
+export const predictBodySchema = z.strictObject({
   inputs: z
     .union([
-      z.array(z.array(z.number())).describe('Rows of feature values in dataset column order'),
-      z.array(z.record(z.string(), z.number())).describe('Rows keyed by feature name'),
-    ], { error: 'expected an array of rows: number arrays in feature order, or objects keyed by feature name' })
+      z.array(z.array(featureValue)).describe('Rows of feature values in dataset column order'),
+      z.array(z.record(z.string(), featureValue)).describe('Rows keyed by feature name'),
+      z.array(z.array(z.array(featureValue))).describe('Sequence models: sequences, each its steps, each the features of a step in order'),
+    ], {
+      error: 'expected an array of rows (number arrays in feature order, or objects keyed by feature name) or, for sequence models, of sequences (arrays of steps)',
+    })
     .refine((rows) => rows.length >= 1 && rows.length <= MAX_PREDICT_ROWS, {
       message: `inputs must have between 1 and ${MAX_PREDICT_ROWS} rows`,
     }),
@@ -38,6 +46,8 @@ export const predictBodySchema = z.object({
 export type PredictBody = z.infer<typeof predictBodySchema>;
 
 export const predictResponseSchema = z.object({
-  outputs: z.array(z.array(z.number())),
-  labels: z.array(z.string()).optional().describe('Predicted class per row, for classification models'),
+  outputs: z
+    .union([z.array(z.array(z.number())), z.array(z.array(z.array(z.number())))])
+    .describe('One array of output values per row or sequence; per step (an array of arrays) when the model outputs every step'),
+  labels: z.array(z.string()).optional().describe('Predicted class per row or sequence, for classification models'),
 });

@@ -3,13 +3,13 @@ import { z } from 'zod';
 const learningRate = z.number().positive().max(10);
 
 export const optimizerSchema = z.discriminatedUnion('type', [
-  z.object({
+  z.strictObject({
     type: z.literal('sgd'),
     learningRate: learningRate.default(0.01),
     momentum: z.number().min(0).max(1).default(0),
     nesterov: z.boolean().default(false),
   }),
-  z.object({
+  z.strictObject({
     type: z.literal('adam'),
     learningRate: learningRate.default(0.001),
     beta1: z.number().min(0).lt(1).default(0.9),
@@ -18,29 +18,48 @@ export const optimizerSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-export const earlyStoppingSchema = z.object({
+export const earlyStoppingSchema = z.strictObject({
   patience: z.number().int().min(1).max(10_000),
   minDelta: z.number().min(0).default(0),
   restoreBestWeights: z.boolean().default(false),
 });
 
+/** Absolute ceiling on epochs (the engine's); TRAINING_MAX_EPOCHS (at most this) is the limit in force. */
+export const EPOCHS_CEILING = 1_000_000;
+/** No sequence is longer: the engine bounds steps x features per sequence by 2^20. */
+const MAX_SEQUENCE_STEPS = 1 << 20;
+
 export const trainingSchema = z
-  .object({
+  .strictObject({
     optimizer: optimizerSchema.default({ type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }),
-    epochs: z.number().int().min(1).max(10_000).default(50),
+    epochs: z.number().int().min(1).max(EPOCHS_CEILING).default(50).describe('At most TRAINING_MAX_EPOCHS (default 10,000)'),
     batchSize: z.number().int().min(1).max(65_536).default(32),
     validationSplit: z.number().min(0).lt(1).default(0.2),
     earlyStopping: earlyStoppingSchema.optional(),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('Random when omitted; stored with the job'),
     checkpointEvery: z.number().int().min(1).max(10_000).default(10).describe('Epochs between checkpoints'),
     weightDecay: z.number().min(0).optional(),
-    clipNorm: z.number().positive().optional(),
+    clipNorm: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Clip the global gradient norm of each batch. Default: off for dense networks, 5 for networks with recurrent layers'),
+    bpttSteps: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_SEQUENCE_STEPS)
+      .optional()
+      .describe(
+        'Truncated backpropagation through time: gradients flow back at most this many steps (counted back from the last ' +
+          'step). Default: none, the whole sequence. Only for models with recurrent layers (else 422)',
+      ),
     shuffle: z.boolean().default(true),
   })
   .meta({ id: 'Training' });
 export type Training = z.infer<typeof trainingSchema>;
 
-export const preprocessingBodySchema = z.object({
+export const preprocessingBodySchema = z.strictObject({
   standardize: z.boolean().default(false).describe('Scale every feature to zero mean and unit variance'),
 });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ColumnStats } from '../contracts/datasets.js';
+import type { ColumnStats, DatasetKind } from '../contracts/datasets.js';
 import type { EncodedDataset } from '../data/encode-dataset.js';
 import { packFloat32, unpackFloat32 } from '../data/float-pack.js';
 import type { Db } from './client.js';
@@ -12,25 +12,49 @@ const summary = {
   features: true,
   targets: true,
   classes: true,
+  sequenceLength: true,
+  targetSteps: true,
   createdAt: true,
 } as const;
 
 export interface DatasetSummary {
   id: string;
   name: string;
+  kind: DatasetKind;
+  /** Rows, or sequences. */
   rows: number;
+  /** Sequence datasets: steps per sequence. */
+  sequenceLength?: number;
+  /** Sequence datasets: one target per step (outputs are rows x sequenceLength x target width). */
+  perStepTargets?: boolean;
+  /** Per step for sequence datasets. */
   features: string[];
   targets: string[];
   classes?: string[];
   createdAt: Date;
 }
 
-type SummaryRow = { id: string; name: string; rowCount: number; features: unknown; targets: unknown; classes: unknown; createdAt: Date };
+type SummaryRow = {
+  id: string;
+  name: string;
+  rowCount: number;
+  features: unknown;
+  targets: unknown;
+  classes: unknown;
+  sequenceLength: number | null;
+  targetSteps: number | null;
+  createdAt: Date;
+};
 
 function toSummary(row: SummaryRow): DatasetSummary {
+  const sequence =
+    row.sequenceLength === null
+      ? { kind: 'tabular' as const }
+      : { kind: 'sequence' as const, sequenceLength: row.sequenceLength, perStepTargets: (row.targetSteps ?? 1) > 1 };
   return {
     id: row.id,
     name: row.name,
+    ...sequence,
     rows: row.rowCount,
     features: row.features as string[],
     targets: row.targets as string[],
@@ -52,6 +76,8 @@ export function datasetRepository(db: Db) {
           targets: data.targets,
           classes: data.classes,
           stats: data.stats,
+          sequenceLength: data.sequenceLength ?? null,
+          targetSteps: data.sequenceLength === undefined ? null : data.perStepTargets ? data.sequenceLength : 1,
           inputs: packFloat32(data.inputs),
           outputs: packFloat32(data.outputs),
         },

@@ -80,6 +80,13 @@ export function jobRepository(db: Db) {
         select: { epoch: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true, ms: true },
       });
     },
+    /** Metric rows after `epoch`, in order, for a job already checked to be the caller's (event streams). */
+    metricsSince: (id: string, epoch: number) =>
+      db.jobMetric.findMany({
+        where: { jobId: id, epoch: { gt: epoch } },
+        orderBy: { epoch: 'asc' },
+        select: { epoch: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true, ms: true },
+      }),
     /** Returns false when the job does not exist for this tenant. Finished jobs stay as they are. */
     async cancel(tenantId: string, id: string): Promise<boolean> {
       const { count } = await db.job.updateMany({
@@ -91,18 +98,25 @@ export function jobRepository(db: Db) {
     },
     /** queued -> running; a job already running (redelivered after a stall) stays running. Returns the status. */
     async markRunning(id: string): Promise<JobStatus | null> {
-      await db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', startedAt: new Date() } });
+      const now = new Date();
+      await db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', startedAt: now } });
+      // A job that reached the queue some other way still takes one of its tenant's slots while it trains.
+      await db.job.updateMany({ where: { id, dispatchedAt: null }, data: { dispatchedAt: now } });
       const row = await db.job.findUnique({ where: { id }, select: { status: true } });
       return row?.status ?? null;
     },
-    /** Idempotent per (job, epoch), and ignored unless the job is running (a cancelled job records nothing more). */
+    /**
+     * Idempotent per (job, epoch), and ignored unless the job is running (a cancelled job records nothing more).
+     * A run resumed from a checkpoint replays epochs already recorded: their rows are rewritten with the same values
+     * and the job's progress never moves back.
+     */
     async recordEpoch(id: string, r: EpochReport): Promise<boolean> {
       return db.$transaction(async (tx) => {
         const { count } = await tx.job.updateMany({
-          where: { id, status: 'running' },
+          where: { id, status: 'running', epoch: { lte: r.epoch } },
           data: { epoch: r.epoch, loss: r.loss, valLoss: r.valLoss, accuracy: r.accuracy, valAccuracy: r.valAccuracy },
         });
-        if (count === 0) return false;
+        if (count === 0 && (await tx.job.count({ where: { id, status: 'running' } })) === 0) return false;
         const metric = { loss: r.loss, valLoss: r.valLoss, accuracy: r.accuracy, valAccuracy: r.valAccuracy, ms: r.ms };
         await tx.jobMetric.upsert({
           where: { jobId_epoch: { jobId: id, epoch: r.epoch } },
@@ -112,13 +126,13 @@ export function jobRepository(db: Db) {
         return true;
       });
     },
+    /** Never replaces a later checkpoint: two runs of one job (at-least-once delivery) may report out of order. */
     async recordCheckpoint(id: string, cp: TrainingCheckpoint): Promise<void> {
-      const data = cp as unknown as Prisma.InputJsonValue;
-      await db.checkpoint.upsert({
-        where: { jobId: id },
-        create: { jobId: id, epoch: cp.epoch, data },
-        update: { epoch: cp.epoch, data },
-      });
+      await db.$executeRaw`
+        INSERT INTO "Checkpoint" ("jobId", "epoch", "data", "updatedAt")
+        VALUES (${id}::uuid, ${cp.epoch}, ${JSON.stringify(cp)}::jsonb, now())
+        ON CONFLICT ("jobId") DO UPDATE SET "epoch" = EXCLUDED."epoch", "data" = EXCLUDED."data", "updatedAt" = now()
+        WHERE "Checkpoint"."epoch" <= EXCLUDED."epoch"`;
     },
     latestCheckpoint: (id: string) => db.checkpoint.findUnique({ where: { jobId: id } }),
     /** Stores the model and marks the job succeeded in one transaction; a redelivered final changes nothing. */
@@ -160,7 +174,32 @@ export function jobRepository(db: Db) {
       return count > 0;
     },
     status: async (id: string) => (await db.job.findUnique({ where: { id }, select: { status: true } }))?.status ?? null,
-    activeIds: async () => (await db.job.findMany({ where: { status: { in: ACTIVE } }, select: { id: true } })).map((j) => j.id),
+    /**
+     * Gives the tenant's oldest waiting jobs the slots it has free (at most `limit` of its jobs queued on Redis or
+     * training) and returns their ids, for the caller to enqueue. The advisory lock serialises admission per tenant
+     * across API and worker processes, so two admitters never hand out the same slot.
+     */
+    async admit(tenantId: string, limit: number): Promise<string[]> {
+      return db.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext('job-admission'), hashtext(${tenantId}))::text AS locked`;
+        const inFlight = await tx.job.count({ where: { tenantId, status: { in: ACTIVE }, dispatchedAt: { not: null } } });
+        if (inFlight >= limit) return [];
+        const next = await tx.job.findMany({
+          where: { tenantId, status: 'queued', dispatchedAt: null },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          take: limit - inFlight,
+          select: { id: true },
+        });
+        const ids = next.map((j) => j.id);
+        if (ids.length) await tx.job.updateMany({ where: { id: { in: ids } }, data: { dispatchedAt: new Date() } });
+        return ids;
+      });
+    },
+    /** Active jobs that hold a slot: each of them must be on the queue (or training). */
+    dispatchedActive: () => db.job.findMany({ where: { status: { in: ACTIVE }, dispatchedAt: { not: null } }, select: { id: true, tenantId: true } }),
+    /** Tenants with jobs waiting for a slot. */
+    tenantsWaiting: async () =>
+      (await db.job.findMany({ where: { status: 'queued', dispatchedAt: null }, distinct: ['tenantId'], select: { tenantId: true } })).map((j) => j.tenantId),
   };
 }
 export type JobRepository = ReturnType<typeof jobRepository>;

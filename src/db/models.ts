@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { ModelSpecBody } from '../contracts/model-spec.js';
 import type { StoredPreprocessing } from '../contracts/training.js';
 import type { SerializedModel } from '../engine/index.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
 
 export interface StoredModel {
   id: string;
-  jobId: string;
-  datasetId: string;
+  /** Null for an imported model. */
+  jobId: string | null;
+  datasetId: string | null;
   spec: ModelSpecBody & { inputSize: number };
   preprocessing: StoredPreprocessing;
   features: string[];
@@ -17,24 +20,47 @@ export interface StoredModel {
   createdAt: Date;
 }
 
+/** A model that did not come from a training job here (POST /v1/models): no job, no dataset, no training metrics. */
+export type ImportedModel = Pick<StoredModel, 'spec' | 'preprocessing' | 'features' | 'targets' | 'classes' | 'weights'>;
+
+const NO_METRICS: StoredModel['metrics'] = { epochs: 0, loss: null, valLoss: null, accuracy: null, valAccuracy: null };
+
 export function modelRepository(db: Db) {
+  const get = async (tenantId: string, id: string): Promise<StoredModel | null> => {
+    const row = await db.model.findFirst({ where: { id, tenantId }, include: { job: { select: { datasetId: true } } } });
+    if (!row) return null;
+    return {
+      id: row.id,
+      jobId: row.jobId,
+      datasetId: row.job?.datasetId ?? null,
+      spec: row.spec as StoredModel['spec'],
+      preprocessing: row.preprocessing as StoredPreprocessing,
+      features: row.features as string[],
+      targets: row.targets as string[],
+      ...(row.classes ? { classes: row.classes as string[] } : {}),
+      metrics: row.metrics as StoredModel['metrics'],
+      weights: row.weights as unknown as SerializedModel,
+      createdAt: row.createdAt,
+    };
+  };
   return {
-    async get(tenantId: string, id: string): Promise<StoredModel | null> {
-      const row = await db.model.findFirst({ where: { id, tenantId }, include: { job: { select: { datasetId: true } } } });
-      if (!row) return null;
-      return {
-        id: row.id,
-        jobId: row.jobId,
-        datasetId: row.job.datasetId,
-        spec: row.spec as StoredModel['spec'],
-        preprocessing: row.preprocessing as StoredPreprocessing,
-        features: row.features as string[],
-        targets: row.targets as string[],
-        ...(row.classes ? { classes: row.classes as string[] } : {}),
-        metrics: row.metrics as StoredModel['metrics'],
-        weights: row.weights as unknown as SerializedModel,
-        createdAt: row.createdAt,
-      };
+    get,
+    async import(tenantId: string, model: ImportedModel): Promise<StoredModel> {
+      const id = randomUUID();
+      await db.model.create({
+        data: {
+          id,
+          tenantId,
+          spec: model.spec as Prisma.InputJsonValue,
+          preprocessing: model.preprocessing as Prisma.InputJsonValue,
+          features: model.features,
+          targets: model.targets,
+          ...(model.classes ? { classes: model.classes } : {}),
+          metrics: NO_METRICS,
+          weights: model.weights as unknown as Prisma.InputJsonValue,
+        },
+      });
+      return (await get(tenantId, id))!;
     },
   };
 }

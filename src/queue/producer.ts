@@ -7,7 +7,7 @@ import { float32ToBase64 } from '../data/float-pack.js';
 import { applyPreprocessing } from '../data/standardize.js';
 import type { DatasetRepository } from '../db/datasets.js';
 import type { JobRepository } from '../db/jobs.js';
-import type { ModelSpec, TrainingCheckpoint, TrainingOptions } from '../engine/index.js';
+import type { ModelSpec, TrainingOptions } from '../engine/index.js';
 
 export { TRAINING_QUEUE };
 
@@ -27,14 +27,13 @@ export async function buildTrainingPayload(jobs: JobRepository, datasets: Datase
   if (!data) throw new MissingJobError(`dataset ${job.datasetId} of job ${jobId} does not exist`);
   const training = job.training as Training;
   const inputs = applyPreprocessing(job.preprocessing as StoredPreprocessing, data.inputs, data.features.length);
-  const checkpoint = await jobs.latestCheckpoint(jobId);
   return {
     jobId,
+    tenantId: job.tenantId,
     spec: job.model as unknown as ModelSpec,
     options: toEngineOptions(training),
     checkpointEvery: training.checkpointEvery,
     dataset: { rows: data.rows, inputs: float32ToBase64(inputs), outputs: float32ToBase64(data.outputs) },
-    ...(checkpoint ? { resumeFrom: checkpoint.data as unknown as TrainingCheckpoint } : {}),
   };
 }
 
@@ -42,7 +41,8 @@ export async function buildTrainingPayload(jobs: JobRepository, datasets: Datase
 export async function enqueueTraining(queue: Queue, payload: TrainingJobData): Promise<void> {
   await queue.add('train', payload, {
     jobId: payload.jobId,
-    // Failures are final (bad spec, divergence); a crashed worker is handled by BullMQ's stalled-job recovery.
+    // Failures are final (bad spec, divergence). A crashed worker is handled by BullMQ's stalled-job recovery, a
+    // stopping worker hands its job back itself, and a lost job is re-enqueued by the reconciler.
     attempts: 1,
     removeOnComplete: { age: 24 * 3600 },
     removeOnFail: { age: 7 * 24 * 3600 },

@@ -12,8 +12,15 @@ let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log.info({ signal }, 'worker shutting down, waiting for running jobs');
+  log.info({ signal }, 'worker shutting down: checkpointing running jobs and handing them back to the queue');
+  // Bounded: a thread stuck in a long epoch or a write waiting for Postgres must not keep the process alive.
+  // Whatever was not handed back is picked up by another worker's stalled-job check, from its last checkpoint.
+  setTimeout(() => {
+    log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'worker shutdown timed out; exiting');
+    process.exit(1);
+  }, config.SHUTDOWN_TIMEOUT_MS).unref();
   await training.close();
+  log.info({ signal }, 'worker stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

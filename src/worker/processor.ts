@@ -1,8 +1,18 @@
-// Runs inside a BullMQ worker thread. Trains epoch by epoch and reports every step to the parent through
-// job.updateProgress; it never touches Postgres or Redis itself. Imports engine and contracts only.
+// Runs inside a BullMQ worker thread. Trains epoch by epoch and reports every step to its worker process; it never
+// touches Postgres or Redis itself. Imports engine and contracts only.
 import type { SandboxedJob } from 'bullmq';
-import type { TrainingJobData, TrainingProgress, TrainingResult } from '../contracts/job-data.js';
-import { EngineError, Trainer, createNetwork, serializeModel, type EpochReport } from '../engine/index.js';
+import {
+  CANCEL_REASON,
+  PROCESS_TO_THREAD_CHANNEL,
+  THREAD_TO_PROCESS_CHANNEL,
+  type ParentReply,
+  type StartReply,
+  type ThreadEnvelope,
+  type ThreadMessage,
+  type TrainingJobData,
+  type TrainingResult,
+} from '../contracts/job-data.js';
+import { DivergenceError, EngineError, Trainer, createNetwork, serializeModel, type EpochReport } from '../engine/index.js';
 
 const decode = (text: string): Float32Array => {
   const bytes = Buffer.from(text, 'base64');
@@ -10,39 +20,106 @@ const decode = (text: string): Float32Array => {
   return new Float32Array(new Uint8Array(bytes).buffer);
 };
 
-/** Lets the thread's event loop deliver messages (the parent's cancel) between two synchronous epochs. */
+/** Lets the thread's event loop deliver messages (the parent's cancel, replies) between two synchronous epochs. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** The user cancelled the job, or it is no longer active in Postgres: nothing more is recorded. */
 export class CancelledError extends Error {
   override name = 'CancelledError';
 }
 
+/** The run stopped without finishing (worker shutting down, lock lost) after making its progress durable. */
+export class ReleasedError extends Error {
+  override name = 'ReleasedError';
+}
+
+/**
+ * The thread's end of the link to its worker process: `post` for epoch reports, `request` for what must be durable
+ * before training goes on (the process replies once Postgres has it). A BroadcastChannel reaches the threads of
+ * this process only, so the process has a single training worker (src/worker/main.ts).
+ */
+class ProcessLink {
+  private readonly out = new BroadcastChannel(THREAD_TO_PROCESS_CHANNEL);
+  private readonly replies = new BroadcastChannel(PROCESS_TO_THREAD_CHANNEL);
+  private readonly pending = new Map<number, (reply: ParentReply['reply']) => void>();
+  private readonly runId = crypto.randomUUID();
+  private seq = 0;
+
+  constructor(private readonly jobId: string) {
+    this.replies.addEventListener('message', (event) => {
+      const { runId, seq, reply } = (event as unknown as { data: ParentReply }).data;
+      if (runId !== this.runId) return;
+      this.pending.get(seq)?.(reply);
+      this.pending.delete(seq);
+    });
+  }
+
+  post(message: ThreadMessage): void {
+    this.out.postMessage({ runId: this.runId, jobId: this.jobId, message } satisfies ThreadEnvelope);
+  }
+
+  request<Reply extends ParentReply['reply']>(message: ThreadMessage): Promise<Reply> {
+    const seq = ++this.seq;
+    return new Promise((resolve) => {
+      this.pending.set(seq, resolve as (reply: ParentReply['reply']) => void);
+      this.out.postMessage({ runId: this.runId, jobId: this.jobId, seq, message } satisfies ThreadEnvelope);
+    });
+  }
+
+  close(): void {
+    this.post({ kind: 'end' });
+    this.out.close();
+    this.replies.close();
+  }
+}
+
 export default async function train(job: SandboxedJob<TrainingJobData>, _token?: string, signal?: AbortSignal): Promise<TrainingResult> {
   const data = job.data;
-  const send = (message: TrainingProgress) => job.updateProgress(message as unknown as object);
-  const dataset = { rows: data.dataset.rows, inputs: decode(data.dataset.inputs), targets: decode(data.dataset.outputs) };
-
-  let last: EpochReport | null = null;
+  const link = new ProcessLink(data.jobId);
   try {
-    const trainer = data.resumeFrom
-      ? Trainer.fromCheckpoint(data.resumeFrom, dataset)
+    const start = await link.request<StartReply>({ kind: 'start' });
+    if (!start.proceed) {
+      if (start.reason === 'shutdown') throw new ReleasedError(`job ${data.jobId} not started: the worker is shutting down`);
+      throw new CancelledError(`job ${data.jobId} not started: it is ${start.status ?? 'gone'}`);
+    }
+    const dataset = { rows: data.dataset.rows, inputs: decode(data.dataset.inputs), targets: decode(data.dataset.outputs) };
+    const trainer = start.checkpoint
+      ? Trainer.fromCheckpoint(start.checkpoint, dataset)
       : new Trainer(createNetwork(data.spec, data.options.seed), dataset, data.options);
+    let durableEpoch = trainer.epoch;
+    const checkpoint = async () => {
+      await link.request({ kind: 'checkpoint', checkpoint: trainer.checkpoint() });
+      durableEpoch = trainer.epoch;
+    };
+
+    let last: EpochReport | null = null;
     while (!trainer.done) {
       await yieldToEventLoop();
-      if (signal?.aborted) throw new CancelledError(`job ${data.jobId} cancelled after epoch ${trainer.epoch}`);
-      last = trainer.runEpoch();
-      await send({ kind: 'epoch', report: last });
-      if (trainer.epoch % data.checkpointEvery === 0 && !trainer.done) {
-        await send({ kind: 'checkpoint', checkpoint: trainer.checkpoint() });
+      if (signal?.aborted) {
+        const reason = String(signal.reason);
+        if (reason !== CANCEL_REASON.shutdown && reason !== CANCEL_REASON.lost) {
+          throw new CancelledError(`job ${data.jobId} cancelled after epoch ${trainer.epoch}`);
+        }
+        if (trainer.epoch > durableEpoch) await checkpoint();
+        throw new ReleasedError(`job ${data.jobId} released after epoch ${trainer.epoch} (${reason})`);
       }
+      last = trainer.runEpoch();
+      link.post({ kind: 'epoch', report: last });
+      if (trainer.epoch % data.checkpointEvery === 0 && !trainer.done) await checkpoint();
     }
-    await send({ kind: 'final', model: serializeModel(trainer.network), last, epochs: trainer.epoch });
+    const stored = await link.request<{ ok: boolean }>({ kind: 'final', model: serializeModel(trainer.network), last, epochs: trainer.epoch });
+    if (!stored.ok) throw new Error(`job ${data.jobId}: the trained model could not be stored`);
     return { epochs: trainer.epoch, loss: last?.loss ?? null };
   } catch (err) {
     if (err instanceof EngineError) {
-      const details = { field: err.field, expected: err.expected };
-      await send({ kind: 'error', error: { code: err.code, message: err.message, details } });
+      const divergence = err instanceof DivergenceError
+        ? { epoch: err.epoch, lastFiniteLoss: err.lastFiniteLoss, suggestedLearningRate: err.suggestedLearningRate }
+        : {};
+      const details = { field: err.field, expected: err.expected, ...divergence };
+      await link.request({ kind: 'error', error: { code: err.code, message: err.message, details } });
     }
     throw err;
+  } finally {
+    link.close();
   }
 }

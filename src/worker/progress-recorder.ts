@@ -1,28 +1,50 @@
-// Persists what the training thread reports, on the worker (parent) side. Messages of one job are written
-// strictly in order through a promise chain; every write is idempotent, so BullMQ's at-least-once delivery
-// (a job redelivered after a stall) never duplicates a metric or a model.
-import type { Job } from 'bullmq';
-import type { TrainingJobData, TrainingProgress } from '../contracts/job-data.js';
+// Persists what the training threads report, on the worker (parent) side. Messages of one job are written strictly
+// in order through a promise chain; every write is idempotent, so BullMQ's at-least-once delivery (a job
+// redelivered after a stall, or run twice at once) never duplicates a metric or a model. While Postgres is
+// unreachable each write is retried with backoff, and the thread waits at its next checkpoint. Once a write is in
+// Postgres the listener hears of it (live events, webhooks), so nothing announced is ahead of the database.
+import type { ParentReply, StartReply, ThreadEnvelope } from '../contracts/job-data.js';
 import type { JobRepository } from '../db/jobs.js';
+import { retryWhileUnavailable } from '../db/retry.js';
+import type { QueueLogger } from '../queue/dispatcher.js';
+import type { ProgressListener } from './job-announcer.js';
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** What `enqueue` resolves with when the work threw anything but "unreachable" (or the retries were given up). */
+const FAILED: unique symbol = Symbol('failed');
+const ok = (result: unknown) => ({ ok: result !== FAILED });
 
 export class ProgressRecorder {
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly chains = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly jobs: JobRepository,
-    private readonly log: Logger,
+    private readonly log: QueueLogger,
+    /** Called when Postgres refuses an epoch because the job is no longer running (cancelled, finished elsewhere). */
+    private readonly onInactive: (jobId: string) => void,
+    private readonly listener?: ProgressListener,
   ) {}
 
-  /** Queues work for one job behind everything already queued for it. */
-  enqueue(jobId: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.chains.get(jobId) ?? Promise.resolve())
-      .then(work)
-      .catch((err: unknown) => this.log.error({ err, jobId }, 'persisting job progress failed'));
+  /** Announces the job's end, if it has ended, behind the writes queued for it. */
+  announceEnd(jobId: string): void {
+    const listener = this.listener;
+    if (listener) void this.enqueue(jobId, 'announcing the end of the job', () => listener.ended(jobId));
+  }
+
+  /**
+   * Runs `work` for one job behind everything already queued for it, retrying while Postgres is unreachable.
+   * Resolves with its result, or `failed` when it threw anything else (logged).
+   */
+  enqueue<T>(jobId: string, what: string, work: () => Promise<T>): Promise<T | typeof FAILED> {
+    const retried = () =>
+      retryWhileUnavailable(work, {
+        onRetry: (err, attempt, delayMs) => {
+          if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err, jobId, attempt, delayMs }, `postgres unreachable; retrying ${what}`);
+        },
+      });
+    const next = (this.chains.get(jobId) ?? Promise.resolve()).then(retried).catch((err: unknown): typeof FAILED => {
+      this.log.error({ err, jobId }, `${what} failed`);
+      return FAILED;
+    });
     this.chains.set(jobId, next);
     void next.then(() => {
       if (this.chains.get(jobId) === next) this.chains.delete(jobId);
@@ -30,26 +52,47 @@ export class ProgressRecorder {
     return next;
   }
 
-  record(job: Job<TrainingJobData>, message: TrainingProgress): Promise<void> {
-    const jobId = job.data.jobId;
-    return this.enqueue(jobId, async () => {
-      switch (message.kind) {
-        case 'epoch':
-          await this.jobs.recordEpoch(jobId, message.report);
-          break;
-        case 'checkpoint':
-          await this.jobs.recordCheckpoint(jobId, message.checkpoint);
-          // A redelivered job (after a worker crash) then resumes here instead of starting over.
-          await job.updateData({ ...job.data, resumeFrom: message.checkpoint });
-          break;
-        case 'final':
-          await this.jobs.recordFinal(jobId, message.model, message.last, message.epochs);
-          break;
-        case 'error':
-          await this.jobs.markFailed(jobId, message.error);
-          break;
+  /** Writes one message from a training thread; returns the reply the thread waits for, if any. */
+  async record({ jobId, message }: ThreadEnvelope): Promise<ParentReply['reply'] | undefined> {
+    const jobs = this.jobs;
+    switch (message.kind) {
+      case 'start': {
+        const reply = await this.enqueue(jobId, 'starting the job', async (): Promise<StartReply> => {
+          const status = await jobs.markRunning(jobId);
+          // Cancelled, finished or deleted while it waited (or a redelivery of a finished job): do not train.
+          if (status !== 'running') return { proceed: false, reason: 'inactive', status };
+          const checkpoint = await jobs.latestCheckpoint(jobId);
+          if (checkpoint) this.log.info({ jobId, resumeEpoch: checkpoint.epoch }, 'resuming job from its checkpoint');
+          this.listener?.started(jobId, checkpoint?.epoch ?? 0);
+          return { proceed: true, checkpoint: (checkpoint?.data as never) ?? null };
+        });
+        // Without Postgres' answer the thread must not guess: it stops, and the job is handed out again.
+        return reply === FAILED ? { proceed: false, reason: 'inactive', status: null } : reply;
       }
-    });
+      case 'epoch': {
+        const recorded = await this.enqueue(jobId, `recording epoch ${message.report.epoch}`, async () => {
+          const stored = await jobs.recordEpoch(jobId, message.report);
+          if (stored) this.listener?.epoch(jobId, message.report);
+          return stored;
+        });
+        if (recorded === false) this.onInactive(jobId);
+        return undefined;
+      }
+      case 'checkpoint':
+        return ok(await this.enqueue(jobId, `recording the epoch ${message.checkpoint.epoch} checkpoint`, () => jobs.recordCheckpoint(jobId, message.checkpoint)));
+      case 'final': {
+        const stored = ok(await this.enqueue(jobId, 'storing the model', () => jobs.recordFinal(jobId, message.model, message.last, message.epochs)));
+        this.announceEnd(jobId);
+        return stored;
+      }
+      case 'error': {
+        const stored = ok(await this.enqueue(jobId, 'recording the training error', () => jobs.markFailed(jobId, message.error)));
+        this.announceEnd(jobId);
+        return stored;
+      }
+      case 'end':
+        return undefined;
+    }
   }
 
   /** Resolves when everything queued so far has been written. */

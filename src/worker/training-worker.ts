@@ -1,17 +1,26 @@
 // The worker process: a BullMQ Worker whose processor runs in worker threads (dist/worker/processor.js), plus
-// the parent-side duties the thread must not do: database writes, cancellation and queue reconciliation.
+// the parent-side duties the thread must not do: database writes, cancellation, shutdown and reconciliation; and
+// what follows from those writes: live events on Redis and webhook deliveries (a second BullMQ Worker).
 import { Queue, Worker, type Job } from 'bullmq';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/index.js';
-import { TRAINING_QUEUE, type TrainingJobData, type TrainingProgress, type TrainingResult } from '../contracts/job-data.js';
+import { CANCEL_REASON, TRAINING_QUEUE, type TrainingJobData, type TrainingResult } from '../contracts/job-data.js';
+import { WEBHOOK_QUEUE, type WebhookJobData } from '../contracts/webhooks.js';
 import { createDb } from '../db/client.js';
 import { datasetRepository } from '../db/datasets.js';
 import { jobRepository } from '../db/jobs.js';
+import { webhookRepository } from '../db/webhooks.js';
 import { subscribeCancel } from '../queue/cancel-channel.js';
 import { createRedis } from '../queue/connection.js';
-import { buildTrainingPayload, enqueueTraining } from '../queue/producer.js';
+import { createDispatcher, type QueueLogger } from '../queue/dispatcher.js';
+import { Reconciler } from '../queue/reconciler.js';
+import { createWebhookOutbox } from '../queue/webhook-outbox.js';
 import { startHealthServer, type WorkerHealth } from './health-server.js';
-import { ProgressRecorder, type Logger } from './progress-recorder.js';
+import { JobAnnouncer } from './job-announcer.js';
+import { ProgressRecorder } from './progress-recorder.js';
+import { ThreadLink } from './thread-link.js';
+import { startWebhookWorker } from './webhook-worker.js';
+import { WorkerMetrics } from './worker-metrics.js';
 
 /** Compiled JS only: tsx cannot load TypeScript inside worker threads on Node 20. */
 export const processorFile = fileURLToPath(new URL('./processor.js', import.meta.url));
@@ -19,17 +28,33 @@ export const processorFile = fileURLToPath(new URL('./processor.js', import.meta
 export interface TrainingWorker {
   worker: Worker<TrainingJobData, TrainingResult>;
   health: WorkerHealth;
+  /** Stops taking jobs, checkpoints the running ones and hands them back to the queue, then disconnects. */
   close(): Promise<void>;
 }
 
-export async function startTrainingWorker(config: Config, log: Logger): Promise<TrainingWorker> {
+export async function startTrainingWorker(config: Config, log: QueueLogger): Promise<TrainingWorker> {
   const db = createDb(config.DATABASE_URL);
   const jobs = jobRepository(db);
   const datasets = datasetRepository(db);
   const connection = createRedis(config.REDIS_URL, 'worker');
   const subscriber = createRedis(config.REDIS_URL, 'worker');
-  const recorder = new ProgressRecorder(jobs, log);
+  // Live events are dropped rather than queued while Redis is away: followers catch up from Postgres.
+  const publisher = createRedis(config.REDIS_URL, 'client');
+  publisher.on('error', () => undefined); // reconnects by itself; a failed publish is logged where it happens
   const queue = new Queue<TrainingJobData>(TRAINING_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
+  const dispatcher = createDispatcher({ jobs, datasets, queue, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS, log });
+  const reconciler = new Reconciler({ jobs, queue, dispatcher, redis: connection, intervalMs: config.RECONCILE_INTERVAL_MS, log });
+  const metrics = new WorkerMetrics();
+  const webhooks = webhookRepository(db);
+  const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
+  const outbox = createWebhookOutbox({ webhooks, queue: webhookQueue, attempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS, log });
+  const announcer = new JobAnnouncer(publisher, config.QUEUE_PREFIX, jobs, outbox, metrics, log);
+  const recorder = new ProgressRecorder(jobs, log, (jobId) => worker.cancelJob(jobId, CANCEL_REASON.cancelled), announcer);
+  let shuttingDown = false;
+  const link = new ThreadLink(async (envelope) => {
+    if (envelope.message.kind === 'start' && shuttingDown) return { proceed: false, reason: 'shutdown' };
+    return recorder.record(envelope);
+  });
 
   const worker = new Worker<TrainingJobData, TrainingResult>(TRAINING_QUEUE, processorFile, {
     connection,
@@ -37,63 +62,89 @@ export async function startTrainingWorker(config: Config, log: Logger): Promise<
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.JOB_LOCK_DURATION_MS,
     stalledInterval: config.STALLED_INTERVAL_MS,
+    // Postgres, not a stall counter, decides when a job is finished: a job whose worker died always goes back to
+    // wait and resumes from its checkpoint (BullMQ's default of 1 would fail it on the second crash).
+    maxStalledCount: Number.MAX_SAFE_INTEGER,
     useWorkerThreads: true,
     autorun: false,
   });
-  let active = 0;
 
-  worker.on('active', (job) => {
-    active++;
-    void recorder.enqueue(job.data.jobId, async () => {
-      const status = await jobs.markRunning(job.data.jobId);
-      // Cancelled (or deleted) while it waited: abort before the first epoch is recorded.
-      if (status !== 'running') worker.cancelJob(job.id!, 'cancelled');
-    });
-  });
-  worker.on('progress', (job, progress) => void recorder.record(job, progress as TrainingProgress));
-  worker.on('completed', (job) => {
-    active--;
-    void recorder.enqueue(job.data.jobId, async () => {
-      // The final message normally marked it succeeded; anything else still active means no model arrived.
-      await jobs.markFailed(job.data.jobId, { code: 'ERR_NO_MODEL', message: 'training finished without producing a model' });
-    });
-  });
-  worker.on('failed', (job?: Job<TrainingJobData>, err?: Error) => {
+  /** After a job's run ends: settle Postgres, announce the end if it was one, give the tenant's freed slot away. */
+  const settle = (job: Job<TrainingJobData>, what: string, work: () => Promise<unknown>) => {
+    void recorder.enqueue(job.data.jobId, what, work);
+    recorder.announceEnd(job.data.jobId);
+    void recorder.enqueue(job.data.jobId, "admitting the tenant's next jobs", () => dispatcher.dispatch(job.data.tenantId));
+  };
+
+  worker.on('completed', (job) =>
+    // The thread waited until its model was stored; a job still active here got no model (a guard, not a path).
+    settle(job, 'checking the model', () => jobs.markFailed(job.data.jobId, { code: 'ERR_NO_MODEL', message: 'training finished without producing a model' })),
+  );
+  worker.on('failed', (job: Job<TrainingJobData> | undefined, err: Error) => {
     if (!job) return;
-    active--;
-    void recorder.enqueue(job.data.jobId, async () => {
-      // A cancelled job stays cancelled and an engine error was already stored: markFailed only touches active jobs.
-      await jobs.markFailed(job.data.jobId, { code: 'ERR_TRAINING_FAILED', message: err?.message ?? job.failedReason ?? 'training failed' });
-    });
+    switch (err.name) {
+      case 'CancelledError': // cancelled by the user, or no longer active in Postgres: nothing to write
+        return settle(job, 'settling a cancelled job', async () => undefined);
+      case 'ReleasedError': // shutdown or lost lock, after a durable checkpoint: back on the queue from Postgres
+        return settle(job, 'handing the job back to the queue', async () => {
+          if (await dispatcher.requeue(job.data.jobId)) log.info({ jobId: job.data.jobId }, 'job handed back to the queue');
+        });
+      default:
+        // Engine errors (bad spec, divergence) were stored by the thread already; markFailed only touches active jobs.
+        return settle(job, 'recording the failure', () =>
+          jobs.markFailed(job.data.jobId, { code: 'ERR_TRAINING_FAILED', message: err.message || job.failedReason || 'training failed' }),
+        );
+    }
+  });
+  // The lock could not be renewed (Redis flushed, or this process stalled): another run may own the job now.
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const jobId of jobIds) if (worker.cancelJob(jobId, CANCEL_REASON.lost)) log.warn({ jobId }, 'lost the job lock; stopping its run');
   });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
 
   await subscribeCancel(subscriber, config.QUEUE_PREFIX, (jobId) => {
-    if (worker.cancelJob(jobId, 'cancelled')) log.info({ jobId }, 'cancelling running job');
+    if (worker.cancelJob(jobId, CANCEL_REASON.cancelled)) log.info({ jobId }, 'cancelling running job');
+    // Cancelled by the API, maybe while it waited on no worker: its event stream and webhook learn of it here.
+    recorder.announceEnd(jobId);
   });
 
-  await reconcile();
+  await reconciler.run('start');
+  reconciler.start();
   void worker.run();
-  const health = await startHealthServer(config.WORKER_HEALTH_PORT, config.HOST, () => active);
+  const webhookWorker = startWebhookWorker({
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    webhooks,
+    metrics,
+    log,
+  });
+  // Deliveries a crash left behind (a job ended but its worker died before the outbox row), with the reconciler's pace.
+  const sweepWebhooks = () => outbox.sweep((jobId) => announcer.ended(jobId)).catch((err: unknown) => log.warn({ err }, 'webhook sweep failed'));
+  const webhookSweep = setInterval(() => void sweepWebhooks(), config.RECONCILE_INTERVAL_MS);
+  webhookSweep.unref();
+  void sweepWebhooks();
+  const health = await startHealthServer(config.WORKER_HEALTH_PORT, config.HOST, () => link.activeRuns, metrics.registry);
   log.info({ healthPort: health.port, prefix: config.QUEUE_PREFIX }, 'worker started');
-
-  /** Jobs Postgres says are active but Redis lost (API crashed between insert and enqueue, Redis flushed). */
-  async function reconcile(): Promise<void> {
-    for (const jobId of await jobs.activeIds()) {
-      if (await queue.getJob(jobId)) continue;
-      await enqueueTraining(queue, await buildTrainingPayload(jobs, datasets, jobId));
-      log.info({ jobId }, 're-enqueued a job missing from the queue');
-    }
-  }
 
   return {
     worker,
     health,
     async close() {
-      await health.close();
-      await worker.close();
+      shuttingDown = true;
+      reconciler.stop();
+      const closing = worker.close(); // takes no new job; resolves once the running ones have stopped
+      for (const jobId of link.activeJobIds()) worker.cancelJob(jobId, CANCEL_REASON.shutdown);
+      await closing;
       await recorder.drain();
+      link.close();
+      clearInterval(webhookSweep);
+      await webhookWorker.close();
+      await health.close();
       await queue.close();
+      await webhookQueue.close();
+      await publisher.quit().catch(() => undefined);
       await subscriber.quit();
       await connection.quit();
       await db.$disconnect();

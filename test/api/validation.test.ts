@@ -49,9 +49,9 @@ describe('validation errors', () => {
 
     it('stores only a hash of the API key', async () => {
       const tenant = await createTenant(app, 'hashed');
-      const row = await app.db.tenant.findUniqueOrThrow({ where: { id: tenant.id } });
-      expect(row.apiKeyHash).toMatch(/^[0-9a-f]{64}$/);
-      expect(row.apiKeyHash).not.toContain(tenant.apiKey);
+      const row = await app.db.apiKey.findFirstOrThrow({ where: { tenantId: tenant.id } });
+      expect(row.keyHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(row.keyHash).not.toContain(tenant.apiKey);
     });
   });
 

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isDatabaseUnavailable } from '../../db/retry.js';
 import { ApiError, Errors, fastifyErrorMap } from '../errors.js';
 
 /** ['body', 'model', 'layers', 0, 'units'] -> 'body.model.layers[0].units' */
@@ -9,14 +10,24 @@ const formatPath = (parts: PropertyKey[]): string =>
 
 type ZodIssue = { code: string; path: PropertyKey[]; message: string; errors?: ZodIssue[][] };
 
+/** How far into the value a branch got before failing: the depth of its deepest issue. */
+const reach = (branch: ZodIssue[]): number => Math.max(...branch.map((i) => i.path.length));
+
 /**
  * A union that fails reports "Invalid input" with one issue list per branch. The useful list is the branch the
- * client evidently meant: the first one that does not fail on the type of the value itself.
+ * client evidently meant: the one that got furthest into the value (a sequence body with one bad number fails deep
+ * inside `sequences`, and at the top level of the tabular branch), then the one with fewest issues, then the first.
+ * A branch that fails on the type of the value itself was not meant at all.
  */
 function describeIssue(issue: ZodIssue, context: string | undefined, prefix: PropertyKey[] = []): { field: string; message: string }[] {
   const path = [...prefix, ...issue.path];
   if (issue.code === 'invalid_union' && issue.errors?.length) {
-    const meant = issue.errors.find((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+    const candidates = issue.errors.filter((branch) => branch.length > 0 && !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+    const meant = candidates.reduce<ZodIssue[] | undefined>((best, branch) => {
+      if (!best) return branch;
+      const [a, b] = [reach(branch), reach(best)];
+      return a > b || (a === b && branch.length < best.length) ? branch : best;
+    }, undefined);
     if (meant) return meant.flatMap((i) => describeIssue(i, context, path));
   }
   return [{ field: formatPath(context ? [context, ...path] : path), message: issue.message }];
@@ -43,6 +54,9 @@ export default fp(
         apiError = entry(err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `${entry().message} (${app.initialConfig.bodyLimit} bytes)` : err.message);
       } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
         apiError = new ApiError(Errors.BAD_REQUEST.code, err.statusCode, err.message);
+      } else if (isDatabaseUnavailable(err)) {
+        // Postgres is unreachable: a retryable 503; the pool reconnects by itself once it is back.
+        apiError = Errors.UNAVAILABLE('the database is unavailable, try again');
       } else {
         request.log.error({ err }, 'unhandled error');
         apiError = Errors.INTERNAL();

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import type { TrainingJobData } from '../../contracts/job-data.js';
 import { createRedis } from '../../queue/connection.js';
+import { createDispatcher } from '../../queue/dispatcher.js';
 import { TRAINING_QUEUE } from '../../queue/producer.js';
 
 declare module 'fastify' {
@@ -10,20 +11,25 @@ declare module 'fastify' {
     queue: Queue<TrainingJobData>;
     redis: Redis;
     queuePrefix: string;
+    /** Puts the tenant's waiting jobs on the queue, up to its TENANT_MAX_CONCURRENT_JOBS; returns the admitted ids. */
+    dispatchJobs: (tenantId: string) => Promise<string[]>;
   }
 }
 
-export default fp<{ redisUrl: string; prefix: string }>(
+export default fp<{ redisUrl: string; prefix: string; tenantLimit: number }>(
   async (app, opts) => {
     const redis = createRedis(opts.redisUrl, 'client');
     const queue = new Queue<TrainingJobData>(TRAINING_QUEUE, { connection: redis, prefix: opts.prefix });
+    const { jobs, datasets } = app.repos;
+    const dispatcher = createDispatcher({ jobs, datasets, queue, tenantLimit: opts.tenantLimit, log: app.log });
     app.decorate('redis', redis);
     app.decorate('queue', queue);
     app.decorate('queuePrefix', opts.prefix);
+    app.decorate('dispatchJobs', (tenantId: string) => dispatcher.dispatch(tenantId));
     app.addHook('onClose', async () => {
       await queue.close();
       await redis.quit();
     });
   },
-  { name: 'queue' },
+  { name: 'queue', dependencies: ['prisma'] },
 );

@@ -2,10 +2,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import type { Config } from '../../config/index.js';
 
 /** The OpenAPI document is generated from the routes' zod schemas: /docs (UI) and /docs/json. */
-export default fp<{ bodyLimit: number }>(
-  async (app, opts) => {
+export default fp<{ config: Config }>(
+  async (app, { config }) => {
     await app.register(swagger, {
       openapi: {
         info: {
@@ -13,7 +14,13 @@ export default fp<{ bodyLimit: number }>(
           version: '0.1.0',
           description:
             'Upload datasets, train dense networks in the background, poll their progress and call predictions. ' +
-            `Request bodies are limited to ${opts.bodyLimit} bytes (BODY_LIMIT_BYTES); larger ones answer 413.`,
+            `Request bodies are limited to ${config.BODY_LIMIT_BYTES} bytes (BODY_LIMIT_BYTES); larger ones answer 413. ` +
+            `Datasets: at most ${config.DATASET_MAX_ROWS} rows (DATASET_MAX_ROWS), ${config.DATASET_MAX_COLUMNS} columns ` +
+            `(DATASET_MAX_COLUMNS) and ${config.DATASET_MAX_CELLS} cells (DATASET_MAX_CELLS), else 413. Models: at most ` +
+            `${config.MODEL_MAX_PARAMETERS} weights and biases (MODEL_MAX_PARAMETERS, else 422) and ${config.TRAINING_MAX_EPOCHS} ` +
+            `epochs (TRAINING_MAX_EPOCHS, else 400). Each API key may send ${config.RATE_LIMIT_MAX} requests per ` +
+            `${config.RATE_LIMIT_WINDOW_MS} ms to /v1 routes (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS); more answer 429 with Retry-After. ` +
+            'Every response carries x-request-id (a caller\'s own is kept when it is a plain token), also found in the logs.',
         },
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       },

@@ -1,6 +1,6 @@
 // Checks that need the dataset (or the engine's own rules) and so cannot live in the zod schema. Failures are
 // 422: the request is well-formed but does not fit the data it references.
-import type { ModelSpec } from '../../engine/index.js';
+import type { LayerSpec, ModelSpec } from '../../engine/index.js';
 import { EngineError, createNetwork } from '../../engine/index.js';
 import type { Training } from '../../contracts/training.js';
 import { Errors } from '../errors.js';
@@ -10,11 +10,100 @@ interface DatasetShape {
   features: string[];
   targets: string[];
   classes?: string[];
+  /** Sequence datasets: steps per sequence. */
+  sequenceLength?: number;
+  perStepTargets?: boolean;
 }
 
-const SPEC_FIELDS = /^(layers|loss|inputSize|model)\b/;
+export interface ModelLimits {
+  maxParameters: number;
+  maxEpochs: number;
+}
 
-export function checkModelFitsDataset(spec: ModelSpec, training: Training & { seed: number }, dataset: DatasetShape): void {
+const SPEC_FIELDS = /^(layers|loss|inputSize|sequenceLength|model)\b/;
+
+const isRecurrent = (layer: LayerSpec): boolean => layer.type === 'rnn' || layer.type === 'lstm';
+
+/** Weights and biases of the stack: counted before the engine allocates any of them. */
+function countParameters(spec: { inputSize: number; layers: readonly LayerSpec[] }): number {
+  let width = spec.inputSize;
+  let count = 0;
+  for (const layer of spec.layers) {
+    const u = layer.units;
+    // dense: W (in x u) + b; rnn adds the recurrent kernel (u x u); an lstm has four gates of those.
+    const perGate = width * u + u + (isRecurrent(layer) ? u * u : 0);
+    count += layer.type === 'lstm' ? 4 * perGate : perGate;
+    width = u;
+  }
+  return count;
+}
+
+/** Recurrent layers read sequences: a sequence dataset needs them, a tabular one cannot feed them. */
+function checkSequenceFit(spec: ModelSpec, dataset: DatasetShape): void {
+  const firstRecurrent = spec.layers.findIndex(isRecurrent);
+  if (dataset.sequenceLength === undefined) {
+    if (firstRecurrent >= 0) {
+      const field = `model.layers[${firstRecurrent}].type`;
+      throw Errors.UNPROCESSABLE(
+        `${field}: "${spec.layers[firstRecurrent].type}" layers read sequences, but the dataset is tabular; upload a sequence dataset ` +
+          '({ sequences, targets }, or a CSV with ?sequence=) or use dense layers only',
+        { field, expected: 'dense' },
+      );
+    }
+    return;
+  }
+  if (firstRecurrent < 0) {
+    const features = dataset.features.length;
+    throw Errors.UNPROCESSABLE(
+      `model.layers[0].type: expected "rnn" or "lstm": the dataset holds sequences (${dataset.sequenceLength} steps of ` +
+        `${features} feature${features === 1 ? '' : 's'}), which a model reads through recurrent layers first`,
+      { field: 'model.layers[0].type', expected: 'rnn or lstm' },
+    );
+  }
+}
+
+/** Run after the engine accepted the stack: the last recurrent layer returns sequences exactly when targets are per step. */
+function checkTargetSteps(spec: ModelSpec, dataset: DatasetShape): void {
+  if (dataset.sequenceLength === undefined || dataset.sequenceLength === 1) return;
+  const last = spec.layers.findLastIndex(isRecurrent);
+  const returns = (spec.layers[last] as { returnSequences?: boolean }).returnSequences === true;
+  if (returns === (dataset.perStepTargets === true)) return;
+  const field = `model.layers[${last}].returnSequences`;
+  const why = dataset.perStepTargets
+    ? 'true: the dataset has one target per step, so the last recurrent layer must output every step'
+    : 'false (or absent): the dataset has one target per sequence, so the last recurrent layer outputs its last step only';
+  throw Errors.UNPROCESSABLE(`${field}: expected ${why}`, { field, expected: dataset.perStepTargets === true });
+}
+
+/** The engine's EngineError, with its field named as in the request body. */
+function fromEngineError(err: EngineError) {
+  const field = SPEC_FIELDS.test(err.field) ? `model.${err.field.replace(/^model\.?/, '')}` : `training.${err.field}`;
+  // The engine's message starts with its own field name and ends with what it got; keep both.
+  const message = err.message.startsWith(err.field) ? `${field}${err.message.slice(err.field.length)}` : `${field}: expected ${err.expected}`;
+  return Errors.UNPROCESSABLE(message, { field, expected: err.expected, engineCode: err.code });
+}
+
+export function checkModelFitsDataset(spec: ModelSpec, training: Training & { seed: number }, dataset: DatasetShape, limits: ModelLimits): void {
+  const parameters = countParameters(spec);
+  if (parameters > limits.maxParameters) {
+    throw Errors.MODEL_TOO_LARGE(
+      `model: ${parameters} weights and biases for the dataset's ${spec.inputSize} features, more than ${limits.maxParameters} (MODEL_MAX_PARAMETERS); use fewer or narrower layers`,
+      { field: 'model.layers', parameters, limit: limits.maxParameters },
+    );
+  }
+  checkSequenceFit(spec, dataset);
+  try {
+    createNetwork(spec, training.seed); // the engine's own rules: layer order, output activation for the loss, ...
+  } catch (err) {
+    if (!(err instanceof EngineError)) throw err;
+    throw fromEngineError(err);
+  }
+  checkTargetSteps(spec, dataset);
+  if (training.bpttSteps !== undefined && dataset.sequenceLength === undefined) {
+    throw Errors.UNPROCESSABLE('training.bpttSteps: only for models with recurrent layers (rnn, lstm); leave it out for dense models', {
+      field: 'training.bpttSteps',
+    });
+  }
   const last = spec.layers.length - 1;
   const width = dataset.classes?.length ?? dataset.targets.length;
   const units = spec.layers[last].units;
@@ -33,12 +122,5 @@ export function checkModelFitsDataset(spec: ModelSpec, training: Training & { se
       `training.validationSplit: expected a fraction leaving at least one training and one validation row of the dataset's ${dataset.rows} rows, got ${training.validationSplit}`,
       { field: 'training.validationSplit' },
     );
-  }
-  try {
-    createNetwork(spec, training.seed); // the engine's own rules, e.g. which output activation suits the loss
-  } catch (err) {
-    if (!(err instanceof EngineError)) throw err;
-    const field = SPEC_FIELDS.test(err.field) ? `model.${err.field.replace(/^model\.?/, '')}` : `training.${err.field}`;
-    throw Errors.UNPROCESSABLE(`${field}: expected ${err.expected}`, { field, expected: err.expected, engineCode: err.code });
   }
 }

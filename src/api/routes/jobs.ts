@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { commonErrorResponses, errorBodySchema, idParamsSchema } from '../../contracts/common.js';
+import { commonErrorResponses, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
 import {
   createJobBodySchema,
   jobListSchema,
@@ -11,11 +11,10 @@ import {
 } from '../../contracts/jobs.js';
 import { preprocessingFor } from '../../data/standardize.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
-import { buildTrainingPayload, enqueueTraining } from '../../queue/producer.js';
 import { Errors } from '../errors.js';
-import { checkModelFitsDataset } from './job-validation.js';
+import { checkModelFitsDataset, type ModelLimits } from './job-validation.js';
 
-const jobRoutes: FastifyPluginAsyncZod = async (app) => {
+const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits }> = async (app, { limits }) => {
   app.addHook('onRequest', app.authenticate);
   const { jobs, datasets } = app.repos;
 
@@ -25,20 +24,37 @@ const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['jobs'],
         summary: 'Queue a training job',
-        description: 'The input width comes from the dataset; the last layer\'s units must equal the target width (number of classes for a class target).',
+        description:
+          'The input width comes from the dataset; the last layer\'s units must equal the target width (number of classes ' +
+          'for a class target). A sequence dataset needs rnn/lstm layers first (its steps become the model\'s ' +
+          'sequenceLength, its features per step the inputSize), a tabular one dense layers only; the last recurrent layer ' +
+          'returns sequences exactly when the dataset has per-step targets; a stack the engine refuses (a dense layer before ' +
+          'a recurrent one, ...) answers 422 naming the layer. At most TRAINING_MAX_EPOCHS epochs (400) and ' +
+          'MODEL_MAX_PARAMETERS weights and biases (422).',
         security: [{ bearer: [] }],
+        headers: idempotencyHeadersSchema,
         body: createJobBodySchema,
-        response: { 202: jobQueuedSchema, ...commonErrorResponses, 422: errorBodySchema, 503: errorBodySchema },
+        response: { 202: jobQueuedSchema, ...commonErrorResponses, 409: errorBodySchema, 422: errorBodySchema, 503: errorBodySchema },
       },
+      config: { idempotent: true },
     },
     async (request, reply) => {
       const { datasetId, model, training, preprocessing } = request.body;
+      if (training.epochs > limits.maxEpochs) {
+        throw Errors.VALIDATION(`body.training.epochs: expected at most ${limits.maxEpochs} (TRAINING_MAX_EPOCHS), got ${training.epochs}`, {
+          field: 'body.training.epochs',
+          limit: limits.maxEpochs,
+        });
+      }
       const dataset = await datasets.get(request.tenantId, datasetId);
       if (!dataset) throw Errors.NOT_FOUND(`datasetId: dataset ${datasetId} not found`, { field: 'datasetId' });
-      const spec = { inputSize: dataset.features.length, ...model };
+      // A sequence dataset's features are per step; its steps become the model's sequenceLength.
+      const sequence = dataset.sequenceLength === undefined ? {} : { sequenceLength: dataset.sequenceLength };
+      const spec = { inputSize: dataset.features.length, ...sequence, ...model };
       const seed = training.seed ?? randomInt(0, 2 ** 31);
-      checkModelFitsDataset(spec, { ...training, seed }, dataset);
+      checkModelFitsDataset(spec, { ...training, seed }, dataset, limits);
 
+      // Per feature; for sequences over every step of every sequence, which is how the producer applies them.
       const stats = dataset.features.map((f) => dataset.stats[f]);
       const mean = stats.map((s) => (s.kind === 'numeric' ? s.mean : 0));
       const std = stats.map((s) => (s.kind === 'numeric' ? s.std : 1));
@@ -49,14 +65,10 @@ const jobRoutes: FastifyPluginAsyncZod = async (app) => {
         training: { ...training, seed },
         preprocessing: preprocessingFor(preprocessing.standardize, mean, std),
       });
-      try {
-        await enqueueTraining(app.queue, await buildTrainingPayload(jobs, datasets, id));
-      } catch (err) {
-        // Never leave a queued job that no worker will see: record why and tell the client to retry.
-        request.log.error({ err, jobId: id }, 'enqueue failed');
-        await jobs.markFailed(id, { code: Errors.UNAVAILABLE.code, message: 'the job queue was unavailable' });
-        throw Errors.UNAVAILABLE('the job queue is unavailable, try again');
-      }
+      // The job is durable in Postgres from here on. It goes on the queue now if its tenant has a free slot
+      // (TENANT_MAX_CONCURRENT_JOBS), otherwise when one frees up; if Redis or Postgres fails right here, the
+      // workers' reconciler enqueues it later, so the client is not asked to retry (which would duplicate it).
+      await app.dispatchJobs(request.tenantId).catch((err: unknown) => request.log.warn({ err, jobId: id }, 'dispatch deferred to the reconciler'));
       return reply.status(202).send({ id, status: 'queued' as const });
     },
   );
@@ -135,7 +147,10 @@ const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       if (job.status !== 'cancelled') throw Errors.CONFLICT(`job ${id} already ${job.status}`, { status: job.status });
       // Postgres already says cancelled, which the worker re-checks; these only make it take effect sooner.
       await app.queue.remove(id).catch(() => 0); // fails while a worker holds the job's lock
-      await publishCancel(app.redis, app.queuePrefix, id);
+      // Best effort: without Redis, the worker notices at the job's next epoch, which Postgres refuses to record.
+      await publishCancel(app.redis, app.queuePrefix, id).catch(() => undefined);
+      // A cancelled job frees its tenant's slot for the next waiting one.
+      await app.dispatchJobs(request.tenantId).catch((err: unknown) => request.log.warn({ err }, 'dispatch deferred to the reconciler'));
       return job;
     },
   );

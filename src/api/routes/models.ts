@@ -1,27 +1,37 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { commonErrorResponses, idParamsSchema } from '../../contracts/common.js';
-import { modelSchema, predictBodySchema, predictResponseSchema, type PredictBody } from '../../contracts/models.js';
+import { commonErrorResponses, errorBodySchema, idParamsSchema } from '../../contracts/common.js';
+import { MAX_PREDICT_CELLS, modelSchema, predictBodySchema, predictResponseSchema, type PredictBody } from '../../contracts/models.js';
+import { listNames } from '../../data/dataset-error.js';
 import { applyPreprocessing } from '../../data/standardize.js';
 import { Errors } from '../errors.js';
 import { ModelCache } from '../model-cache.js';
+
+type PredictRow = PredictBody['inputs'][number];
+
+const describeRow = (row: PredictRow): string => {
+  if (!Array.isArray(row)) return 'an object';
+  return row.some(Array.isArray) ? `a sequence of ${row.length} steps` : `an array of ${row.length} numbers`;
+};
 
 /** Rows as arrays in feature order or as objects keyed by feature name -> one row-major Float32Array. */
 function toMatrix(inputs: PredictBody['inputs'], features: string[]): Float32Array {
   const width = features.length;
   const out = new Float32Array(inputs.length * width);
-  const expected = `${width} features (${features.join(', ')})`;
+  const expected = `${width} features (${listNames(features)})`;
   inputs.forEach((row, r) => {
     if (Array.isArray(row)) {
-      if (row.length !== width) {
-        throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected}, got ${row.length} values`, { field: `inputs[${r}]`, features });
+      if (row.length !== width || row.some(Array.isArray)) {
+        const got = row.some(Array.isArray) ? `${describeRow(row)} (this model reads rows, not sequences)` : `${row.length} values`;
+        throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected}, got ${got}`, { field: `inputs[${r}]`, features });
       }
-      out.set(row, r * width);
+      out.set(row as number[], r * width);
       return;
     }
-    const missing = features.filter((f) => !(f in row));
-    const unknown = Object.keys(row).filter((k) => !features.includes(k));
+    const missing = features.filter((f) => !Object.hasOwn(row, f));
+    const known = new Set(features);
+    const unknown = Object.keys(row).filter((k) => !known.has(k));
     if (missing.length || unknown.length) {
-      const parts = [missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown ${unknown.join(', ')}` : ''];
+      const parts = [missing.length ? `missing ${listNames(missing)}` : '', unknown.length ? `unknown ${listNames(unknown)}` : ''];
       throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected}; ${parts.filter(Boolean).join('; ')}`, {
         field: `inputs[${r}]`,
         features,
@@ -31,6 +41,31 @@ function toMatrix(inputs: PredictBody['inputs'], features: string[]): Float32Arr
   });
   return out;
 }
+
+/** Sequences (arrays of steps, each the features of a step in order) -> rows x steps x features, step after step. */
+function toSequenceMatrix(inputs: PredictBody['inputs'], features: string[], steps: number): Float32Array {
+  const width = features.length;
+  const out = new Float32Array(inputs.length * steps * width);
+  const step = `${width} feature${width === 1 ? '' : 's'} (${listNames(features)})`;
+  const expected = `a sequence of ${steps} steps, each an array of ${step}`;
+  inputs.forEach((row, r) => {
+    const details = { field: `inputs[${r}]`, sequenceLength: steps, features };
+    if (!Array.isArray(row) || (row.length > 0 && !row.every(Array.isArray))) {
+      throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected}; got ${describeRow(row)}`, details);
+    }
+    if (row.length !== steps) throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected}; got ${row.length} steps`, details);
+    (row as number[][]).forEach((values, t) => {
+      if (values.length !== width) {
+        throw Errors.INVALID_INPUT(`inputs[${r}][${t}]: expected ${step}, got ${values.length} values`, { ...details, field: `inputs[${r}][${t}]` });
+      }
+      out.set(values, (r * steps + t) * width);
+    });
+  });
+  return out;
+}
+
+const farOutside = (row: number, where: string) =>
+  Errors.UNPROCESSABLE(`inputs[${row}]: values are so far outside the training data that they overflow ${where}`, { field: `inputs[${row}]` });
 
 const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, opts) => {
   app.addHook('onRequest', app.authenticate);
@@ -62,10 +97,15 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
       schema: {
         tags: ['models'],
         summary: 'Predict with a trained model; the stored preprocessing is applied first',
+        description:
+          'Tabular models take rows (arrays in feature order, or objects keyed by feature name) and answer one array of ' +
+          'outputs per row. Sequence models (rnn/lstm) take sequences, each an array of sequenceLength steps of the ' +
+          'dataset\'s features, and answer one array per sequence, or one array per step of each sequence when the model ' +
+          'outputs every step. A wrong number of steps or features answers 400 naming the expectation.',
         security: [{ bearer: [] }],
         params: idParamsSchema,
         body: predictBodySchema,
-        response: { 200: predictResponseSchema, ...commonErrorResponses },
+        response: { 200: predictResponseSchema, ...commonErrorResponses, 422: errorBodySchema },
       },
     },
     async (request) => {
@@ -73,10 +113,36 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
       if (!loaded) throw Errors.NOT_FOUND(`model ${request.params.id} not found`);
       const { model, network } = loaded;
       const inputs = request.body.inputs;
-      const x = applyPreprocessing(model.preprocessing, toMatrix(inputs, model.features), model.features.length);
+      const width = network.outputWidth;
+      const cellsPerRow = Math.max(network.inputWidth, width);
+      if (inputs.length * cellsPerRow > MAX_PREDICT_CELLS) {
+        const most = Math.floor(MAX_PREDICT_CELLS / cellsPerRow);
+        throw Errors.VALIDATION(`body.inputs: at most ${most} rows per request for this model (${MAX_PREDICT_CELLS} values in or out), got ${inputs.length}`, {
+          field: 'body.inputs',
+        });
+      }
+      const matrix = network.recurrent ? toSequenceMatrix(inputs, model.features, network.sequenceLength) : toMatrix(inputs, model.features);
+      // Statistics are per feature (over every step for sequences), and a step holds the features in order.
+      const x = applyPreprocessing(model.preprocessing, matrix, model.features.length);
+      // Standardization can push a float32 value past its range (a feature far outside the training data), and
+      // the network can overflow on its own: both are the input's fault, never a 500.
+      const badInput = x.findIndex((v) => !Number.isFinite(v));
+      if (badInput >= 0) throw farOutside(Math.floor(badInput / network.inputWidth), 'after standardization');
       const y = network.predict(x, inputs.length);
-      const width = network.outputSize;
-      const outputs = inputs.map((_, r) => Array.from(y.subarray(r * width, (r + 1) * width)));
+      const badOutput = y.findIndex((v) => !Number.isFinite(v));
+      if (badOutput >= 0) throw farOutside(Math.floor(badOutput / width), 'in the model\'s output');
+      const units = network.outputSize;
+      const rowOf = (r: number) => Array.from(y.subarray(r * width, (r + 1) * width));
+      if (network.outputSteps > 1) {
+        // Sequence to sequence: per sequence, one array of outputs per step.
+        const steps = network.outputSteps;
+        const outputs = inputs.map((_, r) => {
+          const row = rowOf(r);
+          return Array.from({ length: steps }, (_, t) => row.slice(t * units, (t + 1) * units));
+        });
+        return { outputs };
+      }
+      const outputs = inputs.map((_, r) => rowOf(r));
       if (!model.classes) return { outputs };
       const classes = model.classes;
       const labels = outputs.map((row) => classes[row.indexOf(Math.max(...row))]);

@@ -1,25 +1,99 @@
+// Tenants and their API keys; every route here needs the admin key. Rotation: issue a new key, move clients to
+// it, then revoke the old one (a revoked key answers 401 from then on).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { commonErrorResponses, errorBodySchema } from '../../contracts/common.js';
-import { createTenantBodySchema, tenantCreatedSchema } from '../../contracts/tenants.js';
-import { generateApiKey, hashApiKey } from '../plugins/auth.js';
+import {
+  apiKeyCreatedSchema,
+  apiKeyListSchema,
+  apiKeySchema,
+  createTenantBodySchema,
+  tenantCreatedSchema,
+  tenantKeyParamsSchema,
+  tenantParamsSchema,
+} from '../../contracts/tenants.js';
+import { Errors } from '../errors.js';
+import { issueApiKey } from '../plugins/auth.js';
+
+const adminErrors = { ...commonErrorResponses, 403: errorBodySchema } as const;
 
 const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.addHook('onRequest', app.authenticateAdmin);
+  const { tenants } = app.repos;
+
+  const requireTenant = async (id: string) => {
+    if (!(await tenants.exists(id))) throw Errors.NOT_FOUND(`tenant ${id} not found`);
+  };
+
   app.post(
     '/v1/tenants',
     {
-      onRequest: app.authenticateAdmin,
       schema: {
         tags: ['tenants'],
-        summary: 'Create a tenant (admin key) and return its API key, shown only once',
+        summary: 'Create a tenant (admin key) and return its first API key, shown only once',
         security: [{ bearer: [] }],
         body: createTenantBodySchema,
-        response: { 201: tenantCreatedSchema, ...commonErrorResponses, 403: errorBodySchema },
+        response: { 201: tenantCreatedSchema, ...adminErrors },
       },
     },
     async (request, reply) => {
-      const apiKey = generateApiKey();
-      const tenant = await app.repos.tenants.create(request.body.name, hashApiKey(apiKey));
+      const { apiKey, hash, prefix } = issueApiKey();
+      const tenant = await tenants.create(request.body.name, { hash, prefix });
       return reply.status(201).send({ ...tenant, apiKey });
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:id/keys',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: "A tenant's API keys, live and revoked, oldest first (admin key); never the keys themselves",
+        security: [{ bearer: [] }],
+        params: tenantParamsSchema,
+        response: { 200: apiKeyListSchema, ...adminErrors },
+      },
+    },
+    async (request) => {
+      await requireTenant(request.params.id);
+      return { items: await tenants.listKeys(request.params.id) };
+    },
+  );
+
+  app.post(
+    '/v1/tenants/:id/keys',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: 'Issue another API key for a tenant (admin key), e.g. to rotate keys; shown only once',
+        security: [{ bearer: [] }],
+        params: tenantParamsSchema,
+        response: { 201: apiKeyCreatedSchema, ...adminErrors },
+      },
+    },
+    async (request, reply) => {
+      await requireTenant(request.params.id);
+      const { apiKey, hash, prefix } = issueApiKey();
+      const key = await tenants.createKey(request.params.id, { hash, prefix });
+      return reply.status(201).send({ ...key, apiKey });
+    },
+  );
+
+  app.delete(
+    '/v1/tenants/:id/keys/:keyId',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: 'Revoke an API key (admin key): it answers 401 from now on. Revoking twice keeps the first time',
+        security: [{ bearer: [] }],
+        params: tenantKeyParamsSchema,
+        response: { 200: apiKeySchema, ...adminErrors },
+      },
+    },
+    async (request) => {
+      const key = await tenants.revokeKey(request.params.id, request.params.keyId);
+      if (!key) throw Errors.NOT_FOUND(`API key ${request.params.keyId} of tenant ${request.params.id} not found`);
+      app.forgetApiKeys();
+      return key;
     },
   );
 };

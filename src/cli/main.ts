@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// backprop: the service's command-line client. Results go to stdout, progress and errors to stderr.
+import { parseArgs } from 'node:util';
+import { loadCliEnv } from '../config/cli.js';
+import { ConfigError } from '../config/index.js';
+import { ApiClient } from './api-client.js';
+import type { Output } from './commands/output.js';
+import { predict } from './commands/predict.js';
+import { train } from './commands/train.js';
+import { watch } from './commands/watch.js';
+import { CliError, UsageError } from './errors.js';
+import { DEFAULT_URL, resolveSettings } from './settings.js';
+
+const USAGE = `Usage:
+  backprop train <spec.json> <data.csv> --target <column>[,<column>...] [--name <dataset name>]
+                 [--sequence <id column> [--per-step-targets]]
+      Upload the CSV, train the model the spec describes ({ model, training?, preprocessing? }),
+      show progress on stderr and print the model id on stdout. With --sequence, each row is one step
+      and consecutive rows with the same id form one sequence.
+  backprop predict <modelId> <inputs.json|inputs.csv>
+      Print the model's outputs (and labels for classifiers) as JSON. A CSV needs a header row;
+      columns the model does not use (the target, say) are ignored.
+  backprop watch <jobId>
+      Follow a job already submitted; print its model id on stdout.
+
+Options:
+  --url <url>   API base URL (env BACKPROP_URL, default ${DEFAULT_URL})
+  --key <key>   API key (env BACKPROP_API_KEY)
+  -h, --help    Show this help
+`;
+
+const COMMANDS: Record<string, { positionals: string[] }> = {
+  train: { positionals: ['spec.json', 'data.csv'] },
+  predict: { positionals: ['modelId', 'inputs'] },
+  watch: { positionals: ['jobId'] },
+};
+
+async function run(argv: string[], out: Output): Promise<void> {
+  const { values, positionals } = parseCommandLine(argv);
+  if (values.help) {
+    out.stdout.write(USAGE);
+    return;
+  }
+  if (positionals.length === 0) {
+    out.stderr.write(USAGE);
+    throw new UsageError('expected a command: train, predict or watch');
+  }
+  const [command, ...rest] = positionals;
+  const expected = COMMANDS[command]?.positionals;
+  if (!expected) throw new UsageError(`unknown command "${command}"; expected train, predict or watch`);
+  if (rest.length !== expected.length) {
+    throw new UsageError(`${command} expects ${expected.map((p) => `<${p}>`).join(' ')}, got ${rest.length} argument(s)`);
+  }
+  if (command === 'train' && !values.target) throw new UsageError('train needs --target <column>[,<column>...]');
+  const client = new ApiClient(resolveSettings(values, loadCliEnv()));
+  if (command === 'train') {
+    const { target, name, sequence } = values;
+    await train(client, { specPath: rest[0], csvPath: rest[1], target: target!, name, sequence, perStepTargets: values['per-step-targets'] }, out);
+  } else if (command === 'predict') {
+    await predict(client, { modelId: rest[0], inputsPath: rest[1] }, out);
+  } else {
+    out.stdout.write(`${await watch(client, rest[0], out)}\n`);
+  }
+}
+
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        key: { type: 'string' },
+        target: { type: 'string' },
+        name: { type: 'string' },
+        sequence: { type: 'string' },
+        'per-step-targets': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+const out: Output = { stdout: process.stdout, stderr: process.stderr };
+// Ctrl-C while following: end the progress line; the job itself keeps training (`backprop watch <jobId>`).
+process.once('SIGINT', () => {
+  out.stderr.write('\n');
+  process.exit(130);
+});
+run(process.argv.slice(2), out).catch((err: unknown) => {
+  const known = err instanceof CliError || err instanceof ConfigError;
+  out.stderr.write(`backprop: ${known ? (err as Error).message : (err as Error)?.stack ?? String(err)}\n`);
+  if (err instanceof UsageError) out.stderr.write('Run backprop --help for usage.\n');
+  process.exitCode = err instanceof CliError ? err.exitCode : 1;
+});

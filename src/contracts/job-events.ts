@@ -1,0 +1,66 @@
+// Live job progress. A worker process publishes a JobEventMessage on Redis once Postgres holds what it says; every
+// API process relays the ones of the jobs its clients follow as Server-Sent Events (GET /v1/jobs/:id/events).
+import type { EpochReport } from '../engine/index.js';
+import type { JobError, JobStatus } from './jobs.js';
+
+export type FinishedStatus = 'succeeded' | 'failed' | 'cancelled';
+
+/** Worker -> API processes, JSON on the Redis channel `<QUEUE_PREFIX>:job-events:<jobId>`. */
+export type JobEventMessage =
+  | { type: 'status'; status: JobStatus; epoch: number }
+  | { type: 'epoch'; report: EpochReport }
+  | { type: 'end'; status: FinishedStatus; modelId: string | null; error: JobError | null };
+
+/** `event: status`: the job's state when the stream opens, then every change of status. */
+export interface StatusEventData {
+  status: JobStatus;
+  epoch: number;
+  epochs: number;
+}
+
+/** `event: epoch`, with `id: <epoch>`: one per completed epoch, in order. */
+export interface EpochEventData {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  valLoss: number | null;
+  accuracy: number | null;
+  valAccuracy: number | null;
+  /** Training time of this epoch. */
+  ms: number;
+  /** Epochs left times the mean time of the last ten epochs; null when nothing is left. */
+  etaSeconds: number | null;
+}
+
+/** `event: end`: the job finished; the server closes the stream after it. */
+export interface EndEventData {
+  status: FinishedStatus;
+  modelId: string | null;
+  error: JobError | null;
+}
+
+export const EVENTS_DESCRIPTION =
+  'Server-Sent Events (text/event-stream). First `event: status` with `{status, epoch, epochs}` (the state now), then ' +
+  '`event: epoch` with `{epoch, epochs, loss, valLoss, accuracy, valAccuracy, ms, etaSeconds}` for every completed ' +
+  'epoch (each with `id: <epoch>`), `event: status` on every change of status, and finally `event: end` with ' +
+  '`{status, modelId, error}`, after which the server closes the stream. A `: ping` comment keeps idle connections ' +
+  'open. Reconnect with `Last-Event-ID: <epoch>` to get the epochs after it (replayed from Postgres), then live ones. ' +
+  'Events come through Redis, so any API process serves any job. The API key goes in the Authorization header: use ' +
+  'fetch() rather than EventSource in browsers.';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A message from Redis, or null when it is not one of ours. */
+export function parseJobEventMessage(text: string): JobEventMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(value)) return null;
+  if (value.type === 'epoch' && isObject(value.report) && typeof value.report.epoch === 'number') return value as JobEventMessage;
+  if (value.type === 'status' && typeof value.status === 'string' && typeof value.epoch === 'number') return value as JobEventMessage;
+  if (value.type === 'end' && typeof value.status === 'string') return value as JobEventMessage;
+  return null;
+}

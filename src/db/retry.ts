@@ -1,0 +1,59 @@
+// Telling "Postgres is unreachable right now" apart from every other database error, and retrying only the former.
+// Through the pg driver adapter an outage shows up in three shapes: a Prisma error whose driver-adapter cause names
+// the socket problem, a Prisma P1xxx code, or pg's own plain Error for a connection that broke under a query.
+
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+/** P1001 can't reach, P1002 timed out, P1008 operation timeout, P1017 server closed the connection, P2024 pool timeout. */
+const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+/** SQLSTATE class 08 (connection exception), 57P01-57P03 (server shutting down or starting), 53300 (too many connections). */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+const PG_CONNECTION_MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Can't reach database server/i;
+
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string; originalCode?: string } } };
+}
+
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  const e = err as ErrorLike;
+  const cause = e.meta?.driverAdapterError?.cause;
+  if (cause?.kind && UNAVAILABLE_KINDS.has(cause.kind)) return true;
+  const sqlState = cause?.originalCode ?? cause?.code;
+  if (typeof sqlState === 'string' && UNAVAILABLE_SQLSTATE.test(sqlState)) return true;
+  if (typeof e.code === 'string' && (UNAVAILABLE_PRISMA_CODES.has(e.code) || SOCKET_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code))) return true;
+  if (typeof e.message === 'string' && PG_CONNECTION_MESSAGES.test(e.message)) return true;
+  return isDatabaseUnavailable(e.cause, depth + 1);
+}
+
+export interface RetryOptions {
+  /** Called before each wait; the default is silent. */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /** Give up (rethrow) after this long; retries forever by default. */
+  maxElapsedMs?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/**
+ * Runs `work` until it succeeds, retrying with exponential backoff (and jitter, so many writers do not reconnect in
+ * step) while the database is unreachable. Any other error is thrown at once. Callers pass idempotent work only.
+ */
+export async function retryWhileUnavailable<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const { initialDelayMs = 100, maxDelayMs = 5000, maxElapsedMs = Infinity } = options;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || Date.now() - started >= maxElapsedMs) throw err;
+      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
+      const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      options.onRetry?.(err, attempt, delayMs);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}

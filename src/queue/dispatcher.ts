@@ -1,0 +1,71 @@
+// Moves jobs from Postgres onto the queue. Postgres decides which jobs exist and which hold one of their tenant's
+// slots; Redis only carries the admitted ones to a worker. Every step is idempotent (BullMQ ignores a second add
+// of a job id), so API processes, workers and the reconciler may all call it at once.
+import type { Queue } from 'bullmq';
+import type { TrainingJobData } from '../contracts/job-data.js';
+import type { DatasetRepository } from '../db/datasets.js';
+import type { JobRepository } from '../db/jobs.js';
+import { buildTrainingPayload, enqueueTraining } from './producer.js';
+
+export interface QueueLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface DispatcherDeps {
+  jobs: JobRepository;
+  datasets: DatasetRepository;
+  queue: Queue<TrainingJobData>;
+  /** TENANT_MAX_CONCURRENT_JOBS */
+  tenantLimit: number;
+  log: QueueLogger;
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;
+
+export function createDispatcher({ jobs, datasets, queue, tenantLimit, log }: DispatcherDeps) {
+  const enqueue = async (jobId: string) => enqueueTraining(queue, await buildTrainingPayload(jobs, datasets, jobId));
+
+  return {
+    /**
+     * Admits the tenant's oldest waiting jobs into its free slots and enqueues them. An enqueue that fails (Redis
+     * away) is only logged: the job is admitted in Postgres, and the reconciler enqueues it once Redis is back.
+     */
+    async dispatch(tenantId: string): Promise<string[]> {
+      const admitted = await jobs.admit(tenantId, tenantLimit);
+      for (const jobId of admitted) {
+        try {
+          await enqueue(jobId);
+        } catch (err) {
+          log.warn({ err, jobId }, 'enqueue failed; the reconciler will enqueue the job when Redis is back');
+        }
+      }
+      return admitted;
+    },
+
+    /**
+     * Puts a job Postgres says is active back on the queue, built afresh from Postgres. A copy the queue holds as
+     * finished (completed or failed in Redis only) is replaced; a live copy (waiting or training) is left alone.
+     * Returns whether the job was enqueued.
+     */
+    async requeue(jobId: string): Promise<boolean> {
+      const status = await jobs.status(jobId);
+      if (status !== 'queued' && status !== 'running') return false;
+      const existing = await queue.getJob(jobId);
+      if (existing) {
+        const state = await existing.getState();
+        if (state !== 'completed' && state !== 'failed') return false;
+        try {
+          await existing.remove();
+        } catch (err) {
+          // Another process got there first and the new copy is already locked by a worker.
+          log.info({ err, jobId }, 'requeue skipped: the job is held by a worker');
+          return false;
+        }
+      }
+      await enqueue(jobId);
+      return true;
+    },
+  };
+}

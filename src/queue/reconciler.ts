@@ -1,0 +1,94 @@
+// Postgres is the source of truth, Redis only the transport. Every worker runs this loop: each admitted job that
+// Postgres says is queued or running must be on the queue or training. Jobs the queue lost (Redis flushed or
+// restarted without persistence, an API that died between insert and enqueue) are enqueued again from Postgres,
+// and tenants with free slots get their waiting jobs. It runs at start, every RECONCILE_INTERVAL_MS, and whenever
+// the Redis connection becomes ready again.
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TrainingJobData } from '../contracts/job-data.js';
+import type { JobRepository } from '../db/jobs.js';
+import type { Dispatcher, QueueLogger } from './dispatcher.js';
+
+export interface ReconcileReport {
+  requeued: string[];
+  admitted: string[];
+}
+
+export interface ReconcilerDeps {
+  jobs: JobRepository;
+  queue: Queue<TrainingJobData>;
+  dispatcher: Dispatcher;
+  /** The connection whose 'ready' event (a reconnect, maybe to an empty Redis) triggers a pass. */
+  redis: Redis;
+  intervalMs: number;
+  log: QueueLogger;
+}
+
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<ReconcileReport> | null = null;
+  private stopped = false;
+  private readonly onReady = () => void this.run('redis ready');
+  /**
+   * A job the queue holds as finished while Postgres still says active is normally settled by its worker within
+   * milliseconds; only one left like that for longer than this was lost between the two (its worker died).
+   */
+  private readonly finishedGraceMs: number;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.finishedGraceMs = Math.max(2000, deps.intervalMs);
+  }
+
+  start(): void {
+    this.deps.redis.on('ready', this.onReady);
+    this.schedule();
+  }
+
+  /** A pass in flight is not awaited: with Redis away it waits for the reconnect, and shutdown must not. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.deps.redis.off('ready', this.onReady);
+  }
+
+  /** One pass; concurrent triggers share it. Failures (Postgres or Redis away) are logged, the next pass retries. */
+  run(trigger: string): Promise<ReconcileReport> {
+    this.pass ??= this.reconcile()
+      .catch((err: unknown) => {
+        this.deps.log.warn({ err, trigger }, 'reconcile pass failed; retrying on the next one');
+        return { requeued: [], admitted: [] };
+      })
+      .finally(() => (this.pass = null));
+    return this.pass;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.run('interval').finally(() => this.schedule()), this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  private async reconcile(): Promise<ReconcileReport> {
+    const { jobs, queue, dispatcher, log } = this.deps;
+    const requeued: string[] = [];
+    for (const { id } of await jobs.dispatchedActive()) {
+      if (this.stopped) break;
+      const state = await queue.getJobState(id);
+      let lost = state === 'unknown';
+      if (state === 'completed' || state === 'failed') {
+        const finishedOn = (await queue.getJob(id))?.finishedOn ?? 0;
+        lost = Date.now() - finishedOn > this.finishedGraceMs;
+      }
+      if (lost && (await dispatcher.requeue(id))) {
+        requeued.push(id);
+        log.info({ jobId: id, queueState: state }, 're-enqueued an active job the queue had lost');
+      }
+    }
+    const admitted: string[] = [];
+    for (const tenantId of await jobs.tenantsWaiting()) {
+      if (this.stopped) break;
+      admitted.push(...(await dispatcher.dispatch(tenantId)));
+    }
+    return { requeued, admitted };
+  }
+}

@@ -1,0 +1,76 @@
+// Fault 7. A loss that turns NaN or infinite fails the job with a reason naming the epoch, the last finite loss and
+// a suggested learning rate; the job is not retried (not by BullMQ, not by the reconciler).
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, createTenant } from '../helpers/app.js';
+import { createTestContext, type TestContext } from '../helpers/env.js';
+import { auth, syntheticRegression } from '../helpers/fixtures.js';
+import { inspectDatabase, type Inspector } from '../helpers/inspect.js';
+import { waitForJob } from '../helpers/jobs.js';
+import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
+
+const RECONCILE_MS = 500;
+
+describe('divergence', () => {
+  let ctx: TestContext;
+  let app: FastifyInstance;
+  let worker: WorkerProcess;
+  let audit: Inspector;
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ RECONCILE_INTERVAL_MS: String(RECONCILE_MS), WORKER_CONCURRENCY: '1' });
+    app = await buildTestApp(ctx.config);
+    worker = await spawnWorker(ctx.env);
+    audit = await inspectDatabase(ctx.db.url);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await audit?.close();
+    await app?.close();
+    await ctx?.cleanup();
+  });
+
+  it('fails the job with the epoch, the last finite loss and a suggested learning rate, and never retries it', async () => {
+    const { apiKey } = await createTenant(app);
+    const { columns, rows } = syntheticRegression(200, 4);
+    const upload = await request(app.server).post('/v1/datasets').set(auth(apiKey)).send({ name: 'diverges', columns, rows, target: 'y' });
+    expect(upload.status).toBe(201);
+    const submitted = await request(app.server)
+      .post('/v1/jobs')
+      .set(auth(apiKey))
+      .send({
+        datasetId: upload.body.id,
+        model: { layers: [{ type: 'dense', units: 8, activation: 'tanh' }, { type: 'dense', units: 1, activation: 'linear' }], loss: 'meanSquaredError' },
+        // Full-batch sgd with heavy momentum at learning rate 5 blows up after a dozen or so epochs.
+        training: { optimizer: { type: 'sgd', learningRate: 5, momentum: 0.9 }, epochs: 200, batchSize: 200, validationSplit: 0, seed: 1, checkpointEvery: 5 },
+      });
+    expect(submitted.status).toBe(202);
+    const id = submitted.body.id as string;
+
+    const job = await waitForJob(app, apiKey, id, (j) => j.status !== 'queued' && j.status !== 'running', 'the job to fail', 30_000);
+    expect(job.status).toBe('failed');
+    const error = job.error as { code: string; message: string; details: { epoch: number; lastFiniteLoss: number; suggestedLearningRate: number } };
+    expect(error.code).toBe('TRAINING_DIVERGED');
+    const { epoch, lastFiniteLoss, suggestedLearningRate } = error.details;
+    expect(epoch).toBeGreaterThan(1);
+    expect(Number.isFinite(lastFiniteLoss)).toBe(true);
+    expect(suggestedLearningRate).toBe(0.5);
+    expect(error.message).toContain(`epoch ${epoch}`);
+    expect(error.message).toContain(`last finite loss: ${lastFiniteLoss}`);
+    expect(error.message).toContain('0.5');
+
+    // The diverged epoch was never recorded; every epoch before it was, once.
+    const epochs = await audit.metricEpochs(id);
+    expect(epochs).toEqual(Array.from({ length: epoch - 1 }, (_, i) => i + 1));
+
+    // Not retried: one attempt in BullMQ, and several reconcile passes later it is still failed, with no model.
+    await new Promise((r) => setTimeout(r, 4 * RECONCILE_MS));
+    const bull = await app.queue.getJob(id);
+    expect(bull?.attemptsMade).toBe(1);
+    expect(await bull?.getState()).toBe('failed');
+    expect(await audit.job(id)).toMatchObject({ status: 'failed' });
+    expect(await audit.metricEpochs(id)).toEqual(epochs);
+    expect(await audit.modelCount(id)).toBe(0);
+  });
+});

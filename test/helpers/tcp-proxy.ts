@@ -1,0 +1,61 @@
+// A TCP proxy a test puts between its processes and Postgres (or Redis): stopping it makes the service unreachable
+// for those processes only, without touching the server other test runs share.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { freePort } from './processes.js';
+
+export interface TcpProxy {
+  port: number;
+  /** Rewrites a connection URL to go through the proxy. */
+  url(target: string): string;
+  /** Refuses new connections and cuts the open ones, as a server that went away. */
+  stop(): Promise<void>;
+  /** Accepts and forwards again, on the same port. */
+  start(): Promise<void>;
+}
+
+export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let server: Server | null = null;
+
+  const start = async () => {
+    if (server) return;
+    server = createServer((client) => {
+      const upstream = connect(targetPort, targetHost);
+      for (const s of [client, upstream]) sockets.add(s);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
+      for (const s of [client, upstream]) {
+        s.on('error', close);
+        s.on('close', close);
+      }
+    });
+    await new Promise<void>((resolve, reject) => server!.once('error', reject).listen(port, '127.0.0.1', resolve));
+  };
+  await start();
+
+  return {
+    port,
+    url(target: string) {
+      const url = new URL(target);
+      url.hostname = '127.0.0.1';
+      url.port = String(port);
+      return url.toString();
+    },
+    async stop() {
+      if (!server) return;
+      const closing = new Promise((resolve) => server!.close(resolve));
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      await closing;
+      server = null;
+    },
+    start,
+  };
+}

@@ -1,0 +1,136 @@
+// Walks every route of the OpenAPI document as a second tenant, with the first tenant's ids: each answers 404 (or
+// 403 on the admin-only tenant routes), and no answer carries the first tenant's data. A route added later without
+// an entry here fails the coverage check.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNetwork, serializeModel } from '../../src/engine/index.js';
+import { buildTestApp, createTenant } from '../helpers/app.js';
+import { ADMIN_KEY, createTestContext, type TestContext } from '../helpers/env.js';
+import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
+
+interface Owned {
+  tenantId: string;
+  keyId: string;
+  datasetId: string;
+  jobId: string;
+  modelId: string;
+}
+
+describe("another tenant's ids", () => {
+  let ctx: TestContext;
+  let app: FastifyInstance;
+  let first: { id: string; apiKey: string; keyId: string };
+  let second: { id: string; apiKey: string; keyId: string };
+  let owned: Owned;
+  let secret: string[];
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    app = await buildTestApp(ctx.config);
+    first = await createTenant(app, 'first-tenant');
+    second = await createTenant(app, 'second-tenant');
+    const upload = await request(app.server)
+      .post('/v1/datasets')
+      .query({ name: 'first-secret-dataset', target: 'species' })
+      .set(auth(first.apiKey))
+      .set('content-type', 'text/csv')
+      .send(toCsv(IRIS_COLUMNS, irisSplit().train));
+    const job = await request(app.server)
+      .post('/v1/jobs')
+      .set(auth(first.apiKey))
+      .set('idempotency-key', 'first-key')
+      .send({ datasetId: upload.body.id, model: irisNetwork, training: { epochs: 2 } });
+    expect(job.status).toBe(202);
+    // The model is stored directly: training it is not what this test is about.
+    const spec = { inputSize: 4, ...irisNetwork, layers: irisNetwork.layers.map((l) => ({ ...l })) };
+    const modelId = randomUUID();
+    await app.db.model.create({
+      data: {
+        id: modelId,
+        tenantId: first.id,
+        jobId: job.body.id,
+        spec,
+        preprocessing: { standardize: false },
+        features: IRIS_COLUMNS.slice(0, 4),
+        targets: ['species'],
+        classes: ['setosa', 'versicolor', 'virginica'],
+        metrics: { epochs: 2, loss: 1, valLoss: null, accuracy: null, valAccuracy: null },
+        weights: JSON.parse(JSON.stringify(serializeModel(createNetwork(spec, 1)))),
+      },
+    });
+    owned = { tenantId: first.id, keyId: first.keyId, datasetId: upload.body.id, jobId: job.body.id, modelId };
+    secret = [owned.datasetId, owned.jobId, owned.modelId, owned.keyId, 'first-secret-dataset', 'first-tenant', 'setosa'];
+  });
+  afterAll(async () => {
+    await app?.close();
+    await ctx?.cleanup();
+  });
+
+  /** What the second tenant sends on each documented route, and what it must get. */
+  function plan(): Record<string, () => Promise<{ res: request.Response; expected: number }>> {
+    const as = (r: request.Test, key = second.apiKey) => r.set(auth(key));
+    const expect404 = async (r: request.Test) => ({ res: await as(r), expected: 404 });
+    const server = app.server;
+    const predict = { inputs: [[5.1, 3.5, 1.4, 0.2]] };
+    return {
+      'GET /v1/datasets/{id}': () => expect404(request(server).get(`/v1/datasets/${owned.datasetId}`)),
+      'GET /v1/jobs/{id}': () => expect404(request(server).get(`/v1/jobs/${owned.jobId}`)),
+      'GET /v1/jobs/{id}/metrics': () => expect404(request(server).get(`/v1/jobs/${owned.jobId}/metrics`)),
+      'POST /v1/jobs/{id}/cancel': () => expect404(request(server).post(`/v1/jobs/${owned.jobId}/cancel`)),
+      'GET /v1/models/{id}': () => expect404(request(server).get(`/v1/models/${owned.modelId}`)),
+      'POST /v1/models/{id}/predict': () => expect404(request(server).post(`/v1/models/${owned.modelId}/predict`).send(predict)),
+      // A job on the first tenant's dataset, even with the first tenant's Idempotency-Key: 404, not its response.
+      'POST /v1/jobs': () =>
+        expect404(
+          request(server)
+            .post('/v1/jobs')
+            .set('idempotency-key', 'first-key')
+            .send({ datasetId: owned.datasetId, model: irisNetwork, training: { epochs: 2 } }),
+        ),
+      // Lists hold only the caller's own resources; a cursor from the first tenant is not a cursor here.
+      'GET /v1/datasets': async () => ({ res: await as(request(server).get('/v1/datasets')), expected: 200 }),
+      'GET /v1/jobs': async () => ({ res: await as(request(server).get('/v1/jobs').query({ cursor: owned.jobId })), expected: 400 }),
+      // Uploading has no id to borrow; the new dataset is the second tenant's own and not visible to the first.
+      'POST /v1/datasets': async () => ({
+        res: await as(request(server).post('/v1/datasets').set('idempotency-key', 'first-key').send({ name: 'mine', columns: ['a', 'y'], rows: [[1, 2]], target: 'y' })),
+        expected: 201,
+      }),
+      // Tenant routes need the admin key: a tenant key, even the owner's, is refused before any lookup.
+      'POST /v1/tenants': async () => ({ res: await as(request(server).post('/v1/tenants').send({ name: 'x' })), expected: 403 }),
+      'GET /v1/tenants/{id}/keys': async () => ({ res: await as(request(server).get(`/v1/tenants/${owned.tenantId}/keys`)), expected: 403 }),
+      'POST /v1/tenants/{id}/keys': async () => ({ res: await as(request(server).post(`/v1/tenants/${owned.tenantId}/keys`)), expected: 403 }),
+      // With the admin key, the first tenant's key under the second tenant's id does not exist.
+      'DELETE /v1/tenants/{id}/keys/{keyId}': async () => ({
+        res: await request(server).delete(`/v1/tenants/${second.id}/keys/${owned.keyId}`).set(auth(ADMIN_KEY)),
+        expected: 404,
+      }),
+      'GET /health': async () => ({ res: await request(server).get('/health'), expected: 200 }),
+      'GET /ready': async () => ({ res: await request(server).get('/ready'), expected: 200 }),
+    };
+  }
+
+  it('every route answers 404 (403 on admin routes) and never returns the first tenant\'s data', async () => {
+    const doc = (await request(app.server).get('/docs/json')).body as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => m !== 'head').map((m) => `${m.toUpperCase()} ${path}`));
+    const steps = plan();
+    expect(Object.keys(steps).sort()).toEqual(routes.sort());
+
+    for (const route of routes) {
+      const { res, expected } = await steps[route]();
+      expect(res.status, `${route}: ${res.text}`).toBe(expected);
+      if (expected >= 400) expect(res.body.error.code, route).toMatch(/^ERR_/);
+      // An id the caller sent may be echoed in "not found"; anything else of the first tenant's is a leak.
+      const sent = `${(res as unknown as { req: { path: string } }).req.path} ${route === 'POST /v1/jobs' ? owned.datasetId : ''}`;
+      for (const s of secret.filter((x) => !sent.includes(x))) expect(res.text, `${route} leaks ${s}`).not.toContain(s);
+    }
+
+    // The first tenant still has everything, and nothing of the second tenant's.
+    const mine = await request(app.server).get('/v1/datasets').set(auth(first.apiKey));
+    expect(mine.body.items.map((d: { id: string }) => d.id)).toEqual([owned.datasetId]);
+    expect((await request(app.server).get(`/v1/models/${owned.modelId}`).set(auth(first.apiKey))).status).toBe(200);
+    expect((await request(app.server).get(`/v1/jobs/${owned.jobId}`).set(auth(first.apiKey))).body.status).toBe('queued');
+    expect((await request(app.server).get('/v1/datasets').set(auth(first.apiKey))).status).toBe(200);
+  });
+});
