@@ -6,10 +6,12 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
 COPY prisma ./prisma
+COPY scripts ./scripts
+COPY public ./public
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-# Runtime stage: compiled JS, production dependencies and the migrations the API applies on start.
+# Runtime stage: compiled JS, production dependencies, the migrations the API applies on start and the dashboard.
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
@@ -17,6 +19,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma ./prisma
+COPY --from=build /app/public ./public
 USER node
 EXPOSE 3000 3001
 # The API by default; docker-compose runs the worker from the same image with another command.

@@ -1,5 +1,5 @@
-// buildApp(): plugins first (errors, prisma, queue, security, body parsers, auth, idempotency, swagger), then one
-// route plugin per resource. It never listens: server.ts does, and tests use the app in-process.
+// buildApp(): plugins first (errors, prisma, queue, security, body parsers, auth, idempotency, swagger, metrics, job
+// events, webhook URLs, dashboard), then one route plugin per resource. It never listens: server.ts does, and tests use the app in-process.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -8,17 +8,23 @@ import { ConfigError, type Config } from '../config/index.js';
 import { clientErrorHandler, frameworkErrorHandler, requireHost } from './client-errors.js';
 import authPlugin from './plugins/auth.js';
 import bodyParsersPlugin from './plugins/body-parsers.js';
+import dashboardPlugin from './plugins/dashboard.js';
 import errorsPlugin from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
+import jobEventsPlugin from './plugins/job-events.js';
+import metricsPlugin from './plugins/metrics.js';
 import prismaPlugin from './plugins/prisma.js';
 import queuePlugin from './plugins/queue.js';
 import securityPlugin from './plugins/security.js';
 import swaggerPlugin from './plugins/swagger.js';
 import datasetRoutes from './routes/datasets.js';
 import healthRoutes from './routes/health.js';
+import jobEventRoutes from './routes/job-events.js';
 import jobRoutes from './routes/jobs.js';
+import modelExportRoutes from './routes/model-export.js';
 import modelRoutes from './routes/models.js';
 import tenantRoutes from './routes/tenants.js';
+import webhookRoutes from './routes/webhooks.js';
 
 /** A caller's x-request-id is kept when it is a plain token (so it cannot forge log lines); otherwise a new UUID. */
 function requestId(request: IncomingMessage): string {
@@ -54,6 +60,9 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(authPlugin, { adminApiKey: config.ADMIN_API_KEY, cacheTtlMs: config.AUTH_CACHE_TTL_MS });
   await app.register(idempotencyPlugin, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS });
   await app.register(swaggerPlugin, { config });
+  if (config.METRICS_ENABLED) await app.register(metricsPlugin, { token: config.METRICS_TOKEN });
+  await app.register(jobEventsPlugin, { redisUrl: config.REDIS_URL });
+  await app.register(dashboardPlugin);
 
   await app.register(healthRoutes);
   await app.register(tenantRoutes);
@@ -62,6 +71,9 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   });
   await app.register(jobRoutes, { limits: { maxParameters: config.MODEL_MAX_PARAMETERS, maxEpochs: config.TRAINING_MAX_EPOCHS } });
   await app.register(modelRoutes, { cacheSize: config.MODEL_CACHE_SIZE });
+  await app.register(jobEventRoutes, { pingIntervalMs: config.EVENTS_PING_INTERVAL_MS });
+  await app.register(webhookRoutes);
+  await app.register(modelExportRoutes, { maxParameters: config.MODEL_MAX_PARAMETERS });
   await app.ready();
   return app;
 }

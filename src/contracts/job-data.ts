@@ -17,6 +17,8 @@ export interface TrainingJobData {
   checkpointEvery: number;
   /** Already preprocessed; base64 of little-endian Float32 arrays (rows x width). */
   dataset: { rows: number; inputs: string; outputs: string };
+  /** Warm start: the weights training begins from when there is no checkpoint yet. */
+  initialModel?: SerializedModel;
 }
 
 export type TrainingProgress =

@@ -28,8 +28,8 @@ export interface EpochEventData {
   valAccuracy: number | null;
   /** Training time of this epoch. */
   ms: number;
-  /** Epochs left times the mean time of the last ten epochs; null when nothing is left. */
-  etaSeconds: number | null;
+  /** Epochs left times the mean training time of the last ten epochs (0 after the last epoch). */
+  etaSeconds: number;
 }
 
 /** `event: end`: the job finished; the server closes the stream after it. */

@@ -21,6 +21,13 @@ export const createJobBodySchema = z
     training: trainingSchema.default(trainingSchema.parse({})),
     preprocessing: preprocessingBodySchema.default({ standardize: false }),
     webhookUrl: webhookUrlSchema.optional(),
+    initialModelId: z
+      .uuid()
+      .optional()
+      .describe(
+        'Warm start: begin from this model\'s weights instead of a fresh initialization. Its layers, input width and ' +
+          'loss must match `model`; the job keeps that model\'s preprocessing (its weights expect inputs on that scale).',
+      ),
   })
   .meta({ id: 'CreateJob' });
 export type CreateJobBody = z.infer<typeof createJobBodySchema>;

@@ -45,6 +45,8 @@ export interface NewJob {
   model: ModelSpecBody & { inputSize: number };
   training: Training & { seed: number };
   preprocessing: StoredPreprocessing;
+  webhookUrl?: string;
+  initialModelId?: string;
 }
 
 export function jobRepository(db: Db) {
@@ -57,6 +59,11 @@ export function jobRepository(db: Db) {
     async get(tenantId: string, id: string): Promise<JobView | null> {
       const row = await db.job.findFirst({ where: { id, tenantId }, select: viewSelect });
       return row ? toView(row) : null;
+    },
+    /** Weights a warm-started job begins from (the model was checked to be the job's tenant's when it was created). */
+    async initialWeights(modelId: string): Promise<SerializedModel | null> {
+      const row = await db.model.findUnique({ where: { id: modelId }, select: { weights: true } });
+      return row ? (row.weights as unknown as SerializedModel) : null;
     },
     /** Internal lookup by id only: the worker and the producer act on behalf of the owning tenant. */
     getRow: (id: string) => db.job.findUnique({ where: { id } }),

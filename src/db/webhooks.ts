@@ -78,9 +78,6 @@ export function webhookRepository(db: Db) {
       const { count } = await db.tenant.updateMany({ where: { id: tenantId }, data: { webhookSecret: newSecret() } });
       return count ? secret(tenantId) : null;
     },
-    async setJobUrl(tenantId: string, jobId: string, url: string): Promise<void> {
-      await db.job.updateMany({ where: { id: jobId, tenantId }, data: { webhookUrl: url } });
-    },
     /** Inserts the delivery unless the job already has one for this event; returns the one that exists. */
     async create(delivery: NewDelivery): Promise<{ id: string; status: DeliveryToSend['status'] }> {
       await db.$executeRaw`

@@ -4,6 +4,7 @@
 // Postgres (Last-Event-ID), so a message lost while Redis was away costs latency, not data.
 import type { Redis } from 'ioredis';
 import { parseJobEventMessage, type JobEventMessage } from '../contracts/job-events.js';
+import { cancelChannel } from './cancel-channel.js';
 
 const channelPrefix = (prefix: string) => `${prefix}:job-events:`;
 export const jobEventsChannel = (prefix: string, jobId: string): string => `${channelPrefix(prefix)}${jobId}`;
@@ -12,7 +13,8 @@ export async function publishJobEvent(redis: Redis, prefix: string, jobId: strin
   await redis.publish(jobEventsChannel(prefix, jobId), JSON.stringify(message));
 }
 
-export type JobEventListener = (message: JobEventMessage) => void;
+/** A job event, or `recheck`: the job changed in Postgres in a way no worker announces (the API cancelled it). */
+export type JobEventListener = (message: JobEventMessage | { type: 'recheck' }) => void;
 
 /** Fans the messages of one shared subscriber connection out to the streams following each job. */
 export class JobEventHub {
@@ -20,12 +22,17 @@ export class JobEventHub {
   /** Per followed job: resolves once Redis has confirmed the subscription. */
   private readonly subscribed = new Map<string, Promise<unknown>>();
   private readonly onMessage = (channel: string, text: string) => {
+    if (channel === this.cancelChannel) {
+      for (const listener of this.listeners.get(text) ?? []) listener({ type: 'recheck' });
+      return;
+    }
     if (!channel.startsWith(this.channelPrefix)) return;
     const message = parseJobEventMessage(text);
     const listeners = this.listeners.get(channel.slice(this.channelPrefix.length));
     if (message && listeners) for (const listener of listeners) listener(message);
   };
   private readonly channelPrefix: string;
+  private readonly cancelChannel: string;
 
   /** `subscriber` must be a connection of its own: a subscribed ioredis client runs no other command. */
   constructor(
@@ -33,7 +40,16 @@ export class JobEventHub {
     private readonly prefix: string,
   ) {
     this.channelPrefix = channelPrefix(prefix);
+    this.cancelChannel = cancelChannel(prefix);
     subscriber.on('message', this.onMessage);
+  }
+
+  /**
+   * Also listens to the cancel broadcast: a job cancelled while no worker holds it would otherwise end on its
+   * stream only at the next periodic check.
+   */
+  async start(): Promise<void> {
+    await this.subscriber.subscribe(this.cancelChannel);
   }
 
   /**

@@ -27,6 +27,8 @@ export async function buildTrainingPayload(jobs: JobRepository, datasets: Datase
   if (!data) throw new MissingJobError(`dataset ${job.datasetId} of job ${jobId} does not exist`);
   const training = job.training as Training;
   const inputs = applyPreprocessing(job.preprocessing as StoredPreprocessing, data.inputs, data.features.length);
+  const initialModel = job.initialModelId ? await jobs.initialWeights(job.initialModelId) : null;
+  if (job.initialModelId && !initialModel) throw new MissingJobError(`initial model ${job.initialModelId} of job ${jobId} does not exist`);
   return {
     jobId,
     tenantId: job.tenantId,
@@ -34,6 +36,7 @@ export async function buildTrainingPayload(jobs: JobRepository, datasets: Datase
     options: toEngineOptions(training),
     checkpointEvery: training.checkpointEvery,
     dataset: { rows: data.rows, inputs: float32ToBase64(inputs), outputs: float32ToBase64(data.outputs) },
+    ...(initialModel ? { initialModel } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import {
   type TrainingJobData,
   type TrainingResult,
 } from '../contracts/job-data.js';
-import { DivergenceError, EngineError, Trainer, createNetwork, serializeModel, type EpochReport } from '../engine/index.js';
+import { DivergenceError, EngineError, Trainer, createNetwork, deserializeModel, serializeModel, type EpochReport } from '../engine/index.js';
 
 const decode = (text: string): Float32Array => {
   const bytes = Buffer.from(text, 'base64');
@@ -85,7 +85,7 @@ export default async function train(job: SandboxedJob<TrainingJobData>, _token?:
     const dataset = { rows: data.dataset.rows, inputs: decode(data.dataset.inputs), targets: decode(data.dataset.outputs) };
     const trainer = start.checkpoint
       ? Trainer.fromCheckpoint(start.checkpoint, dataset)
-      : new Trainer(createNetwork(data.spec, data.options.seed), dataset, data.options);
+      : new Trainer(data.initialModel ? deserializeModel(data.initialModel) : createNetwork(data.spec, data.options.seed), dataset, data.options);
     let durableEpoch = trainer.epoch;
     const checkpoint = async () => {
       await link.request({ kind: 'checkpoint', checkpoint: trainer.checkpoint() });

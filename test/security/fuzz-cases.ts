@@ -211,6 +211,36 @@ const predictRules: FieldRule[] = [
   { path: ['inputs', 0, 0], invalid: ['x', null, true, [], {}, raw('1e999'), raw('NaN'), 1e39] },
 ];
 
+/** A valid POST /v1/models document: a 4-3 softmax layer of zeros. */
+function importBody(): Value {
+  return {
+    format: 'backprop-service/model@1',
+    dtype: 'float32',
+    spec: { inputSize: 4, layers: [{ type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' },
+    weights: [{ kernel: Buffer.alloc(4 * 3 * 4).toString('base64'), bias: Buffer.alloc(3 * 4).toString('base64') }],
+    features: ['a', 'b', 'c', 'd'],
+    targets: ['species'],
+    classes: ['x', 'y', 'z'],
+    preprocessing: { standardize: false },
+  };
+}
+
+const importRules: FieldRule[] = [
+  { path: ['format'], invalid: ['', 'keras', 'backprop-engine/model@1', ...NOT_STRINGS] },
+  { path: ['dtype'], invalid: ['float16', 'FLOAT32', '', ...NOT_STRINGS] },
+  { path: ['spec', 'inputSize'], invalid: [0, -1, 1.5, 3, 5, 1e9, 'x', null, raw('1e999')] },
+  { path: ['spec', 'loss'], invalid: ['meanAbsoluteError', 'binaryCrossEntropy', '', null] },
+  { path: ['spec', 'layers'], invalid: [[], null, 'x', [{ type: 'dense', units: 0, activation: 'softmax' }], [{ type: 'dense', units: 4, activation: 'softmax' }], [{ type: 'lstm', units: 3 }], Array.from({ length: 33 }, () => ({ type: 'dense', units: 3, activation: 'relu' }))] },
+  { path: ['spec', 'layers', 0, 'units'], invalid: [0, -3, 2, 4, 4097, 1.5, 'x', null] },
+  { path: ['weights'], invalid: [[], null, 'x', [{}], [{ kernel: 'AAAA', bias: 'AAAA' }], [{ kernel: '', bias: '' }, { kernel: '', bias: '' }]] },
+  { path: ['weights', 0, 'kernel'], invalid: ['', 'AAAA', '@@@@', 'A'.repeat(10_000), 1, null, {}] },
+  { path: ['weights', 0, 'bias'], invalid: ['', 'AAAAAAAAAAAAAAAAAAAA', '!!', null, []] },
+  { path: ['features'], invalid: [[], ['a'], ['a', 'b', 'c', 'd', 'e'], ['a', 'b', 'c', ''], ['a', 'b', 'c', 'd\u0000'], [1, 2, 3, 4], null, 'abcd'] },
+  { path: ['targets'], invalid: [[], ['a', 'b'], [''], null, 'species'] },
+  { path: ['classes'], invalid: [[], ['x'], ['x', 'y'], ['x', 'y', 'z', 'w'], 'xyz', null, [1, 2, 3]] },
+  { path: ['preprocessing'], invalid: [null, {}, { standardize: true }, { standardize: true, mean: [0, 0, 0, 0] }, { standardize: true, mean: [0, 0, 0, 0], std: [1, 0, 1, 1] }, { standardize: true, mean: [0], std: [1] }, { standardize: 'yes' }] },
+];
+
 const tenantRules: FieldRule[] = [{ path: ['name'], invalid: ['', '   ', 'x'.repeat(201), 'nul\u0000', '\ud800', ...NOT_STRINGS] }];
 
 // ---------------------------------------------------------------------------------------------- routes
@@ -283,6 +313,27 @@ export function routeSpecs(): RouteSpec[] {
       auth: 'tenant',
       params: id('modelId'),
       json: { template: (_ctx, rng) => predictBody(rng.chance(0.5)), rules: () => predictRules, required: [['inputs']] },
+    },
+    { method: 'GET', path: '/v1/jobs/{id}/events', auth: 'tenant', params: id('jobId') },
+    { method: 'GET', path: '/v1/jobs/{id}/webhooks', auth: 'tenant', params: id('jobId') },
+    { method: 'GET', path: '/v1/tenants/{id}/webhook-secret', auth: 'admin', params: id('tenantId') },
+    { method: 'POST', path: '/v1/tenants/{id}/webhook-secret', auth: 'admin', params: id('tenantId') },
+    {
+      method: 'GET',
+      path: '/v1/models/{id}/export',
+      auth: 'tenant',
+      params: id('modelId'),
+      query: { valid: () => ({ format: 'json' }), invalid: () => [{ format: 'xml' }, { format: '' }, { format: 'JSON' }, { format: ['json', 'json'] }, { format: 'tfjs\u0000' }] },
+    },
+    { method: 'GET', path: '/v1/models/{id}/tfjs/model.json', auth: 'tenant', params: id('modelId') },
+    { method: 'GET', path: '/v1/models/{id}/tfjs/weights.bin', auth: 'tenant', params: id('modelId') },
+    {
+      method: 'POST',
+      path: '/v1/models',
+      auth: 'tenant',
+      params: none,
+      json: { template: importBody, rules: () => importRules, required: [['format'], ['dtype'], ['spec'], ['weights'], ['features'], ['targets'], ['preprocessing']] },
+      idempotent: true,
     },
   ];
 }

@@ -106,6 +106,20 @@ describe("another tenant's ids", () => {
         res: await request(server).delete(`/v1/tenants/${second.id}/keys/${owned.keyId}`).set(auth(ADMIN_KEY)),
         expected: 404,
       }),
+      'GET /v1/jobs/{id}/events': () => expect404(request(server).get(`/v1/jobs/${owned.jobId}/events`)),
+      'GET /v1/jobs/{id}/webhooks': () => expect404(request(server).get(`/v1/jobs/${owned.jobId}/webhooks`)),
+      'GET /v1/models/{id}/export': () => expect404(request(server).get(`/v1/models/${owned.modelId}/export`)),
+      'GET /v1/models/{id}/tfjs/model.json': () => expect404(request(server).get(`/v1/models/${owned.modelId}/tfjs/model.json`)),
+      'GET /v1/models/{id}/tfjs/weights.bin': () => expect404(request(server).get(`/v1/models/${owned.modelId}/tfjs/weights.bin`)),
+      // Importing borrows no id: the new model is the second tenant's own, like an upload.
+      'POST /v1/models': async () => {
+        const spec = { inputSize: 2, layers: [{ type: 'dense' as const, units: 1, activation: 'linear' as const }], loss: 'meanSquaredError' as const };
+        const { dtype, weights } = serializeModel(createNetwork(spec, 1));
+        const body = { format: 'backprop-service/model@1', dtype, spec, weights, features: ['u', 'v'], targets: ['w'], preprocessing: { standardize: false } };
+        return { res: await as(request(server).post('/v1/models').set('idempotency-key', 'first-key').send(body)), expected: 201 };
+      },
+      'GET /v1/tenants/{id}/webhook-secret': async () => ({ res: await as(request(server).get(`/v1/tenants/${owned.tenantId}/webhook-secret`)), expected: 403 }),
+      'POST /v1/tenants/{id}/webhook-secret': async () => ({ res: await as(request(server).post(`/v1/tenants/${owned.tenantId}/webhook-secret`)), expected: 403 }),
       'GET /health': async () => ({ res: await request(server).get('/health'), expected: 200 }),
       'GET /ready': async () => ({ res: await request(server).get('/ready'), expected: 200 }),
     };

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { ModelSpec } from '../../engine/index.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { commonErrorResponses, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
 import {
@@ -16,7 +17,7 @@ import { checkModelFitsDataset, type ModelLimits } from './job-validation.js';
 
 const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits }> = async (app, { limits }) => {
   app.addHook('onRequest', app.authenticate);
-  const { jobs, datasets } = app.repos;
+  const { jobs, datasets, models } = app.repos;
 
   app.post(
     '/v1/jobs',
@@ -39,7 +40,7 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits }> = async (app, { 
       config: { idempotent: true },
     },
     async (request, reply) => {
-      const { datasetId, model, training, preprocessing } = request.body;
+      const { datasetId, model, training, preprocessing, webhookUrl, initialModelId } = request.body;
       if (training.epochs > limits.maxEpochs) {
         throw Errors.VALIDATION(`body.training.epochs: expected at most ${limits.maxEpochs} (TRAINING_MAX_EPOCHS), got ${training.epochs}`, {
           field: 'body.training.epochs',
@@ -58,12 +59,20 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits }> = async (app, { 
       const stats = dataset.features.map((f) => dataset.stats[f]);
       const mean = stats.map((s) => (s.kind === 'numeric' ? s.mean : 0));
       const std = stats.map((s) => (s.kind === 'numeric' ? s.std : 1));
+      const initial = initialModelId ? await models.get(request.tenantId, initialModelId) : null;
+      if (initialModelId && !initial) {
+        throw Errors.NOT_FOUND(`initialModelId: model ${initialModelId} not found`, { field: 'initialModelId' });
+      }
+      if (initial) checkWarmStart(initial.spec, spec);
       const id = await jobs.create({
         tenantId: request.tenantId,
         datasetId,
         model: spec,
         training: { ...training, seed },
-        preprocessing: preprocessingFor(preprocessing.standardize, mean, std),
+        // A warm start keeps its model's preprocessing: those weights were trained on inputs on that scale.
+        preprocessing: initial ? initial.preprocessing : preprocessingFor(preprocessing.standardize, mean, std),
+        ...(webhookUrl ? { webhookUrl } : {}),
+        ...(initial ? { initialModelId: initial.id } : {}),
       });
       // The job is durable in Postgres from here on. It goes on the queue now if its tenant has a free slot
       // (TENANT_MAX_CONCURRENT_JOBS), otherwise when one frees up; if Redis or Postgres fails right here, the
@@ -156,3 +165,30 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits }> = async (app, { 
   );
 };
 export default jobRoutes;
+
+/** The initial model must have exactly the job's shape: same input width, layers and loss. */
+function checkWarmStart(initial: ModelSpec, wanted: ModelSpec): void {
+  const shape = (spec: ModelSpec) =>
+    JSON.stringify({
+      inputSize: spec.inputSize,
+      sequenceLength: spec.sequenceLength ?? null,
+      loss: spec.loss,
+      layers: spec.layers.map((l) => ({
+        type: l.type,
+        units: l.units,
+        activation: l.activation ?? null,
+        returnSequences: 'returnSequences' in l ? (l.returnSequences ?? false) : null,
+      })),
+    });
+  if (shape(initial) !== shape(wanted)) {
+    throw Errors.UNPROCESSABLE(
+      `initialModelId: expected a model with the same inputs, layers and loss as this job (${describe(wanted)}), got ${describe(initial)}`,
+      { field: 'initialModelId' },
+    );
+  }
+}
+
+function describe(spec: ModelSpec): string {
+  const steps = spec.sequenceLength ? `${spec.sequenceLength}x` : '';
+  return `${steps}${spec.inputSize} -> ${spec.layers.map((l) => `${l.type} ${l.units} ${l.activation ?? ''}`.trim()).join(' -> ')}, ${spec.loss}`;
+}

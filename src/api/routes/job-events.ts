@@ -1,0 +1,81 @@
+// GET /v1/jobs/:id/events: a job's progress as Server-Sent Events (see JobEventStream for how Redis and Postgres
+// combine). Authenticated by the Authorization header like every tenant route; another tenant's job is a 404.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { commonErrorResponses, idParamsSchema } from '../../contracts/common.js';
+import { EVENTS_DESCRIPTION } from '../../contracts/job-events.js';
+import { Errors } from '../errors.js';
+import { JobEventStream } from '../job-event-stream.js';
+
+const eventHeadersSchema = z.looseObject({
+  'last-event-id': z
+    .string()
+    .regex(/^\d{1,9}$/, 'expected the id of an event of this stream (an epoch number)')
+    .optional()
+    .describe('Resume after this epoch: the epochs after it are replayed from Postgres, then live ones follow'),
+});
+
+/** Without Redis, a stream still follows the job by reading Postgres this often. */
+const POLL_WITHOUT_REDIS_MS = 1000;
+
+const jobEventRoutes: FastifyPluginAsyncZod<{ pingIntervalMs: number }> = async (app, { pingIntervalMs }) => {
+  app.addHook('onRequest', app.authenticate);
+  const { jobs } = app.repos;
+
+  app.get(
+    '/v1/jobs/:id/events',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Live progress of a job as Server-Sent Events, until it ends',
+        description: EVENTS_DESCRIPTION,
+        security: [{ bearer: [] }],
+        params: idParamsSchema,
+        headers: eventHeadersSchema,
+        response: {
+          200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
+          ...commonErrorResponses,
+        },
+      },
+      // A stream lasts as long as the job: its duration says nothing about the API's latency.
+      config: { httpMetrics: false },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { tenantId } = request;
+      if (!(await jobs.get(tenantId, id))) throw Errors.NOT_FOUND(`job ${id} not found`);
+
+      const after = Number(request.headers['last-event-id'] ?? 0);
+      const stream = new JobEventStream(
+        { job: () => jobs.get(tenantId, id), metricsSince: (epoch) => jobs.metricsSince(id, epoch) },
+        after,
+        request.log,
+      );
+      // Subscribed before the first read of Postgres, so no epoch falls between the two.
+      let subscribed = true;
+      const following = app.jobEvents.hub.follow(id, (message) => stream.receive(message)).then(
+        (stop) => stream.onClose(stop),
+        (err: unknown) => {
+          subscribed = false;
+          request.log.warn({ err, jobId: id }, 'job events: Redis unavailable; following the job in Postgres');
+        },
+      );
+      stream.start(following);
+      void following.then(() => {
+        const timer = setInterval(() => stream.ping(), subscribed ? pingIntervalMs : Math.min(pingIntervalMs, POLL_WITHOUT_REDIS_MS));
+        stream.onClose(() => clearInterval(timer));
+      });
+      stream.onClose(app.jobEvents.track(() => stream.close()));
+      reply.raw.on('close', () => stream.close());
+
+      // No compression or proxy buffering: each event must leave as soon as it is written. (The response schema
+      // documents the content type; the type provider knows no stream bodies, hence the cast.)
+      return reply
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache, no-transform')
+        .header('x-accel-buffering', 'no')
+        .send(stream.output as never);
+    },
+  );
+};
+export default jobEventRoutes;
