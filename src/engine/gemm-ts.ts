@@ -54,26 +54,33 @@ export const tsGemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, bet
 };
 
 /**
- * Direct dot products for small products: each output accumulates in a local (one store per element of C),
- * and the strided reads stay in cache at these sizes.
+ * Small products (Iris-sized layers, batch 1 to a few dozen): no packing. Each row of C accumulates in a float64
+ * scratch row as a sum of rows of op(B) scaled by one element of op(A), so the innermost loop runs along n with a
+ * fixed stride whatever the transposes, and a k of 1 (a batch of one) costs one pass over the row.
  */
+let rowScratch = new Float64Array(64);
+
 function smallGemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: FloatArray, lda: number, b: FloatArray, ldb: number, beta: number, c: FloatArray, ldc: number,
 ): void {
-  // Strides turn all four transpose cases into one loop: op(A)[i][p] = a[i*ai + p*ap], op(B)[p][j] = b[p*bp + j*bj].
+  // op(A)[i][p] = a[i*ai + p*ap], op(B)[p][j] = b[p*bp + j*bj].
   const ai = transA ? 1 : lda;
   const ap = transA ? lda : 1;
   const bp = transB ? 1 : ldb;
   const bj = transB ? ldb : 1;
+  if (rowScratch.length < n) rowScratch = new Float64Array(n);
+  const acc = rowScratch;
   for (let i = 0; i < m; i++) {
-    const ci = i * ldc;
-    const aRow = i * ai;
-    for (let j = 0; j < n; j++) {
-      let sum = 0;
-      for (let p = 0, ia = aRow, ib = j * bj; p < k; p++, ia += ap, ib += bp) sum += a[ia] * b[ib];
-      c[ci + j] = (beta === 0 ? 0 : beta * c[ci + j]) + alpha * sum;
+    for (let j = 0; j < n; j++) acc[j] = 0;
+    for (let p = 0; p < k; p++) {
+      const av = a[i * ai + p * ap];
+      if (av === 0) continue; // relu zeros and one-hot inputs are common and cost nothing
+      for (let j = 0, ib = p * bp; j < n; j++, ib += bj) acc[j] += av * b[ib];
     }
+    const ci = i * ldc;
+    if (beta === 0) for (let j = 0; j < n; j++) c[ci + j] = alpha * acc[j];
+    else for (let j = 0; j < n; j++) c[ci + j] = beta * c[ci + j] + alpha * acc[j];
   }
 }
 

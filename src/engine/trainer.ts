@@ -31,6 +31,9 @@ export class Trainer {
   private readonly batchSize: number;
   private readonly xBatch: FloatArray;
   private readonly yBatch: FloatArray;
+  private viewRows = -1;
+  private xView: FloatArray;
+  private yView: FloatArray;
   private readonly validation: { x: FloatArray; y: FloatArray; rows: number } | null;
   private lastFiniteLoss: number | null = null;
   private best: { loss: number | null; wait: number; weights: FloatArray[] | null } = { loss: null, wait: 0, weights: null };
@@ -52,6 +55,8 @@ export class Trainer {
     this.batchSize = Math.min(options.batchSize, split.train.length);
     this.xBatch = new network.Float(this.batchSize * inputs);
     this.yBatch = new network.Float(this.batchSize * outputs);
+    this.xView = this.xBatch;
+    this.yView = this.yBatch;
     this.validation = split.validation.length > 0 ? this.gather(split.validation) : null;
     this.rng = new Rng(seed);
     this.optimizer = createOptimizer(options.optimizer, network.parameters().map((p) => p.length), network.Float);
@@ -122,9 +127,9 @@ export class Trainer {
     let counted = 0;
     for (let start = 0; start < this.order.length; start += this.batchSize) {
       const rows = Math.min(this.batchSize, this.order.length - start);
-      this.gatherInto(this.order.subarray(start, start + rows), this.xBatch, this.yBatch);
-      const x = this.xBatch.subarray(0, rows * net.inputWidth);
-      const y = this.yBatch.subarray(0, rows * net.outputWidth);
+      this.gatherBatch(start, rows);
+      const x = this.xView;
+      const y = this.yView;
       const loss = net.lossAndGradients(x, y, rows, this.options.bpttSteps);
       // Checked before any update: a diverged batch must not write NaN into the weights.
       if (!Number.isFinite(loss)) throw new DivergenceError(epoch, this.lastFiniteLoss, this.options.optimizer.learningRate);
@@ -218,20 +223,32 @@ export class Trainer {
   private gather(rows: Uint32Array): { x: FloatArray; y: FloatArray; rows: number } {
     const x = new this.network.Float(rows.length * this.network.inputWidth);
     const y = new this.network.Float(rows.length * this.network.outputWidth);
-    this.gatherInto(rows, x, y);
+    this.gatherInto(rows, 0, rows.length, x, y);
     return { x, y, rows: rows.length };
   }
 
-  private gatherInto(rows: Uint32Array, x: FloatArray, y: FloatArray): void {
+  /** Copies training rows order[start, start + rows) into the batch buffers and points the batch views at them. */
+  private gatherBatch(start: number, rows: number): void {
+    if (rows !== this.viewRows) {
+      // Views are cached: only the last batch of an epoch can differ in size, so a step allocates nothing.
+      this.viewRows = rows;
+      this.xView = this.xBatch.subarray(0, rows * this.network.inputWidth);
+      this.yView = this.yBatch.subarray(0, rows * this.network.outputWidth);
+    }
+    this.gatherInto(this.order, start, rows, this.xBatch, this.yBatch);
+  }
+
+  private gatherInto(order: Uint32Array, start: number, count: number, x: FloatArray, y: FloatArray): void {
     const nIn = this.network.inputWidth;
     const nOut = this.network.outputWidth;
     const { inputs, targets } = this.data;
     // Plain loops: for narrow rows they beat subarray + set, which allocates a view per row.
-    for (let r = 0; r < rows.length; r++) {
-      const xs = rows[r] * nIn;
+    for (let r = 0; r < count; r++) {
+      const row = order[start + r];
+      const xs = row * nIn;
       const xd = r * nIn;
       for (let j = 0; j < nIn; j++) x[xd + j] = inputs[xs + j];
-      const ys = rows[r] * nOut;
+      const ys = row * nOut;
       const yd = r * nOut;
       for (let j = 0; j < nOut; j++) y[yd + j] = targets[ys + j];
     }
