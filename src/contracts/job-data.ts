@@ -6,19 +6,23 @@ import type { JobError, JobStatus } from './jobs.js';
 export const TRAINING_QUEUE = 'training';
 
 /**
- * The queue payload. It carries no checkpoint: a thread asks its worker process for the latest one in Postgres
- * when it starts, so a redelivered job always resumes from the newest durable state.
+ * The queue payload: ids only. Redis is transport, so it carries neither data nor state: when a thread starts a
+ * run it asks its worker process, which reads the job, its dataset and its latest checkpoint from Postgres.
  */
 export interface TrainingJobData {
   jobId: string;
   tenantId: string;
+}
+
+/** What a run trains on, loaded by the worker process from Postgres and handed to the thread at start. */
+export interface TrainingInput {
   spec: ModelSpec;
   options: TrainingOptions;
   checkpointEvery: number;
-  /** Already preprocessed; base64 of little-endian Float32 arrays (rows x width). */
-  dataset: { rows: number; inputs: string; outputs: string };
+  /** Preprocessed row-major float32, straight from the dataset's stored packed bytes: nothing is re-parsed. */
+  dataset: { rows: number; inputs: Float32Array; targets: Float32Array };
   /** Warm start: the weights training begins from when there is no checkpoint yet. */
-  initialModel?: SerializedModel;
+  initialModel: SerializedModel | null;
 }
 
 export type TrainingProgress =
@@ -44,7 +48,7 @@ export interface ThreadEnvelope {
 }
 
 export type StartReply =
-  | { proceed: true; checkpoint: TrainingCheckpoint | null }
+  | { proceed: true; checkpoint: TrainingCheckpoint | null; input: TrainingInput }
   /** The job is no longer active in Postgres (cancelled, finished, deleted), or the process is shutting down. */
   | { proceed: false; reason: 'inactive'; status: JobStatus | null }
   | { proceed: false; reason: 'shutdown' };

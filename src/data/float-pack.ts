@@ -1,4 +1,4 @@
-// Float32 arrays as bytes (Postgres BYTEA) and base64 (JSON payloads). Always little-endian, whatever the host.
+// Float32 arrays as bytes (Postgres BYTEA). Always little-endian, whatever the host.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function packFloat32(values: ArrayLike<number>): Uint8Array<ArrayBuffer> {
@@ -9,9 +9,6 @@ export function packFloat32(values: ArrayLike<number>): Uint8Array<ArrayBuffer> 
   for (let i = 0; i < floats.length; i++) view.setFloat32(i * 4, floats[i], true);
   return out;
 }
-
-export const float32ToBase64 = (values: ArrayLike<number>): string => Buffer.from(packFloat32(values).buffer).toString('base64');
-export const base64ToFloat32 = (text: string): Float32Array => unpackFloat32(Buffer.from(text, 'base64'));
 
 export function unpackFloat32(bytes: Uint8Array): Float32Array {
   if (bytes.byteLength % 4 !== 0) throw new Error(`packed Float32 data has ${bytes.byteLength} bytes, not a multiple of 4`);

@@ -3,7 +3,6 @@
 // of a job id), so API processes, workers and the reconciler may all call it at once.
 import type { Queue } from 'bullmq';
 import type { TrainingJobData } from '../contracts/job-data.js';
-import type { DatasetRepository } from '../db/datasets.js';
 import type { JobRepository } from '../db/jobs.js';
 import { buildTrainingPayload, enqueueTraining } from './producer.js';
 
@@ -15,7 +14,6 @@ export interface QueueLogger {
 
 export interface DispatcherDeps {
   jobs: JobRepository;
-  datasets: DatasetRepository;
   queue: Queue<TrainingJobData>;
   /** TENANT_MAX_CONCURRENT_JOBS */
   tenantLimit: number;
@@ -24,8 +22,8 @@ export interface DispatcherDeps {
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
-export function createDispatcher({ jobs, datasets, queue, tenantLimit, log }: DispatcherDeps) {
-  const enqueue = async (jobId: string) => enqueueTraining(queue, await buildTrainingPayload(jobs, datasets, jobId));
+export function createDispatcher({ jobs, queue, tenantLimit, log }: DispatcherDeps) {
+  const enqueue = async (jobId: string) => enqueueTraining(queue, await buildTrainingPayload(jobs, jobId));
 
   return {
     /**

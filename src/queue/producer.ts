@@ -1,9 +1,8 @@
-// Builds the training payload from Postgres and puts it on the queue. The worker thread cannot reach the
-// database, so the (already preprocessed) dataset travels in the job data.
+// The queue payload (ids only) and what a run trains on, read from Postgres. The worker thread cannot reach the
+// database, so its worker process loads the dataset's packed float32 rows and hands them over at start.
 import type { Queue } from 'bullmq';
-import { TRAINING_QUEUE, type TrainingJobData } from '../contracts/job-data.js';
+import { TRAINING_QUEUE, type TrainingInput, type TrainingJobData } from '../contracts/job-data.js';
 import type { Training, StoredPreprocessing } from '../contracts/training.js';
-import { float32ToBase64 } from '../data/float-pack.js';
 import { applyPreprocessing } from '../data/standardize.js';
 import type { DatasetRepository } from '../db/datasets.js';
 import type { JobRepository } from '../db/jobs.js';
@@ -20,7 +19,15 @@ export class MissingJobError extends Error {
   override name = 'MissingJobError';
 }
 
-export async function buildTrainingPayload(jobs: JobRepository, datasets: DatasetRepository, jobId: string): Promise<TrainingJobData> {
+/** The queue payload: the job's ids, after checking the job exists. */
+export async function buildTrainingPayload(jobs: JobRepository, jobId: string): Promise<TrainingJobData> {
+  const job = await jobs.getRow(jobId);
+  if (!job) throw new MissingJobError(`job ${jobId} does not exist`);
+  return { jobId, tenantId: job.tenantId };
+}
+
+/** Everything a run trains on, read from Postgres by the worker process when a thread starts the job. */
+export async function loadTrainingInput(jobs: JobRepository, datasets: DatasetRepository, jobId: string): Promise<TrainingInput> {
   const job = await jobs.getRow(jobId);
   if (!job) throw new MissingJobError(`job ${jobId} does not exist`);
   const data = await datasets.getTrainingData(job.tenantId, job.datasetId);
@@ -30,13 +37,11 @@ export async function buildTrainingPayload(jobs: JobRepository, datasets: Datase
   const initialModel = job.initialModelId ? await jobs.initialWeights(job.initialModelId) : null;
   if (job.initialModelId && !initialModel) throw new MissingJobError(`initial model ${job.initialModelId} of job ${jobId} does not exist`);
   return {
-    jobId,
-    tenantId: job.tenantId,
     spec: job.model as unknown as ModelSpec,
     options: toEngineOptions(training),
     checkpointEvery: training.checkpointEvery,
-    dataset: { rows: data.rows, inputs: float32ToBase64(inputs), outputs: float32ToBase64(data.outputs) },
-    ...(initialModel ? { initialModel } : {}),
+    dataset: { rows: data.rows, inputs, targets: data.outputs },
+    initialModel,
   };
 }
 

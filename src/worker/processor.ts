@@ -14,12 +14,6 @@ import {
 } from '../contracts/job-data.js';
 import { DivergenceError, EngineError, Trainer, createNetwork, deserializeModel, serializeModel, type EpochReport } from '../engine/index.js';
 
-const decode = (text: string): Float32Array => {
-  const bytes = Buffer.from(text, 'base64');
-  // Copy into a fresh, aligned buffer; Node's pooled Buffers may start at an odd offset.
-  return new Float32Array(new Uint8Array(bytes).buffer);
-};
-
 /** Lets the thread's event loop deliver messages (the parent's cancel, replies) between two synchronous epochs. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -82,10 +76,10 @@ export default async function train(job: SandboxedJob<TrainingJobData>, _token?:
       if (start.reason === 'shutdown') throw new ReleasedError(`job ${data.jobId} not started: the worker is shutting down`);
       throw new CancelledError(`job ${data.jobId} not started: it is ${start.status ?? 'gone'}`);
     }
-    const dataset = { rows: data.dataset.rows, inputs: decode(data.dataset.inputs), targets: decode(data.dataset.outputs) };
+    const { dataset, spec, options, checkpointEvery, initialModel } = start.input;
     const trainer = start.checkpoint
       ? Trainer.fromCheckpoint(start.checkpoint, dataset)
-      : new Trainer(data.initialModel ? deserializeModel(data.initialModel) : createNetwork(data.spec, data.options.seed), dataset, data.options);
+      : new Trainer(initialModel ? deserializeModel(initialModel) : createNetwork(spec, options.seed), dataset, options);
     let durableEpoch = trainer.epoch;
     const checkpoint = async () => {
       await link.request({ kind: 'checkpoint', checkpoint: trainer.checkpoint() });
@@ -105,7 +99,7 @@ export default async function train(job: SandboxedJob<TrainingJobData>, _token?:
       }
       last = trainer.runEpoch();
       link.post({ kind: 'epoch', report: last });
-      if (trainer.epoch % data.checkpointEvery === 0 && !trainer.done) await checkpoint();
+      if (trainer.epoch % checkpointEvery === 0 && !trainer.done) await checkpoint();
     }
     const stored = await link.request<{ ok: boolean }>({ kind: 'final', model: serializeModel(trainer.network), last, epochs: trainer.epoch });
     if (!stored.ok) throw new Error(`job ${data.jobId}: the trained model could not be stored`);

@@ -3,7 +3,7 @@
 // redelivered after a stall, or run twice at once) never duplicates a metric or a model. While Postgres is
 // unreachable each write is retried with backoff, and the thread waits at its next checkpoint. Once a write is in
 // Postgres the listener hears of it (live events, webhooks), so nothing announced is ahead of the database.
-import type { ParentReply, StartReply, ThreadEnvelope } from '../contracts/job-data.js';
+import type { ParentReply, StartReply, ThreadEnvelope, TrainingInput } from '../contracts/job-data.js';
 import type { JobRepository } from '../db/jobs.js';
 import { retryWhileUnavailable } from '../db/retry.js';
 import type { QueueLogger } from '../queue/dispatcher.js';
@@ -21,6 +21,8 @@ export class ProgressRecorder {
     private readonly log: QueueLogger,
     /** Called when Postgres refuses an epoch because the job is no longer running (cancelled, finished elsewhere). */
     private readonly onInactive: (jobId: string) => void,
+    /** Reads what a run trains on from Postgres (the job's dataset, spec and options). */
+    private readonly loadInput: (jobId: string) => Promise<TrainingInput>,
     private readonly listener?: ProgressListener,
   ) {}
 
@@ -62,9 +64,10 @@ export class ProgressRecorder {
           // Cancelled, finished or deleted while it waited (or a redelivery of a finished job): do not train.
           if (status !== 'running') return { proceed: false, reason: 'inactive', status };
           const checkpoint = await jobs.latestCheckpoint(jobId);
+          const input = await this.loadInput(jobId);
           if (checkpoint) this.log.info({ jobId, resumeEpoch: checkpoint.epoch }, 'resuming job from its checkpoint');
           this.listener?.started(jobId, checkpoint?.epoch ?? 0);
-          return { proceed: true, checkpoint: (checkpoint?.data as never) ?? null };
+          return { proceed: true, checkpoint: (checkpoint?.data as never) ?? null, input };
         });
         // Without Postgres' answer the thread must not guess: it stops, and the job is handed out again.
         return reply === FAILED ? { proceed: false, reason: 'inactive', status: null } : reply;

@@ -12,6 +12,7 @@ import { jobRepository } from '../db/jobs.js';
 import { webhookRepository } from '../db/webhooks.js';
 import { subscribeCancel } from '../queue/cancel-channel.js';
 import { createRedis } from '../queue/connection.js';
+import { loadTrainingInput } from '../queue/producer.js';
 import { createDispatcher, type QueueLogger } from '../queue/dispatcher.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { createWebhookOutbox } from '../queue/webhook-outbox.js';
@@ -42,14 +43,20 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
   const publisher = createRedis(config.REDIS_URL, 'client');
   publisher.on('error', () => undefined); // reconnects by itself; a failed publish is logged where it happens
   const queue = new Queue<TrainingJobData>(TRAINING_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
-  const dispatcher = createDispatcher({ jobs, datasets, queue, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS, log });
+  const dispatcher = createDispatcher({ jobs, queue, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS, log });
   const reconciler = new Reconciler({ jobs, queue, dispatcher, redis: connection, intervalMs: config.RECONCILE_INTERVAL_MS, log });
   const metrics = new WorkerMetrics();
   const webhooks = webhookRepository(db);
   const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
   const outbox = createWebhookOutbox({ webhooks, queue: webhookQueue, attempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS, log });
   const announcer = new JobAnnouncer(publisher, config.QUEUE_PREFIX, jobs, outbox, metrics, log);
-  const recorder = new ProgressRecorder(jobs, log, (jobId) => worker.cancelJob(jobId, CANCEL_REASON.cancelled), announcer);
+  const recorder = new ProgressRecorder(
+    jobs,
+    log,
+    (jobId) => worker.cancelJob(jobId, CANCEL_REASON.cancelled),
+    (jobId) => loadTrainingInput(jobs, datasets, jobId),
+    announcer,
+  );
   let shuttingDown = false;
   const link = new ThreadLink(async (envelope) => {
     if (envelope.message.kind === 'start' && shuttingDown) return { proceed: false, reason: 'shutdown' };

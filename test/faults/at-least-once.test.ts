@@ -6,7 +6,6 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRAINING_QUEUE, type TrainingJobData } from '../../src/contracts/job-data.js';
 import { createDb, type Db } from '../../src/db/client.js';
-import { datasetRepository } from '../../src/db/datasets.js';
 import { jobRepository } from '../../src/db/jobs.js';
 import { buildTrainingPayload, enqueueTraining } from '../../src/queue/producer.js';
 import { buildTestApp, createTenant } from '../helpers/app.js';
@@ -53,7 +52,7 @@ describe('at-least-once delivery', () => {
     const epochs = 25;
     const jobId = await submitJob(app, apiKey, datasetId, epochs, { checkpointEvery: 5, seed: 9 });
     // The duplicate delivery: the same payload on the other worker's queue.
-    await enqueueTraining(otherQueue, await buildTrainingPayload(jobRepository(db), datasetRepository(db), jobId));
+    await enqueueTraining(otherQueue, await buildTrainingPayload(jobRepository(db), jobId));
 
     await waitFor('both workers to train the job', async () => {
       const [a, b] = await Promise.all([app.queue.getJob(jobId), otherQueue.getJob(jobId)]);
@@ -82,7 +81,7 @@ describe('at-least-once delivery', () => {
     const finishedAt = (await audit.job(jobId))!.finishedAt;
 
     // Redelivered, as after a stall whose worker had in fact finished.
-    await enqueueTraining(otherQueue, await buildTrainingPayload(jobRepository(db), datasetRepository(db), jobId));
+    await enqueueTraining(otherQueue, await buildTrainingPayload(jobRepository(db), jobId));
     await waitFor('the redelivery to be handled', async () => (await otherQueue.getJobState(jobId)) === 'failed', 20_000);
     expect((await otherQueue.getJob(jobId))?.failedReason).toContain('it is succeeded');
 

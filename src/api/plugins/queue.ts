@@ -20,8 +20,8 @@ export default fp<{ redisUrl: string; prefix: string; tenantLimit: number }>(
   async (app, opts) => {
     const redis = createRedis(opts.redisUrl, 'client');
     const queue = new Queue<TrainingJobData>(TRAINING_QUEUE, { connection: redis, prefix: opts.prefix });
-    const { jobs, datasets } = app.repos;
-    const dispatcher = createDispatcher({ jobs, datasets, queue, tenantLimit: opts.tenantLimit, log: app.log });
+    const { jobs } = app.repos;
+    const dispatcher = createDispatcher({ jobs, queue, tenantLimit: opts.tenantLimit, log: app.log });
     app.decorate('redis', redis);
     app.decorate('queue', queue);
     app.decorate('queuePrefix', opts.prefix);
