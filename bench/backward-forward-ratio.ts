@@ -18,8 +18,8 @@ const REPS_PER_BLOCK = 10;
  * alternating gives both calls the same chances at a quiet moment.
  */
 export function measureBackwardForward(network: Network, data: Dataset, rows: number): PassTimes {
-  const x = data.inputs.subarray(0, rows * network.inputSize);
-  const y = data.targets.subarray(0, rows * network.outputSize);
+  const x = data.inputs.subarray(0, rows * network.inputWidth);
+  const y = data.targets.subarray(0, rows * network.outputWidth);
   const timePerCall = (call: () => void, reps: number): number => {
     const started = performance.now();
     for (let i = 0; i < reps; i++) call();

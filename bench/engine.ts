@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { activeGemm } from '../src/engine/index.js';
 import { benchIris } from './iris.js';
 import { measureBackwardForward } from './backward-forward-ratio.js';
+import { markdownTable } from './markdown-table.js';
 import { loadMnist } from './mnist-digits.js';
 import { benchRecurrent, recurrentReport } from './rnn.js';
 import { trainEngine } from './train-engine.js';
@@ -38,8 +39,12 @@ progress("training with tfjs, backend 'wasm'");
 const tfjsWasm = await trainTfjs('wasm', digits);
 const recurrent = await benchRecurrent(progress);
 
-const row = (name: string, run: TrainingRun, ratio: string) =>
-  `| ${name} | ${Math.round(run.samplesPerSecond).toLocaleString('en-US')} | ${(run.testAccuracy * 100).toFixed(2)}% | ${ratio} |`;
+const row = (name: string, run: TrainingRun, ratio: string) => [
+  name,
+  Math.round(run.samplesPerSecond).toLocaleString('en-US'),
+  `${(run.testAccuracy * 100).toFixed(2)}%`,
+  ratio,
+];
 const versus = (peer: TrainingRun) => `${(ours.samplesPerSecond / peer.samplesPerSecond).toFixed(2)}x`;
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 const vsCpu = ours.samplesPerSecond / tfjsCpu.samplesPerSecond;
@@ -54,11 +59,14 @@ console.log(
       `Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ` +
       `1-min load average ${loadAtStart.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end.`,
     '',
-    '| implementation | samples/s | test accuracy | ratio ours/peer |',
-    '|---|---:|---:|---:|',
-    row(`ours (src/engine, float32, gemm: ${activeGemm()})`, ours, '—'),
-    row(`tfjs 4.22 'cpu' (${tfjsCpu.detail})`, tfjsCpu, versus(tfjsCpu)),
-    row(`tfjs 4.22 'wasm' (${tfjsWasm.detail})`, tfjsWasm, versus(tfjsWasm)),
+    ...markdownTable(
+      ['implementation', 'samples/s', 'test accuracy', 'ratio ours/peer'],
+      [
+        row(`ours (src/engine, float32, gemm: ${activeGemm()})`, ours, '—'),
+        row(`tfjs 4.22 'cpu' (${tfjsCpu.detail})`, tfjsCpu, versus(tfjsCpu)),
+        row(`tfjs 4.22 'wasm' (${tfjsWasm.detail})`, tfjsWasm, versus(tfjsWasm)),
+      ],
+    ),
     '',
     `backward/forward: ${passes.ratio.toFixed(2)} (forward ${passes.forwardMicros.toFixed(0)} µs, ` +
       `backward ${passes.backwardMicros.toFixed(0)} µs per ${BATCH_SIZE}-row batch; ` +
@@ -77,12 +85,14 @@ console.log(
     '',
     '## Iris 4-16-3 (sigmoid, softmax; sgd lr 0.1 momentum 0.9; 150 rows, standardized)',
     '',
-    '| implementation | samples/s | training accuracy | ratio ours/brain.js |',
-    '|---|---:|---:|---:|',
-    ...iris.map(
-      (r) =>
-        `| ${r.name} | ${Math.round(r.samplesPerSecond).toLocaleString('en-US')} | ${(r.accuracy * 100).toFixed(1)}% | ` +
-        `${(r.samplesPerSecond / brainRun.samplesPerSecond).toFixed(2)}x |`,
+    ...markdownTable(
+      ['implementation', 'samples/s', 'training accuracy', 'ratio ours/brain.js'],
+      iris.map((r) => [
+        r.name,
+        Math.round(r.samplesPerSecond).toLocaleString('en-US'),
+        `${(r.accuracy * 100).toFixed(1)}%`,
+        `${(r.samplesPerSecond / brainRun.samplesPerSecond).toFixed(2)}x`,
+      ]),
     ),
   ].join('\n'),
 );

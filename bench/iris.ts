@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import brain from 'brain.js';
 import { createNetwork, Trainer } from '../src/engine/index.js';
 import { irisRows } from '../test/helpers/iris.js';
+import { argmaxAccuracy } from './argmax-accuracy.js';
 
 const EPOCHS = 200;
 const HIDDEN = 16;
@@ -28,16 +29,9 @@ function irisData() {
   return { x, y, rows: x.length };
 }
 
-const argmax = (row: ArrayLike<number>) => {
-  let best = 0;
-  for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
-  return best;
-};
-
+/** Argmax accuracy of `predict`, called row by row, against the one-hot species. */
 function accuracyOf(predict: (row: number[]) => ArrayLike<number>, x: number[][], y: number[][]): number {
-  let correct = 0;
-  x.forEach((row, i) => (correct += argmax(predict(row)) === argmax(y[i]) ? 1 : 0));
-  return correct / x.length;
+  return argmaxAccuracy(x.flatMap((row) => Array.from(predict(row))), y.flat(), x.length, y[0].length);
 }
 
 function ours(batchSize: number): IrisRun {

@@ -3,12 +3,10 @@
  * (forward x·W, weight gradient xᵀ·dz, input gradient dz·Wᵀ) and on 256³, as a markdown table.
  * Usage: npm run bench:kernels
  */
-import v8 from 'node:v8';
+import '../src/runtime/wasm-flags.js';
 import { tsGemm, Rng, type Gemm } from '../src/engine/index.js';
 import { relaxedSimdSupported, WasmGemm, type WasmGemmVariant } from '../src/engine/wasm/wasm-gemm.js';
-
-// Relaxed SIMD is behind a flag on Node 20; it must be set before the first module is validated or compiled.
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+import { markdownTable } from './markdown-table.js';
 
 interface Shape {
   name: string;
@@ -82,6 +80,4 @@ const impls = implementations();
 const rng = new Rng(1);
 const rows = SHAPES.map((shape) => [shape.name, ...impls.map((impl) => gflops(impl, shape, rng).toFixed(1))]);
 console.log(`GFLOP/s (best of ${ROUNDS} rounds of ~${ROUND_MS} ms), float32, row-major\n`);
-console.log(`| shape | ${impls.map((i) => i.name).join(' | ')} |`);
-console.log(`|---|${impls.map(() => '---:').join('|')}|`);
-for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+console.log(markdownTable(['shape', ...impls.map((i) => i.name)], rows).join('\n'));

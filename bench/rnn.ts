@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createNetwork, Rng, Trainer, type ModelSpec } from '../src/engine/index.js';
+import { markdownTable } from './markdown-table.js';
 import type { Float32Dataset } from './training-setup.js';
 
 export const RNN_STEPS = 50;
@@ -109,10 +110,14 @@ export function recurrentReport(runs: RecurrentRun[]): string[] {
       `after one untimed ${WARMUP_ROWS}-row epoch. Ours clips the gradient norm at 5 (the recurrent default); tfjs does not clip. ` +
       `samples/s = rows x epochs / wall time of the fit call.`,
     '',
-    "| layer | ours samples/s (float32) | tfjs 4.22 'cpu' samples/s | ratio ours/tfjs |",
-    '|---|---:|---:|---:|',
-    ...runs.map(
-      (r) => `| ${r.cell === 'rnn' ? 'simple rnn (tf.layers.simpleRNN)' : 'lstm (tf.layers.lstm)'} | ${rate(r.ours)} | ${rate(r.tfjs)} | ${(r.ours / r.tfjs).toFixed(2)}x |`,
+    ...markdownTable(
+      ['layer', 'ours samples/s (float32)', "tfjs 4.22 'cpu' samples/s", 'ratio ours/tfjs'],
+      runs.map((r) => [
+        r.cell === 'rnn' ? 'simple rnn (tf.layers.simpleRNN)' : 'lstm (tf.layers.lstm)',
+        rate(r.ours),
+        rate(r.tfjs),
+        `${(r.ours / r.tfjs).toFixed(2)}x`,
+      ]),
     ),
   ];
 }

@@ -1,5 +1,6 @@
 import { createNetwork, Trainer, type ModelSpec, type Network } from '../src/engine/index.js';
-import { argmaxAccuracy, CLASSES, PIXELS } from './mnist-digits.js';
+import { argmaxAccuracy } from './argmax-accuracy.js';
+import { CLASSES, PIXELS } from './mnist-digits.js';
 import { BATCH_SIZE, EPOCHS, HIDDEN_UNITS, LEARNING_RATE, SEED, type Digits, type TrainingRun } from './training-setup.js';
 
 export const MNIST_SPEC: ModelSpec = {
@@ -28,6 +29,6 @@ export function trainEngine({ train, test }: Digits): TrainingRun & { network: N
     network,
     trainRows: train.rows,
     samplesPerSecond: (train.rows * EPOCHS) / seconds,
-    testAccuracy: argmaxAccuracy(outputs, test.targets, test.rows),
+    testAccuracy: argmaxAccuracy(outputs, test.targets, test.rows, CLASSES),
   };
 }

@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { argmaxAccuracy, CLASSES, PIXELS } from './mnist-digits.js';
+import { argmaxAccuracy } from './argmax-accuracy.js';
+import { CLASSES, PIXELS } from './mnist-digits.js';
 import { BATCH_SIZE, EPOCHS, HIDDEN_UNITS, LEARNING_RATE, type Digits, type TrainingRun } from './training-setup.js';
 
 export type TfjsBackend = 'cpu' | 'wasm';
@@ -52,7 +53,7 @@ export async function trainTfjs(backend: TfjsBackend, { train, test }: Digits): 
     return {
       trainRows: train.rows,
       samplesPerSecond: (train.rows * EPOCHS) / seconds,
-      testAccuracy: argmaxAccuracy(outputs, test.targets, test.rows),
+      testAccuracy: argmaxAccuracy(outputs, test.targets, test.rows, CLASSES),
       detail,
     };
   } finally {

@@ -1,7 +1,7 @@
 import { type Activation, getActivation } from './activations.js';
 import { gemm } from './gemm.js';
 import { defaultInitializer, initializers } from './initializers.js';
-import type { Layer, Parameter } from './layer.js';
+import { repeatRow, sumRows, type Layer, type Parameter } from './layer.js';
 import type { Rng } from './rng.js';
 import type { DenseLayerSpec, FloatArray, FloatArrayConstructor } from './types.js';
 
@@ -61,9 +61,8 @@ export class DenseLayer implements Layer {
     this.ensure(rows);
     const n = this.units;
     const z = this.zView;
-    const bias = this.bias;
     // Seed z with the bias row, then let gemm accumulate x·W onto it (beta = 1): one pass fewer.
-    for (let r = 0; r < rows; r++) for (let j = 0, o = r * n; j < n; j++) z[o + j] = bias[j];
+    repeatRow(this.bias, z, rows);
     gemm(false, false, rows, n, this.inputs, 1, x, this.inputs, this.kernel, n, 1, z, n);
     const a = this.aView;
     this.activation.forward(z, a, rows, n);
@@ -97,12 +96,7 @@ export class DenseLayer implements Layer {
     const n = this.units;
     const x = this.input!;
     gemm(true, false, this.inputs, n, rows, 1, x, this.inputs, dz, n, 0, this.kernelGrad, n);
-    const db = this.biasGrad;
-    db.fill(0);
-    for (let r = 0; r < rows; r++) {
-      const o = r * n;
-      for (let j = 0; j < n; j++) db[j] += dz[o + j];
-    }
+    sumRows(dz, rows, this.biasGrad);
     if (!needInputGrad) return null;
     this.ensure(rows);
     const dx = this.dxView;

@@ -7,37 +7,28 @@ import { wasmGemm, wasmGemmVariant } from './wasm/wasm-gemm.js';
  * the WebAssembly SIMD kernel (relaxed-SIMD build when the host enabled it, plain SIMD otherwise); float64 (the
  * gradient-check path) and products too small to repay the wasm call stay in TypeScript.
  */
-export type GemmImplementation = 'auto' | 'typescript' | 'wasm';
 
 /** Below this many multiply-adds, copying operands into wasm memory costs more than it saves. */
 const WASM_MIN_WORK = 2048;
 
-let implementation: GemmImplementation = 'auto';
 let wasmUsable: boolean | null = null;
-
-/** Chosen once at start-up by the host (benchmarks compare both); 'auto' is the default. */
-export function selectGemm(choice: GemmImplementation): void {
-  implementation = choice;
-}
 
 /** What float32 products run on: 'relaxed-simd', 'simd' or 'typescript'. */
 export function activeGemm(): string {
   return useWasm() ? wasmGemmVariant() : 'typescript';
 }
 
+/** Whether the wasm module instantiates on this runtime; asked once, at the first float32 product. */
 function useWasm(): boolean {
-  if (implementation === 'typescript') return false;
-  if (wasmUsable === null) wasmUsable = wasmAvailable();
-  return wasmUsable;
-}
-
-function wasmAvailable(): boolean {
-  try {
-    wasmGemmVariant();
-    return true;
-  } catch {
-    return false;
+  if (wasmUsable === null) {
+    try {
+      wasmGemmVariant();
+      wasmUsable = true;
+    } catch {
+      wasmUsable = false;
+    }
   }
+  return wasmUsable;
 }
 
 const isF32 = (x: FloatArray) => x instanceof Float32Array;

@@ -28,3 +28,20 @@ export interface Layer {
    */
   backward(dOut: FloatArray, rows: number, needInputGrad: boolean, bpttSteps?: number): FloatArray | null;
 }
+
+/** Writes `row` into each of the first `rows` rows of `out` (the bias seeding of z = x·W + b). */
+export function repeatRow(row: FloatArray, out: FloatArray, rows: number): void {
+  const n = row.length;
+  // Plain loops: for narrow rows they beat set() per row.
+  for (let r = 0; r < rows; r++) for (let j = 0, o = r * n; j < n; j++) out[o + j] = row[j];
+}
+
+/** out = the column sums of the first `rows` rows of m (the bias gradient, Σ over rows of dL/dz). */
+export function sumRows(m: FloatArray, rows: number, out: FloatArray): void {
+  const n = out.length;
+  out.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const o = r * n;
+    for (let j = 0; j < n; j++) out[j] += m[o + j];
+  }
+}

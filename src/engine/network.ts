@@ -45,9 +45,7 @@ export class Network {
       return layer;
     });
     this.head = this.layers[this.layers.length - 1] as DenseLayer;
-    this.kernelIndices = this.layers
-      .flatMap((l) => l.parameters.map((p) => p.name !== 'bias'))
-      .flatMap((isKernel, i) => (isKernel ? [i] : []));
+    this.kernelIndices = this.layers.flatMap((l) => l.parameters).flatMap((p, i) => (p.name === 'bias' ? [] : [i]));
     this.loss = getLoss(spec.loss);
     this.outGrad = new this.Float(0);
   }

@@ -1,7 +1,7 @@
 import { type Activation, getActivation } from './activations.js';
 import { gemm } from './gemm.js';
 import { initializers, orthogonal } from './initializers.js';
-import type { Layer, Parameter } from './layer.js';
+import { repeatRow, sumRows, type Layer, type Parameter } from './layer.js';
 import type { Rng } from './rng.js';
 import type { FloatArray, FloatArrayConstructor, RecurrentLayerSpec } from './types.js';
 
@@ -81,7 +81,7 @@ export abstract class RecurrentLayer implements Layer {
     const block = rows * width;
     transpose(x, this.xs, rows, steps, this.inputs);
     const z = this.zs.subarray(0, steps * block);
-    for (let r = 0; r < steps * rows; r++) z.set(this.bias, r * width);
+    repeatRow(this.bias, z, steps * rows);
     gemm(false, false, steps * rows, width, this.inputs, 1, this.xs, this.inputs, this.kernel, width, 1, z, width);
     for (let t = 0; t < steps; t++) {
       const zt = z.subarray(t * block, (t + 1) * block);
@@ -127,12 +127,7 @@ export abstract class RecurrentLayer implements Layer {
     } else {
       this.recurrentKernelGrad.fill(0);
     }
-    const db = this.biasGrad;
-    db.fill(0);
-    for (let r = 0; r < steps * rows; r++) {
-      const o = r * width;
-      for (let j = 0; j < width; j++) db[j] += dz[o + j];
-    }
+    sumRows(dz, steps * rows, this.biasGrad);
     if (!needInputGrad) return null;
     // The time-major inputs are no longer needed: they take dL/dx before it is put back in sample order.
     gemm(false, true, steps * rows, this.inputs, width, 1, dz, width, this.kernel, width, 0, this.xs, this.inputs);

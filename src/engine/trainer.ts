@@ -124,7 +124,6 @@ export class Trainer {
 
     let lossSum = 0;
     let correct = 0;
-    let counted = 0;
     for (let start = 0; start < this.order.length; start += this.batchSize) {
       const rows = Math.min(this.batchSize, this.order.length - start);
       this.gatherBatch(start, rows);
@@ -135,11 +134,7 @@ export class Trainer {
       if (!Number.isFinite(loss)) throw new DivergenceError(epoch, this.lastFiniteLoss, this.options.optimizer.learningRate);
       this.lastFiniteLoss = loss;
       lossSum += loss * rows;
-      const acc = countCorrect(net, y, rows);
-      if (acc !== null) {
-        correct += acc.correct;
-        counted += acc.total;
-      }
+      correct += countCorrect(net, y, rows);
       this.regularizeAndClip(params, grads);
       this.optimizer.apply(params, grads);
     }
@@ -156,7 +151,7 @@ export class Trainer {
     this.epoch = epoch;
     this.updateEarlyStopping(valLoss ?? loss);
     if (this.epoch >= this.options.epochs) this.finish();
-    return { epoch, loss, valLoss, accuracy: counted > 0 ? correct / counted : null, valAccuracy, ms: performance.now() - started };
+    return { epoch, loss, valLoss, accuracy: accuracy(net, correct, this.order.length), valAccuracy, ms: performance.now() - started };
   }
 
   /** Mean loss and accuracy over a contiguous set of rows, evaluated chunk by chunk. */
@@ -164,19 +159,14 @@ export class Trainer {
     const net = this.network;
     let lossSum = 0;
     let correct = 0;
-    let counted = 0;
     for (let start = 0; start < set.rows; start += EVAL_CHUNK) {
       const rows = Math.min(EVAL_CHUNK, set.rows - start);
       const x = set.x.subarray(start * net.inputWidth, (start + rows) * net.inputWidth);
       const y = set.y.subarray(start * net.outputWidth, (start + rows) * net.outputWidth);
       lossSum += net.evaluate(x, y, rows) * rows;
-      const acc = countCorrect(net, y, rows);
-      if (acc) {
-        correct += acc.correct;
-        counted += acc.total;
-      }
+      correct += countCorrect(net, y, rows);
     }
-    return { loss: lossSum / set.rows, accuracy: counted > 0 ? correct / counted : null };
+    return { loss: lossSum / set.rows, accuracy: accuracy(net, correct, set.rows) };
   }
 
   private regularizeAndClip(params: FloatArray[], grads: FloatArray[]): void {
@@ -259,7 +249,13 @@ export class Trainer {
  * Argmax accuracy for softmax outputs, thresholded (0.5) accuracy per unit for sigmoid outputs, and
  * none for regression. Sequence-to-sequence outputs count every step.
  */
-function countCorrect(net: Network, y: FloatArray, samples: number): { correct: number; total: number } | null {
+function accuracy(net: Network, correct: number, samples: number): number | null {
+  const perRow = net.spec.loss === 'categoricalCrossEntropy' ? 1 : net.spec.loss === 'binaryCrossEntropy' ? net.outputSize : 0;
+  return perRow > 0 ? correct / (samples * net.outputSteps * perRow) : null;
+}
+
+/** Correct predictions of the last forward pass over `samples` rows, as accuracy() counts them (0 for regression). */
+function countCorrect(net: Network, y: FloatArray, samples: number): number {
   const rows = samples * net.outputSteps;
   const a = net.head.output(rows);
   const n = net.outputSize;
@@ -274,14 +270,14 @@ function countCorrect(net: Network, y: FloatArray, samples: number): { correct: 
       }
       if (best === target) correct++;
     }
-    return { correct, total: rows };
+    return correct;
   }
   if (net.spec.loss === 'binaryCrossEntropy') {
     let correct = 0;
     for (let i = 0; i < rows * n; i++) if (a[i] >= 0.5 === y[i] >= 0.5) correct++;
-    return { correct, total: rows * n };
+    return correct;
   }
-  return null;
+  return 0;
 }
 
 function splitRows(rows: number, fraction: number, seed: number): { train: Uint32Array; validation: Uint32Array } {

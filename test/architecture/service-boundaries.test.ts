@@ -1,17 +1,15 @@
 // Import rules that keep the layers honest, checked rather than remembered.
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
 
+/** Every .ts file under `dir`, outside generated/ folders. */
 async function sourceFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((e) => (e.isDirectory() ? (e.name === 'generated' ? [] : sourceFiles(join(dir, e.name))) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [])),
-  );
-  return nested.flat();
+  const files = await readdir(dir, { recursive: true, encoding: 'utf8' });
+  return files.filter((f) => f.endsWith('.ts') && !f.split(sep).includes('generated')).map((f) => join(dir, f));
 }
 
 const importsOf = (text: string) => [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]);

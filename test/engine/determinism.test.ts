@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createNetwork,
-  deserializeModel,
-  serializeModel,
-  Trainer,
-  type Dataset,
-  type ModelSpec,
-  type TrainingCheckpoint,
-  type TrainingOptions,
-} from '../../src/engine/index.js';
-import { Rng } from '../../src/engine/index.js';
+import { createNetwork, deserializeModel, serializeModel, Trainer, type ModelSpec, type TrainingOptions } from '../../src/engine/index.js';
+import { threeClassData, uninterruptedAndResumed, weightsOf } from '../helpers/determinism.js';
 
 const spec: ModelSpec = {
   inputSize: 5,
@@ -21,16 +12,7 @@ const spec: ModelSpec = {
   loss: 'categoricalCrossEntropy',
 };
 
-function syntheticData(rows: number): Dataset {
-  const rng = new Rng(5);
-  const inputs = new Float32Array(rows * 5).map(() => rng.next() * 2 - 1);
-  const targets = new Float32Array(rows * 3);
-  for (let r = 0; r < rows; r++) {
-    const s = inputs[r * 5] + inputs[r * 5 + 1] * inputs[r * 5 + 2];
-    targets[r * 3 + (s < -0.3 ? 0 : s < 0.3 ? 1 : 2)] = 1;
-  }
-  return { inputs, targets, rows };
-}
+const syntheticData = (rows: number) => threeClassData(rows, 5, 5, (x, o) => x[o] + x[o + 1] * x[o + 2]);
 
 const options: TrainingOptions = {
   optimizer: { type: 'adam', learningRate: 0.01 },
@@ -43,10 +25,6 @@ const options: TrainingOptions = {
   earlyStopping: { patience: 50, minDelta: 0, restoreBestWeights: true },
 };
 
-function weightsOf(trainer: Trainer): string {
-  return JSON.stringify(serializeModel(trainer.network).weights);
-}
-
 describe('determinism', () => {
   const data = syntheticData(200);
 
@@ -55,26 +33,18 @@ describe('determinism', () => {
     const b = new Trainer(createNetwork(spec, 1), data, options);
     a.fit();
     b.fit();
-    expect(weightsOf(a)).toBe(weightsOf(b));
+    expect(weightsOf(a.network)).toBe(weightsOf(b.network));
     const c = new Trainer(createNetwork(spec, 2), data, options);
     c.fit();
-    expect(weightsOf(c)).not.toBe(weightsOf(a));
+    expect(weightsOf(c.network)).not.toBe(weightsOf(a.network));
   });
 
   for (const optimizer of [options.optimizer, { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true }] as const) {
     it(`checkpoint at epoch k + resume equals the uninterrupted run (${optimizer.type})`, () => {
-      const opts = { ...options, optimizer };
-      const full = new Trainer(createNetwork(spec, 1), data, opts);
-      const fullReports = full.fit();
-
-      const first = new Trainer(createNetwork(spec, 1), data, opts);
-      for (let i = 0; i < 5; i++) first.runEpoch();
-      // Through JSON, as the service stores it.
-      const checkpoint = JSON.parse(JSON.stringify(first.checkpoint())) as TrainingCheckpoint;
-      const resumed = Trainer.fromCheckpoint(checkpoint, data);
+      const { full, fullReports, resumed } = uninterruptedAndResumed(spec, data, { ...options, optimizer }, 5);
       expect(resumed.epoch).toBe(5);
       const rest = resumed.fit();
-      expect(weightsOf(resumed)).toBe(weightsOf(full));
+      expect(weightsOf(resumed.network)).toBe(weightsOf(full.network));
       expect(rest.map((r) => r.loss)).toEqual(fullReports.slice(5).map((r) => r.loss));
     });
   }
@@ -104,12 +74,12 @@ describe('determinism', () => {
       epochs: 100,
       earlyStopping: { patience: 3, minDelta: 0.5, restoreBestWeights: true },
     });
-    const before = weightsOf(trainer);
+    const before = weightsOf(trainer.network);
     const reports = trainer.fit();
     expect(reports).toHaveLength(4);
     // The best epoch was the first one; its weights differ from the start by one epoch of tiny updates.
     expect(trainer.done).toBe(true);
-    expect(weightsOf(trainer)).not.toBe(before);
+    expect(weightsOf(trainer.network)).not.toBe(before);
   });
 
   it('the onEpoch callback can stop training', () => {

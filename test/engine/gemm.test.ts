@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { gemm, gemmReference, Rng, tsGemm, type FloatArray, type Gemm } from '../../src/engine/index.js';
+import { gemm, gemmReference, Rng, tsGemm, type FloatArray, type FloatArrayConstructor, type Gemm } from '../../src/engine/index.js';
 
 const EDGE_SIZES = [1, 3, 5, 7, 9, 17, 33, 65];
 
-function randomArray(Float: Float32ArrayConstructor | Float64ArrayConstructor, n: number, rng: Rng): FloatArray {
+function randomArray(Float: FloatArrayConstructor, n: number, rng: Rng): FloatArray {
   const out = new Float(n);
   for (let i = 0; i < n; i++) out[i] = rng.next() * 2 - 1;
   return out;
@@ -11,7 +11,7 @@ function randomArray(Float: Float32ArrayConstructor | Float64ArrayConstructor, n
 
 function compare(
   impl: Gemm,
-  Float: Float32ArrayConstructor | Float64ArrayConstructor,
+  Float: FloatArrayConstructor,
   transA: boolean,
   transB: boolean,
   m: number,

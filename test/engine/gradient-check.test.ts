@@ -8,7 +8,7 @@ import {
   type LossName,
   type ModelSpec,
 } from '../../src/engine/index.js';
-import { OUTPUT_FOR, targetsFor, worstRelativeError } from '../helpers/finite-differences.js';
+import { OUTPUT_FOR, randomizeBiases, targetsFor, worstRelativeError } from '../helpers/finite-differences.js';
 
 describe('gradient check (float64, central differences)', () => {
   const cases: [LossName, ActivationName][] = LOSS_NAMES.flatMap((loss) => ACTIVATION_NAMES.map((act) => [loss, act] as [LossName, ActivationName]));
@@ -26,8 +26,7 @@ describe('gradient check (float64, central differences)', () => {
       loss,
     };
     const network = createNetwork(spec, 99, 'float64');
-    // Non-zero biases so every bias gradient is exercised away from the symmetric start.
-    for (const layer of network.layers) for (let i = 0; i < layer.bias.length; i++) layer.bias[i] = rng.next() - 0.5;
+    randomizeBiases(network, rng);
     const rows = 6;
     const x = new Float64Array(rows * 3).map(() => rng.next() * 4 - 2);
     const y = targetsFor(loss, rows, 3, rng);

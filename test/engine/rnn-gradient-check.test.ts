@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createNetwork, Rng, type LayerSpec, type LossName, type ModelSpec, type Network, type RecurrentLayerSpec } from '../../src/engine/index.js';
-import { OUTPUT_FOR, targetsFor, worstRelativeError } from '../helpers/finite-differences.js';
+import { OUTPUT_FOR, randomizeBiases, targetsFor, worstRelativeError } from '../helpers/finite-differences.js';
 
 const INPUTS = 3;
 const OUTPUTS = 3;
@@ -15,8 +15,7 @@ function network(recurrent: RecurrentLayerSpec[], steps: number, loss: LossName,
     loss,
   };
   const net = createNetwork(spec, 99, 'float64');
-  const rng = new Rng(4321);
-  for (const layer of net.layers) for (let i = 0; i < layer.bias.length; i++) layer.bias[i] = rng.next() - 0.5;
+  randomizeBiases(net, new Rng(4321));
   return net;
 }
 

@@ -10,9 +10,9 @@ import {
   type LayerSpec,
   type ModelSpec,
   type Network,
-  type TrainingCheckpoint,
   type TrainingOptions,
 } from '../../src/engine/index.js';
+import { threeClassData, uninterruptedAndResumed, weightsOf } from '../helpers/determinism.js';
 
 const mse = (out: ArrayLike<number>, y: ArrayLike<number>) => {
   let sum = 0;
@@ -170,17 +170,8 @@ describe('recurrent determinism', () => {
     ],
     loss: 'categoricalCrossEntropy',
   };
-  const data = (() => {
-    const rng = new Rng(11);
-    const rows = 120;
-    const inputs = new Float32Array(rows * 12).map(() => rng.next() * 2 - 1);
-    const targets = new Float32Array(rows * 3);
-    for (let r = 0; r < rows; r++) {
-      const s = inputs[r * 12] + inputs[r * 12 + 11];
-      targets[r * 3 + (s < -0.3 ? 0 : s < 0.3 ? 1 : 2)] = 1;
-    }
-    return { inputs, targets, rows };
-  })();
+  // 6 steps x 2 inputs; the class depends on the first and the last value of the sequence.
+  const data = threeClassData(120, 12, 11, (x, o) => x[o] + x[o + 11]);
   const options: TrainingOptions = {
     optimizer: { type: 'adam', learningRate: 0.01 },
     epochs: 8,
@@ -191,7 +182,6 @@ describe('recurrent determinism', () => {
     bpttSteps: 4,
     earlyStopping: { patience: 20, restoreBestWeights: true },
   };
-  const weightsOf = (network: Network) => JSON.stringify(serializeModel(network).weights);
 
   it('the same seed gives byte-identical weights; another seed does not', () => {
     const run = (seed: number) => {
@@ -205,13 +195,7 @@ describe('recurrent determinism', () => {
 
   for (const optimizer of [options.optimizer, { type: 'sgd', learningRate: 0.1, momentum: 0.9 }] as const) {
     it(`checkpoint at epoch k + resume equals the uninterrupted run (${optimizer.type})`, () => {
-      const opts = { ...options, optimizer };
-      const full = new Trainer(createNetwork(spec, 1), data, opts);
-      const fullReports = full.fit();
-      const first = new Trainer(createNetwork(spec, 1), data, opts);
-      for (let i = 0; i < 3; i++) first.runEpoch();
-      const checkpoint = JSON.parse(JSON.stringify(first.checkpoint())) as TrainingCheckpoint;
-      const resumed = Trainer.fromCheckpoint(checkpoint, data);
+      const { full, fullReports, resumed } = uninterruptedAndResumed(spec, data, { ...options, optimizer }, 3);
       const rest = resumed.fit();
       expect(weightsOf(resumed.network)).toBe(weightsOf(full.network));
       expect(rest.map((r) => r.loss)).toEqual(fullReports.slice(3).map((r) => r.loss));

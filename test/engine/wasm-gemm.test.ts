@@ -1,4 +1,5 @@
-import v8 from 'node:v8';
+// Relaxed SIMD is behind a flag on Node 20; setting it is the host's job, done by every entry point through this.
+import '../../src/runtime/wasm-flags.js';
 import { describe, expect, it } from 'vitest';
 import { EngineError, gemmReference, Rng, type FloatArray } from '../../src/engine/index.js';
 import {
@@ -9,9 +10,6 @@ import {
   wasmGemmVariant,
   type WasmGemmVariant,
 } from '../../src/engine/wasm/wasm-gemm.js';
-
-// Relaxed SIMD is behind a flag on Node 20. Setting it is the host's job; instances are created lazily, after this.
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const EDGE_SIZES = [1, 3, 5, 7, 9, 17, 33, 65];
 const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;

@@ -7,6 +7,11 @@ export const OUTPUT_FOR: Record<LossName, ActivationName | null> = {
   categoricalCrossEntropy: 'softmax',
 };
 
+/** Biases uniform in [-0.5, 0.5), so every bias gradient is exercised away from the symmetric start. */
+export function randomizeBiases(network: Network, rng: Rng): void {
+  for (const layer of network.layers) for (let i = 0; i < layer.bias.length; i++) layer.bias[i] = rng.next() - 0.5;
+}
+
 /** Random targets of the kind each loss expects: one-hot rows, 0/1 values, or values in [-1, 1). */
 export function targetsFor(loss: LossName, rows: number, width: number, rng: Rng): Float64Array {
   const y = new Float64Array(rows * width);

@@ -107,8 +107,7 @@ export class WasmGemm {
   /** A zero-filled float32 array of `length` elements in this instance's memory. May grow memory. */
   alloc(length: number): WasmArray {
     if (!Number.isInteger(length) || length < 0) throw invalid('length', 'a non-negative integer', length);
-    const offset = this.reserve(length * 4);
-    const array = new WasmArray(this.exports.memory, offset, length);
+    const array = this.uninitialized(length);
     // Memory released by release() and then reused still holds old values.
     array.view().fill(0);
     return array;
@@ -155,8 +154,9 @@ export class WasmGemm {
     const mark = staging.mark();
     const sa = staging.copyIn(a, aLength);
     const sb = staging.copyIn(b, bLength);
-    // beta = 0 must not read C: NaNs in it must not reach the result.
-    const sc = beta === 0 ? staging.alloc(cLength) : staging.copyIn(c, cLength);
+    // beta = 0 never reads C, so its staging copy is left as it is: one pass over C fewer, and NaNs in C cannot
+    // reach the result.
+    const sc = beta === 0 ? staging.uninitialized(cLength) : staging.copyIn(c, cLength);
     staging.gemm(transA, transB, m, n, k, alpha, sa.view(), lda, sb.view(), ldb, beta, sc.view(), ldc);
     // Row by row: the gaps between rows (ldc > n) belong to the caller and stay untouched.
     const out = sc.view();
@@ -164,10 +164,15 @@ export class WasmGemm {
     staging.release(mark);
   };
 
+  /** Staging copies are overwritten whole, so they skip alloc()'s zero fill: one pass over each operand, not two. */
   private copyIn(source: FloatArray, length: number): WasmArray {
-    const array = this.alloc(length);
+    const array = this.uninitialized(length);
     array.view().set(source.subarray(0, length));
     return array;
+  }
+
+  private uninitialized(length: number): WasmArray {
+    return new WasmArray(this.exports.memory, this.reserve(length * 4), length);
   }
 
   private reserve(bytes: number): number {
