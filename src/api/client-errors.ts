@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Errors, fastifyErrorMap } from './errors.js';
+import { errorBody, Errors, fastifyErrorMap } from './errors.js';
 
 /**
  * Errors fastify raises while routing (a bad percent-encoding, an over-long path parameter), before any hook or
@@ -11,7 +11,7 @@ import { Errors, fastifyErrorMap } from './errors.js';
  */
 export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const error = fastifyErrorMap[err.code]?.() ?? Errors.BAD_REQUEST('the URL could not be routed');
-  reply.header('x-request-id', request.id).code(error.statusCode).send({ error: { code: error.code, message: error.message } });
+  reply.header('x-request-id', request.id).code(error.statusCode).send(errorBody(error));
 }
 
 /** HTTP/1.1 needs a Host header; Node would refuse a request without one with an empty 400, this says why. */
@@ -30,7 +30,7 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? Errors.REQUEST_TIMEOUT()
         : Errors.BAD_REQUEST('the request is not valid HTTP/1.1');
-  const body = JSON.stringify({ error: { code: error.code, message: error.message } });
+  const body = JSON.stringify(errorBody(error));
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -13,6 +13,9 @@ export class ApiError extends Error {
   }
 }
 
+/** What a client receives for every error: { error: { code, message, details? } }. */
+export const errorBody = ({ code, message, details }: ApiError) => ({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
+
 function define(code: string, statusCode: number, fallback: string) {
   const create = (message: string = fallback, details?: unknown) => new ApiError(code, statusCode, message, details);
   return Object.assign(create, { code, statusCode });

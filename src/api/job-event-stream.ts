@@ -5,15 +5,7 @@
 import { PassThrough } from 'node:stream';
 import type { EndEventData, EpochEventData, JobEventMessage, StatusEventData } from '../contracts/job-events.js';
 import { finishedStatuses, type JobError, type JobStatus } from '../contracts/jobs.js';
-
-export interface MetricRow {
-  epoch: number;
-  loss: number;
-  valLoss: number | null;
-  accuracy: number | null;
-  valAccuracy: number | null;
-  ms: number;
-}
+import type { EpochReport } from '../engine/index.js';
 
 export interface JobSnapshot {
   status: JobStatus;
@@ -26,7 +18,7 @@ export interface JobSnapshot {
 /** Postgres, as far as this job is concerned (already checked to be the caller's). */
 export interface JobEventSource {
   job(): Promise<JobSnapshot | null>;
-  metricsSince(epoch: number): Promise<MetricRow[]>;
+  metricsSince(epoch: number): Promise<EpochReport[]>;
 }
 
 interface StreamLogger {
@@ -152,7 +144,7 @@ export class JobEventStream {
     this.send('status', { status, epoch, epochs: this.epochs } satisfies StatusEventData);
   }
 
-  private sendEpoch(row: MetricRow): void {
+  private sendEpoch(row: EpochReport): void {
     if (row.epoch <= this.lastEpoch) return;
     this.remember(row.ms);
     const left = this.epochs - row.epoch;

@@ -21,6 +21,9 @@ export const commonErrorResponses = {
   429: errorBodySchema,
 } as const;
 
+/** The error responses of an admin route: a tenant key answers 403. */
+export const adminErrorResponses = { ...commonErrorResponses, 403: errorBodySchema } as const;
+
 /** Datasets and models compute in float32: a number larger in magnitude would turn into Infinity. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameSchema } from './common.js';
+import { idParamsSchema, nameSchema } from './common.js';
 
 export const createTenantBodySchema = z.strictObject({
   name: nameSchema().describe('Display name of the tenant'),
@@ -30,5 +30,4 @@ export const tenantCreatedSchema = z.object({
   apiKey: z.string().describe('Shown once; only its hash is stored'),
 });
 
-export const tenantParamsSchema = z.object({ id: z.uuid() });
-export const tenantKeyParamsSchema = z.object({ id: z.uuid(), keyId: z.uuid() });
+export const tenantKeyParamsSchema = idParamsSchema.extend({ keyId: z.uuid() });

@@ -37,7 +37,8 @@ export interface DatasetLimits {
   maxCells: number;
 }
 
-const NO_DATASET_LIMITS: DatasetLimits = { maxRows: Infinity, maxColumns: Infinity, maxCells: Infinity };
+export const NO_DATASET_LIMITS: DatasetLimits = { maxRows: Infinity, maxColumns: Infinity, maxCells: Infinity };
+export const FINITE_FLOAT32 = `a finite number (at most ${FLOAT32_MAX.toPrecision(3)} in magnitude)`;
 
 /** The widest output layer a model may have, hence the most classes a target can usefully have. */
 const MAX_CLASSES = MAX_LAYER_UNITS;
@@ -105,6 +106,31 @@ export function numericStats(values: Float32Array, stride: number, offset: numbe
   return { kind: 'numeric', min, max, mean, std: Math.sqrt(m2 / rows) };
 }
 
+/** Data row `row` (1-based) of a table with a header: within DATASET_MAX_CELLS and exactly as wide as the header. */
+export function checkRow(cells: readonly Cell[], row: number, columns: string[], maxCells: number): void {
+  if (row * columns.length > maxCells) {
+    throw new DatasetTooLargeError(`dataset has more than ${maxCells} cells (rows x columns, DATASET_MAX_CELLS)`, { field: 'rows', limit: maxCells });
+  }
+  if (cells.length !== columns.length) {
+    throw new DatasetError(`row ${row} has ${cells.length} cells, expected ${columns.length} (${listNames(columns)})`, { field: `rows[${row - 1}]`, row });
+  }
+}
+
+/** Appends the feature cells of data row `row` (1-based) as numbers, or names the first cell that is not one. */
+export function pushFeatures(out: GrowingFloat32, cells: readonly Cell[], row: number, featureIdx: readonly number[], columns: string[]): void {
+  for (const c of featureIdx) {
+    const v = toNumber(cells[c]);
+    if (v === null) {
+      throw new DatasetError(`row ${row}, column "${columns[c]}": expected ${FINITE_FLOAT32}, got ${describeCell(cells[c])}`, {
+        field: `rows[${row - 1}][${c}]`,
+        row,
+        column: columns[c],
+      });
+    }
+    out.push(v);
+  }
+}
+
 /** A Float32Array that doubles its capacity as values are appended. */
 export class GrowingFloat32 {
   private data = new Float32Array(1024);
@@ -143,34 +169,11 @@ export class DatasetBuilder {
   }
 
   addRow(row: readonly Cell[]): void {
-    const r = this.rows;
-    const width = this.columns.length;
-    if (r >= this.limits.maxRows) {
+    if (this.rows >= this.limits.maxRows) {
       throw new DatasetTooLargeError(`dataset has more than ${this.limits.maxRows} rows (DATASET_MAX_ROWS)`, { field: 'rows', limit: this.limits.maxRows });
     }
-    if ((r + 1) * width > this.limits.maxCells) {
-      throw new DatasetTooLargeError(`dataset has more than ${this.limits.maxCells} cells (rows x columns, DATASET_MAX_CELLS)`, {
-        field: 'rows',
-        limit: this.limits.maxCells,
-      });
-    }
-    if (row.length !== width) {
-      throw new DatasetError(`row ${r + 1} has ${row.length} cells, expected ${width} (${listNames(this.columns)})`, {
-        field: `rows[${r}]`,
-        row: r + 1,
-      });
-    }
-    for (let f = 0; f < this.featureIdx.length; f++) {
-      const cell = row[this.featureIdx[f]];
-      const v = toNumber(cell);
-      if (v === null) {
-        throw new DatasetError(
-          `row ${r + 1}, column "${this.features[f]}": expected a finite number (at most ${FLOAT32_MAX.toPrecision(3)} in magnitude), got ${describeCell(cell)}`,
-          { field: `rows[${r}][${this.featureIdx[f]}]`, row: r + 1, column: this.features[f] },
-        );
-      }
-      this.inputs.push(v);
-    }
+    checkRow(row, this.rows + 1, this.columns, this.limits.maxCells);
+    pushFeatures(this.inputs, row, this.rows + 1, this.featureIdx, this.columns);
     for (const t of this.targetIdx) this.targetCells.push(row[t]);
     this.rows++;
   }

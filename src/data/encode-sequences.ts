@@ -2,15 +2,18 @@
 // into the engine's layout: rows x sequenceLength x features, step after step. Every sequence has the same length;
 // a ragged or empty one is refused (naming it, its length and the expected one), never padded. Targets are one per
 // sequence (numbers, or a class label one-hot encoded as for tabular datasets) or one per step (numbers).
-import { FLOAT32_MAX } from '../contracts/common.js';
 import type { SequenceDatasetBody } from '../contracts/datasets.js';
 import { DatasetError, DatasetTooLargeError, listNames } from './dataset-error.js';
 import {
   checkColumns,
+  checkRow,
   describeCell,
   encodeTargets,
+  FINITE_FLOAT32,
   GrowingFloat32,
+  NO_DATASET_LIMITS,
   numericStats,
+  pushFeatures,
   toNumber,
   type Cell,
   type DatasetLimits,
@@ -18,9 +21,6 @@ import {
   type TargetLocator,
 } from './encode-dataset.js';
 import { readCsv } from './parse-csv.js';
-
-const NO_LIMITS: DatasetLimits = { maxRows: Infinity, maxColumns: Infinity, maxCells: Infinity };
-const FINITE_FLOAT32 = `a finite number (at most ${FLOAT32_MAX.toPrecision(3)} in magnitude)`;
 const SAME_LENGTH = 'every sequence of a dataset must have the same number of steps (cut or pad them before uploading)';
 
 const defaultNames = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
@@ -149,7 +149,7 @@ function pushTarget(out: Cell[], value: TargetValue, shape: TargetShape, i: numb
   }
 }
 
-export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits = NO_LIMITS): EncodedDataset {
+export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits = NO_DATASET_LIMITS): EncodedDataset {
   const { sequences, targets } = body;
   if (sequences.length === 0) throw new DatasetError('sequences is empty: expected at least one sequence', { field: 'sequences' });
   const steps = sequences[0].length;
@@ -271,7 +271,7 @@ interface CsvSequence {
   lastRow: number;
 }
 
-export function encodeSequenceCsv(text: string, options: SequenceCsvOptions, limits: DatasetLimits = NO_LIMITS): EncodedDataset {
+export function encodeSequenceCsv(text: string, options: SequenceCsvOptions, limits: DatasetLimits = NO_DATASET_LIMITS): EncodedDataset {
   let layout: CsvLayout | undefined;
   const inputs = new GrowingFloat32();
   const targetCells: Cell[] = [];
@@ -306,17 +306,9 @@ export function encodeSequenceCsv(text: string, options: SequenceCsvOptions, lim
         layout = csvLayout(cells, options, limits);
         return;
       }
-      const { columns, sequenceIdx, featureIdx, targetIdx, features } = layout;
+      const { columns, sequenceIdx, featureIdx, targetIdx } = layout;
       const row = ++rows;
-      if (row * columns.length > limits.maxCells) {
-        throw new DatasetTooLargeError(`dataset has more than ${limits.maxCells} cells (rows x columns, DATASET_MAX_CELLS)`, {
-          field: 'rows',
-          limit: limits.maxCells,
-        });
-      }
-      if (cells.length !== columns.length) {
-        throw new DatasetError(`row ${row} has ${cells.length} cells, expected ${columns.length} (${listNames(columns)})`, { field: `rows[${row - 1}]`, row });
-      }
+      checkRow(cells, row, columns, limits.maxCells);
       const id = cells[sequenceIdx];
       if (id === '') {
         throw new DatasetError(`row ${row}, column "${columns[sequenceIdx]}": the sequence id is empty`, {
@@ -337,17 +329,7 @@ export function encodeSequenceCsv(text: string, options: SequenceCsvOptions, lim
         current = { id, firstRow: row, lastRow: row };
       }
       current.lastRow = row;
-      featureIdx.forEach((c, f) => {
-        const v = toNumber(cells[c]);
-        if (v === null) {
-          throw new DatasetError(`row ${row}, column "${features[f]}": expected ${FINITE_FLOAT32}, got ${describeCell(cells[c])}`, {
-            field: `rows[${row - 1}][${c}]`,
-            row,
-            column: features[f],
-          });
-        }
-        inputs.push(v);
-      });
+      pushFeatures(inputs, cells, row, featureIdx, columns);
       if (!options.perStepTargets) {
         lastTargets = targetIdx.map((c) => cells[c]);
         return;

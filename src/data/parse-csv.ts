@@ -72,17 +72,3 @@ function fromCsvError(error: CsvError, records: number, maxColumns: number): Dat
   }
   return new DatasetError(`CSV is malformed${where}: ${error.message}`, { field: 'body' });
 }
-
-export interface RawTable {
-  columns: string[];
-  rows: string[][];
-}
-
-/** Header row + data rows, all kept in memory (small inputs and tests); ragged rows are kept for the encoder to name. */
-export function parseCsv(text: string, limits: CsvLimits = UNLIMITED): RawTable {
-  const records: string[][] = [];
-  readCsv(text, (cells) => records.push(cells), limits);
-  if (records.length === 0) throw new DatasetError('CSV is empty: expected a header row and data rows', { field: 'body' });
-  const [columns, ...rows] = records;
-  return { columns, rows };
-}

@@ -1,56 +1,46 @@
 // API keys: random 256-bit secrets, stored only as sha256, several per tenant so they can be rotated, revocable;
 // every tenant route needs the admin key.
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { ADMIN_KEY, createTestContext, type TestContext } from '../helpers/env.js';
+import { describe, expect, it } from 'vitest';
+import { createTenant, useTestService } from '../helpers/app.js';
+import { ADMIN_KEY } from '../helpers/env.js';
 import { auth } from '../helpers/fixtures.js';
 
 describe('API keys', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  const service = useTestService();
   const admin = auth(ADMIN_KEY);
 
-  beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await ctx?.cleanup();
-  });
 
-  const datasets = (key: string) => request(app.server).get('/v1/datasets').set(auth(key));
+  const datasets = (key: string) => request(service.app.server).get('/v1/datasets').set(auth(key));
 
   it('issues random keys of 256 bits and stores only their sha256', async () => {
-    const tenants = await Promise.all([createTenant(app, 'a'), createTenant(app, 'b'), createTenant(app, 'c')]);
+    const tenants = await Promise.all([createTenant(service.app, 'a'), createTenant(service.app, 'b'), createTenant(service.app, 'c')]);
     for (const { apiKey } of tenants) {
       expect(apiKey).toMatch(/^bp_[A-Za-z0-9_-]{43}$/); // 32 random bytes, base64url
       expect(Buffer.from(apiKey.slice(3), 'base64url')).toHaveLength(32);
     }
     expect(new Set(tenants.map((t) => t.apiKey)).size).toBe(3);
-    const rows = await app.db.apiKey.findMany();
-    const stored = JSON.stringify(rows) + JSON.stringify(await app.db.tenant.findMany());
+    const rows = await service.app.db.apiKey.findMany();
+    const stored = JSON.stringify(rows) + JSON.stringify(await service.app.db.tenant.findMany());
     for (const { apiKey } of tenants) expect(stored).not.toContain(apiKey.slice(10));
     for (const row of rows) expect(row.keyHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('rotates: a second key works alongside the first until the first is revoked', async () => {
-    const tenant = await createTenant(app, 'rotating');
-    const created = await request(app.server).post(`/v1/tenants/${tenant.id}/keys`).set(admin);
+    const tenant = await createTenant(service.app, 'rotating');
+    const created = await request(service.app.server).post(`/v1/tenants/${tenant.id}/keys`).set(admin);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ tenantId: tenant.id, revokedAt: null, prefix: created.body.apiKey.slice(0, 10) });
     const second = created.body.apiKey as string;
     expect((await datasets(tenant.apiKey)).status).toBe(200);
     expect((await datasets(second)).status).toBe(200);
 
-    const list = await request(app.server).get(`/v1/tenants/${tenant.id}/keys`).set(admin);
+    const list = await request(service.app.server).get(`/v1/tenants/${tenant.id}/keys`).set(admin);
     expect(list.status).toBe(200);
     expect(list.body.items.map((k: { id: string }) => k.id)).toEqual([tenant.keyId, created.body.id]);
     expect(JSON.stringify(list.body)).not.toContain(second);
 
-    const revoked = await request(app.server).delete(`/v1/tenants/${tenant.id}/keys/${tenant.keyId}`).set(admin);
+    const revoked = await request(service.app.server).delete(`/v1/tenants/${tenant.id}/keys/${tenant.keyId}`).set(admin);
     expect(revoked.status).toBe(200);
     expect(revoked.body).toMatchObject({ id: tenant.keyId, revokedAt: expect.any(String) });
     const old = await datasets(tenant.apiKey);
@@ -59,28 +49,28 @@ describe('API keys', () => {
     expect((await datasets(second)).status).toBe(200);
 
     // Revoking again changes nothing; the first revocation time stays.
-    const again = await request(app.server).delete(`/v1/tenants/${tenant.id}/keys/${tenant.keyId}`).set(admin);
+    const again = await request(service.app.server).delete(`/v1/tenants/${tenant.id}/keys/${tenant.keyId}`).set(admin);
     expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
   });
 
   it("answers 404 for an unknown tenant or another tenant's key", async () => {
-    const a = await createTenant(app, 'a2');
-    const b = await createTenant(app, 'b2');
+    const a = await createTenant(service.app, 'a2');
+    const b = await createTenant(service.app, 'b2');
     const missing = '00000000-0000-4000-8000-000000000000';
-    expect((await request(app.server).post(`/v1/tenants/${missing}/keys`).set(admin)).status).toBe(404);
-    expect((await request(app.server).get(`/v1/tenants/${missing}/keys`).set(admin)).status).toBe(404);
-    const cross = await request(app.server).delete(`/v1/tenants/${b.id}/keys/${a.keyId}`).set(admin);
+    expect((await request(service.app.server).post(`/v1/tenants/${missing}/keys`).set(admin)).status).toBe(404);
+    expect((await request(service.app.server).get(`/v1/tenants/${missing}/keys`).set(admin)).status).toBe(404);
+    const cross = await request(service.app.server).delete(`/v1/tenants/${b.id}/keys/${a.keyId}`).set(admin);
     expect(cross.status).toBe(404);
     expect((await datasets(a.apiKey)).status).toBe(200);
   });
 
   it('needs the admin key on every tenant route', async () => {
-    const tenant = await createTenant(app, 'plain');
+    const tenant = await createTenant(service.app, 'plain');
     const routes = [
-      () => request(app.server).post('/v1/tenants').send({ name: 'x' }),
-      () => request(app.server).get(`/v1/tenants/${tenant.id}/keys`),
-      () => request(app.server).post(`/v1/tenants/${tenant.id}/keys`),
-      () => request(app.server).delete(`/v1/tenants/${tenant.id}/keys/${tenant.keyId}`),
+      () => request(service.app.server).post('/v1/tenants').send({ name: 'x' }),
+      () => request(service.app.server).get(`/v1/tenants/${tenant.id}/keys`),
+      () => request(service.app.server).post(`/v1/tenants/${tenant.id}/keys`),
+      () => request(service.app.server).delete(`/v1/tenants/${tenant.id}/keys/${tenant.keyId}`),
     ];
     for (const route of routes) {
       const asTenant = await route().set(auth(tenant.apiKey));

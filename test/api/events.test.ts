@@ -4,11 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { buildTestApp, createTenant, useTestService } from '../helpers/app.js';
 import { auth } from '../helpers/fixtures.js';
 import { getJob, submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
 import { openEventStream, type StreamBlock } from '../helpers/sse.js';
 
 async function listen(app: FastifyInstance): Promise<string> {
@@ -20,36 +18,28 @@ const data = (block: StreamBlock) => JSON.parse(block.data!);
 const epochsOf = (blocks: StreamBlock[]) => blocks.filter((b) => b.event === 'epoch').map((b) => data(b).epoch as number);
 
 describe('job events (Server-Sent Events)', () => {
-  let ctx: TestContext;
-  let first: FastifyInstance;
+  const service = useTestService({ env: { EVENTS_PING_INTERVAL_MS: '300' }, worker: true });
   let second: FastifyInstance;
   let firstUrl: string;
   let secondUrl: string;
-  let worker: WorkerProcess;
   let key: string;
   let datasetId: string;
 
   beforeAll(async () => {
-    ctx = await createTestContext({ EVENTS_PING_INTERVAL_MS: '300' });
-    first = await buildTestApp(ctx.config);
     // The second process re-reads Postgres only once a minute: what it relays live can only come through Redis.
-    second = await buildTestApp({ ...ctx.config, EVENTS_PING_INTERVAL_MS: 60_000 });
-    firstUrl = await listen(first);
+    second = await buildTestApp({ ...service.ctx.config, EVENTS_PING_INTERVAL_MS: 60_000 });
+    firstUrl = await listen(service.app);
     secondUrl = await listen(second);
-    worker = await spawnWorker(ctx.env);
-    key = (await createTenant(first)).apiKey;
-    datasetId = await uploadSlowDataset(first, key);
+    key = (await createTenant(service.app)).apiKey;
+    datasetId = await uploadSlowDataset(service.app, key);
   });
   afterAll(async () => {
-    await worker?.stop();
-    await first?.close();
     await second?.close();
-    await ctx?.cleanup();
   });
 
   it('streams a status snapshot, each epoch with its id and ETA, then the end; resumes on another API process from Last-Event-ID', async () => {
     const epochs = 20;
-    const jobId = await submitJob(first, key, datasetId, epochs);
+    const jobId = await submitJob(service.app, key, datasetId, epochs);
 
     const live = await openEventStream(`${firstUrl}/v1/jobs/${jobId}/events`, auth(key));
     expect(live.response.status).toBe(200);
@@ -84,20 +74,20 @@ describe('job events (Server-Sent Events)', () => {
     const last = after.filter((b) => b.event === 'epoch').at(-1)!;
     expect(data(last).etaSeconds).toBe(0);
     const end = after.at(-1)!;
-    const job = await getJob(first, key, jobId);
+    const job = await getJob(service.app, key, jobId);
     expect(end).toMatchObject({ id: '20', event: 'end' });
     expect(data(end)).toEqual({ status: 'succeeded', modelId: job.modelId, error: null });
     expect(job.modelId).toEqual(expect.any(String));
 
     // The events carry what Postgres has.
-    const metrics = await request(first.server).get(`/v1/jobs/${jobId}/metrics`).set(auth(key));
+    const metrics = await request(service.app.server).get(`/v1/jobs/${jobId}/metrics`).set(auth(key));
     const losses = [...before, ...after].filter((b) => b.event === 'epoch').map((b) => data(b).loss);
     expect(losses).toEqual(metrics.body.items.map((m: { loss: number }) => m.loss));
   });
 
   it('replays a finished job from the start and ends at once', async () => {
-    const jobId = await submitJob(first, key, datasetId, 3);
-    await waitForJob(first, key, jobId, (j) => j.status === 'succeeded', 'the job to succeed');
+    const jobId = await submitJob(service.app, key, datasetId, 3);
+    await waitForJob(service.app, key, jobId, (j) => j.status === 'succeeded', 'the job to succeed');
     const stream = await openEventStream(`${secondUrl}/v1/jobs/${jobId}/events`, auth(key));
     const blocks = await stream.readUntil(() => false);
     expect(blocks.map((b) => [b.event, b.id])).toEqual([['status', '0'], ['epoch', '1'], ['epoch', '2'], ['epoch', '3'], ['end', '3']]);
@@ -105,19 +95,19 @@ describe('job events (Server-Sent Events)', () => {
   });
 
   it('pings an idle stream and ends it when the job is cancelled', async () => {
-    const jobId = await submitJob(first, key, datasetId, 500);
+    const jobId = await submitJob(service.app, key, datasetId, 500);
     const stream = await openEventStream(`${firstUrl}/v1/jobs/${jobId}/events`, auth(key));
     await stream.readUntil((b) => b.event === 'epoch');
     await stream.readUntil((b) => b.comment === 'ping');
-    expect((await request(first.server).post(`/v1/jobs/${jobId}/cancel`).set(auth(key))).status).toBe(200);
+    expect((await request(service.app.server).post(`/v1/jobs/${jobId}/cancel`).set(auth(key))).status).toBe(200);
     const rest = await stream.readUntil((b) => b.event === 'end');
     expect(data(rest.at(-1)!)).toEqual({ status: 'cancelled', modelId: null, error: null });
     expect(await stream.next()).toBeNull();
   });
 
   it("answers another tenant's job with 404, a missing key with 401 and a malformed Last-Event-ID with 400, as JSON", async () => {
-    const jobId = await submitJob(first, key, datasetId, 1);
-    const other = await createTenant(first, 'other');
+    const jobId = await submitJob(service.app, key, datasetId, 1);
+    const other = await createTenant(service.app, 'other');
     const cases: [Record<string, string>, number, string][] = [
       [auth(other.apiKey), 404, 'ERR_NOT_FOUND'],
       [{}, 401, 'ERR_UNAUTHORIZED'],

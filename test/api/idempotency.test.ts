@@ -1,24 +1,21 @@
 // Idempotency-Key on POST /v1/jobs and POST /v1/datasets: a retried request gets the first response, once.
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
 
 describe('Idempotency-Key', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  const service = useTestService();
   let key: string;
   let datasetId: string;
   const csv = toCsv(IRIS_COLUMNS, irisSplit().train);
 
   const postJob = (apiKey: string, idempotencyKey: string | undefined, body: object) => {
-    const req = request(app.server).post('/v1/jobs').set(auth(apiKey));
+    const req = request(service.app.server).post('/v1/jobs').set(auth(apiKey));
     return (idempotencyKey === undefined ? req : req.set('idempotency-key', idempotencyKey)).send(body);
   };
   const postCsv = (apiKey: string, idempotencyKey: string, name = 'iris') =>
-    request(app.server)
+    request(service.app.server)
       .post('/v1/datasets')
       .query({ name, target: 'species' })
       .set(auth(apiKey))
@@ -28,15 +25,9 @@ describe('Idempotency-Key', () => {
   const jobBody = () => ({ datasetId, model: irisNetwork, training: { epochs: 3, seed: 1 } });
 
   beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    key = (await createTenant(app, 'idem')).apiKey;
-    const upload = await request(app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(key)).set('content-type', 'text/csv').send(csv);
+    key = (await createTenant(service.app, 'idem')).apiKey;
+    const upload = await request(service.app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(key)).set('content-type', 'text/csv').send(csv);
     datasetId = upload.body.id;
-  });
-  afterAll(async () => {
-    await app?.close();
-    await ctx?.cleanup();
   });
 
   it('a retried job submission returns the first response and creates one job', async () => {
@@ -47,8 +38,8 @@ describe('Idempotency-Key', () => {
     expect(retry.status).toBe(202);
     expect(retry.body).toEqual(first.body);
     expect(retry.headers['idempotent-replayed']).toBe('true');
-    expect(await app.db.job.count({ where: { id: first.body.id } })).toBe(1);
-    expect(await app.db.job.count()).toBe(1);
+    expect(await service.app.db.job.count({ where: { id: first.body.id } })).toBe(1);
+    expect(await service.app.db.job.count()).toBe(1);
     // Without the header every POST creates.
     const plain = await postJob(key, undefined, jobBody());
     expect(plain.body.id).not.toBe(first.body.id);
@@ -60,7 +51,7 @@ describe('Idempotency-Key', () => {
     expect(first.status).toBe(201);
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual(first.body);
-    expect(await app.db.dataset.count({ where: { name: 'iris' } })).toBe(2); // the one from beforeAll and this one
+    expect(await service.app.db.dataset.count({ where: { name: 'iris' } })).toBe(2); // the one from beforeAll and this one
   });
 
   it('the same key with a different request answers 422, naming the header', async () => {
@@ -73,7 +64,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('keys are scoped to the tenant and the route', async () => {
-    const other = (await createTenant(app, 'other')).apiKey;
+    const other = (await createTenant(service.app, 'other')).apiKey;
     const mine = await postJob(key, 'shared', jobBody());
     // Another tenant reusing the key gets its own answer (here: it cannot see the dataset), never the first response.
     const theirs = await postJob(other, 'shared', jobBody());
@@ -101,7 +92,7 @@ describe('Idempotency-Key', () => {
     }
     const retry = await postJob(key, 'job-4', jobBody());
     expect(retry.body.id).toBe(created[0].body.id);
-    expect(await app.db.idempotencyKey.count({ where: { key: 'job-4' } })).toBe(1);
+    expect(await service.app.db.idempotencyKey.count({ where: { key: 'job-4' } })).toBe(1);
   });
 
   it('refuses keys that are empty, too long or not visible ASCII', async () => {
@@ -113,7 +104,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('documents the header in the OpenAPI document', async () => {
-    const doc = (await request(app.server).get('/docs/json')).body;
+    const doc = (await request(service.app.server).get('/docs/json')).body;
     for (const path of ['/v1/jobs', '/v1/datasets']) {
       const params = doc.paths[path].post.parameters as { in: string; name: string }[];
       expect(params).toContainEqual(expect.objectContaining({ in: 'header', name: 'idempotency-key' }));

@@ -2,9 +2,10 @@
 // leave once and in order, and ids always mean "everything up to this epoch".
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../src/contracts/jobs.js';
-import { JobEventStream, type JobSnapshot, type MetricRow } from '../../src/api/job-event-stream.js';
+import { JobEventStream, type JobSnapshot } from '../../src/api/job-event-stream.js';
+import type { EpochReport } from '../../src/engine/index.js';
 
-const row = (epoch: number): MetricRow => ({ epoch, loss: 1 / epoch, valLoss: null, accuracy: null, valAccuracy: null, ms: 100 });
+const row = (epoch: number): EpochReport => ({ epoch, loss: 1 / epoch, valLoss: null, accuracy: null, valAccuracy: null, ms: 100 });
 
 function fakeJob(status: JobStatus, stored: number) {
   const job: JobSnapshot & { stored: number } = { status, epoch: stored, epochs: 10, modelId: null, error: null, stored };

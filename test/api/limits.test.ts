@@ -1,42 +1,35 @@
 // Configured limits answer a coded 4xx naming the limit: dataset rows, columns and cells (413), model parameters
 // (422) and epochs (400). Column and row limits stop a CSV while it is being read.
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DatasetTooLargeError } from '../../src/data/dataset-error.js';
 import { readCsv } from '../../src/data/parse-csv.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { auth } from '../helpers/fixtures.js';
 
 describe('limits', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let key: string;
-  let datasetId: string;
-
-  const csv = (body: string, target = 'y') =>
-    request(app.server).post('/v1/datasets').query({ name: 'd', target }).set(auth(key)).set('content-type', 'text/csv').send(body);
-  const job = (body: object) => request(app.server).post('/v1/jobs').set(auth(key)).send(body);
-  const dense = (units: number, activation = 'relu') => ({ type: 'dense', units, activation });
-
-  beforeAll(async () => {
-    ctx = await createTestContext({
+  const service = useTestService({
+    env: {
       DATASET_MAX_ROWS: '100',
       DATASET_MAX_COLUMNS: '50',
       DATASET_MAX_CELLS: '1000',
       MODEL_MAX_PARAMETERS: '10000',
       TRAINING_MAX_EPOCHS: '200',
-    });
-    app = await buildTestApp(ctx.config);
-    key = (await createTenant(app)).apiKey;
+    },
+  });
+  let key: string;
+  let datasetId: string;
+
+  const csv = (body: string, target = 'y') =>
+    request(service.app.server).post('/v1/datasets').query({ name: 'd', target }).set(auth(key)).set('content-type', 'text/csv').send(body);
+  const job = (body: object) => request(service.app.server).post('/v1/jobs').set(auth(key)).send(body);
+  const dense = (units: number, activation = 'relu') => ({ type: 'dense', units, activation });
+
+  beforeAll(async () => {
+    key = (await createTenant(service.app)).apiKey;
     const res = await csv(`a,b,y\n${Array.from({ length: 20 }, (_, i) => `${i},${i % 3},${i % 2}`).join('\n')}\n`);
     expect(res.status).toBe(201);
     datasetId = res.body.id;
-  });
-  afterAll(async () => {
-    await app?.close();
-    await ctx?.cleanup();
   });
 
   it('413 for datasets over DATASET_MAX_ROWS, DATASET_MAX_COLUMNS or DATASET_MAX_CELLS, CSV or JSON', async () => {
@@ -50,7 +43,7 @@ describe('limits', () => {
     expect(cells.status).toBe(413);
     expect(cells.body.error.message).toContain('DATASET_MAX_CELLS');
 
-    const json = (body: object) => request(app.server).post('/v1/datasets').set(auth(key)).send(body);
+    const json = (body: object) => request(service.app.server).post('/v1/datasets').set(auth(key)).send(body);
     const jsonRows = await json({ name: 'd', columns: ['a', 'y'], rows: Array.from({ length: 101 }, () => [1, 2]), target: 'y' });
     expect(jsonRows.status).toBe(413);
     const jsonColumns = await json({ name: 'd', columns: Array.from({ length: 51 }, (_, i) => `c${i}`), rows: [[1]], target: 'c0' });
@@ -92,7 +85,7 @@ describe('limits', () => {
   });
 
   it('documents the limits in force in the OpenAPI description', async () => {
-    const doc = (await request(app.server).get('/docs/json')).body;
+    const doc = (await request(service.app.server).get('/docs/json')).body;
     for (const text of ['100 rows (DATASET_MAX_ROWS)', '50 columns', '1000 cells', '10000 weights and biases', '200 epochs']) {
       expect(doc.info.description).toContain(text);
     }

@@ -1,12 +1,10 @@
 // GET /metrics: Prometheus text with HTTP latency by route, prediction latency, and the service-wide figures read
 // from Postgres and Redis at scrape time; one registry per app, an optional bearer token, and a switch.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, serializeModel } from '../../src/engine/index.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { buildTestApp, createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
 
 /** The value of one sample line, e.g. value(text, 'backprop_jobs', { status: 'queued' }). */
@@ -21,43 +19,36 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 }
 
 describe('GET /metrics', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  const service = useTestService();
   let key: string;
   let tenantId: string;
 
   beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    ({ apiKey: key, id: tenantId } = await createTenant(app));
-  });
-  afterAll(async () => {
-    await app?.close();
-    await ctx?.cleanup();
+    ({ apiKey: key, id: tenantId } = await createTenant(service.app));
   });
 
   it('reports HTTP latency by route, prediction latency, jobs by status, queue depth and wait, and training throughput', async () => {
-    const upload = await request(app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(key)).set('content-type', 'text/csv').send(toCsv(IRIS_COLUMNS, irisSplit().train));
-    const job = await request(app.server).post('/v1/jobs').set(auth(key)).send({ datasetId: upload.body.id, model: irisNetwork, training: { epochs: 5 } });
+    const upload = await request(service.app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(key)).set('content-type', 'text/csv').send(toCsv(IRIS_COLUMNS, irisSplit().train));
+    const job = await request(service.app.server).post('/v1/jobs').set(auth(key)).send({ datasetId: upload.body.id, model: irisNetwork, training: { epochs: 5 } });
     expect(job.status).toBe(202);
-    await request(app.server).get(`/v1/jobs/${randomUUID()}`).set(auth(key)).expect(404);
-    await request(app.server).get('/no/such/path').expect(404);
+    await request(service.app.server).get(`/v1/jobs/${randomUUID()}`).set(auth(key)).expect(404);
+    await request(service.app.server).get('/no/such/path').expect(404);
 
     // A stored model to predict with (no worker runs here), and six epochs "just trained" by some worker.
     const spec = { inputSize: 4, ...irisNetwork, layers: irisNetwork.layers.map((l) => ({ ...l })) };
     const modelId = randomUUID();
-    await app.db.model.create({
+    await service.app.db.model.create({
       data: {
         id: modelId, tenantId, jobId: job.body.id, spec, preprocessing: { standardize: false }, features: IRIS_COLUMNS.slice(0, 4), targets: ['species'],
         classes: ['setosa', 'versicolor', 'virginica'], metrics: { epochs: 5, loss: 1, valLoss: null, accuracy: null, valAccuracy: null },
         weights: JSON.parse(JSON.stringify(serializeModel(createNetwork(spec, 1)))),
       },
     });
-    for (let i = 0; i < 2; i++) await request(app.server).post(`/v1/models/${modelId}/predict`).set(auth(key)).send({ inputs: [[5.1, 3.5, 1.4, 0.2]] }).expect(200);
-    await request(app.server).post(`/v1/models/${modelId}/predict`).set(auth(key)).send({ inputs: [[1, 2]] }).expect(400);
-    await app.db.jobMetric.createMany({ data: Array.from({ length: 6 }, (_, i) => ({ jobId: job.body.id, epoch: i + 1, loss: 1, ms: 250 })) });
+    for (let i = 0; i < 2; i++) await request(service.app.server).post(`/v1/models/${modelId}/predict`).set(auth(key)).send({ inputs: [[5.1, 3.5, 1.4, 0.2]] }).expect(200);
+    await request(service.app.server).post(`/v1/models/${modelId}/predict`).set(auth(key)).send({ inputs: [[1, 2]] }).expect(400);
+    await service.app.db.jobMetric.createMany({ data: Array.from({ length: 6 }, (_, i) => ({ jobId: job.body.id, epoch: i + 1, loss: 1, ms: 250 })) });
 
-    const res = await request(app.server).get('/metrics');
+    const res = await request(service.app.server).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = res.text;
@@ -82,7 +73,7 @@ describe('GET /metrics', () => {
   });
 
   it('keeps one registry per app, so several apps run in one process', async () => {
-    const other = await buildTestApp(ctx.config);
+    const other = await buildTestApp(service.ctx.config);
     try {
       const res = await request(other.server).get('/metrics');
       expect(res.status).toBe(200);
@@ -95,8 +86,8 @@ describe('GET /metrics', () => {
 
   it('needs METRICS_TOKEN as a bearer token when one is set, and is absent with METRICS_ENABLED=false', async () => {
     const token = 'metrics-token-0123456789';
-    const guarded = await buildTestApp({ ...ctx.config, METRICS_TOKEN: token });
-    const off = await buildTestApp({ ...ctx.config, METRICS_ENABLED: false });
+    const guarded = await buildTestApp({ ...service.ctx.config, METRICS_TOKEN: token });
+    const off = await buildTestApp({ ...service.ctx.config, METRICS_ENABLED: false });
     try {
       const denied = await request(guarded.server).get('/metrics');
       expect(denied.status).toBe(401);

@@ -2,60 +2,47 @@
 // layers format; tf.loadLayersModel() loads it straight from the API (Authorization header on both files) and
 // predicts what POST predict answers; the JSON imports back as a model of the caller's that predicts the same.
 import * as tf from '@tensorflow/tfjs';
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { applyPreprocessing } from '../../src/data/standardize.js';
 import { createNetwork, deserializeModel, serializeModel, type ModelSpec } from '../../src/engine/index.js';
 import { fromModelJson, type ModelJsonExport } from '../../src/export/model-json.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
 import { waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
 
 const CLASSES = ['setosa', 'versicolor', 'virginica'];
 const maxDifference = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, r) => row.map((v, c) => Math.abs(v - b[r][c]))));
 
 describe('model export and import', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  const service = useTestService({ worker: true });
   let url: string;
-  let worker: WorkerProcess;
   let key: string;
   let modelId: string;
   let exported: ModelJsonExport;
   const holdout = irisSplit().holdout.map((r) => r.slice(0, 4) as number[]);
 
   const predict = async (id: string) => {
-    const res = await request(app.server).post(`/v1/models/${id}/predict`).set(auth(key)).send({ inputs: holdout });
+    const res = await request(service.app.server).post(`/v1/models/${id}/predict`).set(auth(key)).send({ inputs: holdout });
     expect(res.status, res.text).toBe(200);
     return res.body as { outputs: number[][]; labels: string[] };
   };
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    worker = await spawnWorker(ctx.env);
-    key = (await createTenant(app)).apiKey;
-    const upload = await request(app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(key)).set('content-type', 'text/csv').send(toCsv(IRIS_COLUMNS, irisSplit().train));
-    const job = await request(app.server)
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
+    key = (await createTenant(service.app)).apiKey;
+    const upload = await request(service.app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(key)).set('content-type', 'text/csv').send(toCsv(IRIS_COLUMNS, irisSplit().train));
+    const job = await request(service.app.server)
       .post('/v1/jobs')
       .set(auth(key))
       .send({ datasetId: upload.body.id, model: irisNetwork, training: { optimizer: { type: 'adam', learningRate: 0.01 }, epochs: 30, batchSize: 16, seed: 7 }, preprocessing: { standardize: true } });
-    modelId = (await waitForJob(app, key, job.body.id, (j) => j.status === 'succeeded', 'the job to succeed')).modelId!;
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await app?.close();
-    await ctx?.cleanup();
+    modelId = (await waitForJob(service.app, key, job.body.id, (j) => j.status === 'succeeded', 'the job to succeed')).modelId!;
   });
 
   it('exports spec, weights, preprocessing, features and class labels as JSON that rebuilds the same network', async () => {
-    const res = await request(app.server).get(`/v1/models/${modelId}/export`).query({ format: 'json' }).set(auth(key));
+    const res = await request(service.app.server).get(`/v1/models/${modelId}/export`).query({ format: 'json' }).set(auth(key));
     expect(res.status).toBe(200);
     expect(res.headers['content-disposition']).toBe(`attachment; filename="model-${modelId}.json"`);
     exported = res.body;
@@ -97,14 +84,14 @@ describe('model export and import', () => {
   });
 
   it('imports the JSON document as a new model of the caller that predicts the same', async () => {
-    const res = await request(app.server).post('/v1/models').set(auth(key)).send(exported);
+    const res = await request(service.app.server).post('/v1/models').set(auth(key)).send(exported);
     expect(res.status, res.text).toBe(201);
     expect(res.body).toMatchObject({ jobId: null, datasetId: null, spec: exported.spec, classes: CLASSES, features: exported.features, metrics: { epochs: 0, loss: null } });
     expect(res.body.id).not.toBe(modelId);
     const imported = await predict(res.body.id);
     const original = await predict(modelId);
     expect(imported).toEqual(original);
-    const again = await request(app.server).get(`/v1/models/${res.body.id}/export`).set(auth(key));
+    const again = await request(service.app.server).get(`/v1/models/${res.body.id}/export`).set(auth(key));
     expect(again.body).toEqual(exported);
   });
 
@@ -122,30 +109,30 @@ describe('model export and import', () => {
       ['too many parameters', { ...exported, spec: { ...exported.spec, layers: [{ type: 'dense', units: 4096, activation: 'relu' }, { type: 'dense', units: 4096, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] }, weights: [...exported.weights, exported.weights[1]] }, 422, 'body.spec'],
     ];
     for (const [what, body, status, field] of cases) {
-      const res = await request(app.server).post('/v1/models').set(auth(key)).send(body as object);
+      const res = await request(service.app.server).post('/v1/models').set(auth(key)).send(body as object);
       expect(res.status, `${what}: ${res.text}`).toBe(status);
       expect(res.body.error.message, what).toContain(field);
     }
   });
 
   it("keeps other tenants' models out of reach, and says when a model has no TensorFlow.js form", async () => {
-    const other = await createTenant(app, 'other');
+    const other = await createTenant(service.app, 'other');
     for (const path of ['export', 'tfjs/model.json', 'tfjs/weights.bin']) {
-      const res = await request(app.server).get(`/v1/models/${modelId}/${path}`).set(auth(other.apiKey));
+      const res = await request(service.app.server).get(`/v1/models/${modelId}/${path}`).set(auth(other.apiKey));
       expect(res.status, path).toBe(404);
       expect(res.body.error.code).toBe('ERR_NOT_FOUND');
     }
     // TensorFlow.js has no leakyRelu activation inside recurrent layers.
     const spec: ModelSpec = { inputSize: 1, sequenceLength: 3, layers: [{ type: 'rnn', units: 2, activation: 'leakyRelu' }, { type: 'dense', units: 1, activation: 'linear' }], loss: 'meanSquaredError' };
     const { weights } = serializeModel(createNetwork(spec, 1));
-    const imported = await request(app.server)
+    const imported = await request(service.app.server)
       .post('/v1/models')
       .set(auth(other.apiKey))
       .send({ format: 'backprop-service/model@1', dtype: 'float32', spec, weights, features: ['x'], targets: ['y'], preprocessing: { standardize: false } });
     expect(imported.status, imported.text).toBe(201);
-    const tfjs = await request(app.server).get(`/v1/models/${imported.body.id}/tfjs/model.json`).set(auth(other.apiKey));
+    const tfjs = await request(service.app.server).get(`/v1/models/${imported.body.id}/tfjs/model.json`).set(auth(other.apiKey));
     expect(tfjs.status).toBe(422);
     expect(tfjs.body.error.message).toMatch(/leakyRelu/);
-    expect((await request(app.server).get(`/v1/models/${imported.body.id}`).set(auth(key))).status).toBe(404);
+    expect((await request(service.app.server).get(`/v1/models/${imported.body.id}`).set(auth(key))).status).toBe(404);
   });
 });

@@ -1,11 +1,9 @@
 // Sequence datasets (JSON and CSV), recurrent model specs and sequence predictions, over HTTP against real Postgres:
 // what is stored, and every refusal as a coded 400 or 422 naming the sequence, layer or field at fault.
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, serializeModel, type ModelSpec } from '../../src/engine/index.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
 import { FREQUENCY_CLASSES, frequencySequences } from '../helpers/sequences.js';
 
@@ -33,26 +31,23 @@ const SMALL_CSV = [
 ].join('\n');
 
 describe('sequence datasets, recurrent specs and sequence predictions', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  const service = useTestService();
   let key: string;
   let tenantId: string;
   let classesId: string;
   let irisId: string;
 
-  const json = (body: object) => request(app.server).post('/v1/datasets').set(auth(key)).send(body);
+  const json = (body: object) => request(service.app.server).post('/v1/datasets').set(auth(key)).send(body);
   const csv = (body: string, query: Record<string, string>) =>
-    request(app.server).post('/v1/datasets').query({ name: 'csv', ...query }).set(auth(key)).set('content-type', 'text/csv').send(body);
-  const job = (body: object) => request(app.server).post('/v1/jobs').set(auth(key)).send(body);
+    request(service.app.server).post('/v1/datasets').query({ name: 'csv', ...query }).set(auth(key)).set('content-type', 'text/csv').send(body);
+  const job = (body: object) => request(service.app.server).post('/v1/jobs').set(auth(key)).send(body);
   const lstm = (units: number, extra: object = {}) => ({ type: 'lstm', units, ...extra });
   const dense = (units: number, activation: string) => ({ type: 'dense', units, activation });
   const classifier = { layers: [lstm(8), dense(3, 'softmax')], loss: 'categoricalCrossEntropy' };
-  const trainingData = (id: string) => app.repos.datasets.getTrainingData(tenantId, id);
+  const trainingData = (id: string) => service.app.repos.datasets.getTrainingData(tenantId, id);
 
   beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    const tenant = await createTenant(app);
+    const tenant = await createTenant(service.app);
     key = tenant.apiKey;
     tenantId = tenant.id;
     const { sequences, labels } = frequencySequences(30, 12, 1);
@@ -61,15 +56,11 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
     classesId = res.body.id;
     irisId = (await csv(toCsv(IRIS_COLUMNS, irisSplit().train), { name: 'iris', target: 'species' })).body.id;
   });
-  afterAll(async () => {
-    await app?.close();
-    await ctx?.cleanup();
-  });
 
   describe('uploads', () => {
     it('JSON with class labels: kind, steps, features per step, one-hot classes, statistics over every step', async () => {
       const { sequences } = frequencySequences(30, 12, 1);
-      const detail = await request(app.server).get(`/v1/datasets/${classesId}`).set(auth(key));
+      const detail = await request(service.app.server).get(`/v1/datasets/${classesId}`).set(auth(key));
       expect(detail.status).toBe(200);
       expect(detail.body).toMatchObject({
         name: 'frequencies',
@@ -92,7 +83,7 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
       expect(stored.inputs).toHaveLength(30 * 12);
       expect(stored.inputs[12 + 3]).toBeCloseTo(sequences[1][3][0], 6);
       expect(Array.from(stored.outputs.subarray(0, 6))).toEqual([0, 0, 1, 0, 1, 0]); // slow, medium in sorted class order
-      const list = await request(app.server).get('/v1/datasets').set(auth(key));
+      const list = await request(service.app.server).get('/v1/datasets').set(auth(key));
       expect(list.body.items.find((d: { id: string }) => d.id === irisId)).toMatchObject({ kind: 'tabular' });
       expect(list.body.items.find((d: { id: string }) => d.id === irisId).sequenceLength).toBeUndefined();
     });
@@ -215,7 +206,7 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
     it('202 for a valid recurrent job: the dataset decides inputSize and sequenceLength, bpttSteps is kept', async () => {
       const res = await job({ datasetId: classesId, model: classifier, training: { epochs: 3, bpttSteps: 5, seed: 1 }, preprocessing: { standardize: true } });
       expect(res.status, res.text).toBe(202);
-      const stored = await app.db.job.findUniqueOrThrow({ where: { id: res.body.id } });
+      const stored = await service.app.db.job.findUniqueOrThrow({ where: { id: res.body.id } });
       expect(stored.model).toEqual({ inputSize: 1, sequenceLength: 12, ...classifier });
       expect(stored.training).toMatchObject({ bpttSteps: 5 });
       expect(stored.preprocessing).toMatchObject({ standardize: true, mean: [expect.any(Number)], std: [expect.any(Number)] });
@@ -228,7 +219,7 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
       const created = await job({ datasetId, model: { layers: spec.layers, loss: spec.loss }, training: { epochs: 1, validationSplit: 0 } });
       expect(created.status, created.text).toBe(202);
       const network = createNetwork(spec, 3);
-      const model = await app.db.model.create({
+      const model = await service.app.db.model.create({
         data: {
           id: crypto.randomUUID(),
           tenantId,
@@ -244,7 +235,7 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
       });
       return { id: model.id, network };
     }
-    const predict = (id: string, inputs: unknown) => request(app.server).post(`/v1/models/${id}/predict`).set(auth(key)).send({ inputs });
+    const predict = (id: string, inputs: unknown) => request(service.app.server).post(`/v1/models/${id}/predict`).set(auth(key)).send({ inputs });
 
     it('standardizes per feature over the steps, answers one output per sequence with labels, and names wrong shapes', async () => {
       const csvId = (await csv(SMALL_CSV, { target: 'y', sequence: 'id' })).body.id;

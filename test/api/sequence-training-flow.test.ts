@@ -1,51 +1,38 @@
 // End to end over real HTTP, Postgres, Redis and a real worker process: sequence datasets (JSON with class labels,
 // the CSV form, per-step targets) train lstm and rnn models, and the models predict sequences they never saw.
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { auth } from '../helpers/fixtures.js';
 import { getJob, waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
 import { FREQUENCY_CLASSES, echoSequences, frequencySequences, sineCsv, sineWindows } from '../helpers/sequences.js';
 
 describe('training recurrent models on sequence datasets through a real worker', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let worker: WorkerProcess;
+  const service = useTestService({ worker: true });
   let key: string;
 
   beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    worker = await spawnWorker(ctx.env);
-    key = (await createTenant(app)).apiKey;
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await app?.close();
-    await ctx?.cleanup();
+    key = (await createTenant(service.app)).apiKey;
   });
 
   const upload = async (body: object) => {
-    const res = await request(app.server).post('/v1/datasets').set(auth(key)).send(body);
+    const res = await request(service.app.server).post('/v1/datasets').set(auth(key)).send(body);
     expect(res.status, res.text).toBe(201);
     return res.body as { id: string; kind: string; sequenceLength: number };
   };
   const train = async (body: object) => {
-    const res = await request(app.server).post('/v1/jobs').set(auth(key)).send(body);
+    const res = await request(service.app.server).post('/v1/jobs').set(auth(key)).send(body);
     expect(res.status, res.text).toBe(202);
     return res.body.id as string;
   };
   const finished = async (id: string) => {
-    const job = await waitForJob(app, key, id, (j) => j.status !== 'queued' && j.status !== 'running', `job ${id} to finish`, 90_000);
+    const job = await waitForJob(service.app, key, id, (j) => j.status !== 'queued' && j.status !== 'running', `job ${id} to finish`, 90_000);
     expect(job.error).toBeNull();
     expect(job.status).toBe('succeeded');
     return job;
   };
   const predict = async (modelId: string, inputs: unknown) => {
-    const res = await request(app.server).post(`/v1/models/${modelId}/predict`).set(auth(key)).send({ inputs });
+    const res = await request(service.app.server).post(`/v1/models/${modelId}/predict`).set(auth(key)).send({ inputs });
     expect(res.status, res.text).toBe(200);
     return res.body as { outputs: unknown[]; labels?: string[] };
   };
@@ -64,7 +51,7 @@ describe('training recurrent models on sequence datasets through a real worker',
 
     // 2. The next value of a noisy sine from the previous 20, uploaded as one CSV row per step.
     const sine = sineWindows(800, 20, 2);
-    const csv = await request(app.server)
+    const csv = await request(service.app.server)
       .post('/v1/datasets')
       .query({ name: 'sine', target: 'next', sequence: 'series' })
       .set(auth(key))
@@ -92,12 +79,12 @@ describe('training recurrent models on sequence datasets through a real worker',
 
     const classesDone = await finished(classesJob);
     expect(classesDone.epoch).toBe(30);
-    const metrics = await request(app.server).get(`/v1/jobs/${classesJob}/metrics`).set(auth(key));
+    const metrics = await request(service.app.server).get(`/v1/jobs/${classesJob}/metrics`).set(auth(key));
     const rows = metrics.body.items as { loss: number; valLoss: number }[];
     expect(rows).toHaveLength(30);
     expect(rows[29].loss).toBeLessThan(rows[0].loss / 4);
     expect(rows[29].valLoss).toBeLessThan(rows[0].valLoss / 4);
-    const model = await request(app.server).get(`/v1/models/${classesDone.modelId}`).set(auth(key));
+    const model = await request(service.app.server).get(`/v1/models/${classesDone.modelId}`).set(auth(key));
     expect(model.body).toMatchObject({ spec: { inputSize: 1, sequenceLength: 16 }, features: ['x0'], classes: FREQUENCY_CLASSES, preprocessing: { standardize: true } });
     const holdout = frequencySequences(150, 16, 101);
     const classified = await predict(classesDone.modelId!, holdout.sequences);
@@ -127,6 +114,6 @@ describe('training recurrent models on sequence datasets through a real worker',
       sequence.forEach(([p], t) => (right += p > 0.5 === fresh.targets[r][t][0] > 0.5 ? 1 : 0));
     });
     expect(right / 1000).toBeGreaterThanOrEqual(0.97);
-    expect((await getJob(app, key, echoJob)).epoch).toBe(25);
+    expect((await getJob(service.app, key, echoJob)).epoch).toBe(25);
   });
 });

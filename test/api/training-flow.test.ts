@@ -1,33 +1,19 @@
 // End to end over real HTTP, Postgres, Redis and a real worker process running the engine in worker threads.
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { describe, expect, it } from 'vitest';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
-import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/processes.js';
 
 describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let worker: WorkerProcess;
+  const service = useTestService({ worker: true });
 
-  beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    worker = await spawnWorker(ctx.env);
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await app?.close();
-    await ctx?.cleanup();
-  });
 
   it('trains, reports one metric row per epoch and predicts held-out species by feature name', async () => {
-    const { apiKey } = await createTenant(app);
+    const { apiKey } = await createTenant(service.app);
     const { train, holdout } = irisSplit();
 
-    const upload = await request(app.server)
+    const upload = await request(service.app.server)
       .post('/v1/datasets')
       .query({ name: 'iris', target: 'species' })
       .set(auth(apiKey))
@@ -42,7 +28,7 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
       classes: ['setosa', 'versicolor', 'virginica'],
     });
 
-    const detail = await request(app.server).get(`/v1/datasets/${upload.body.id}`).set(auth(apiKey));
+    const detail = await request(service.app.server).get(`/v1/datasets/${upload.body.id}`).set(auth(apiKey));
     expect(detail.status).toBe(200);
     expect(detail.body.stats.species).toEqual({ kind: 'categorical', counts: { setosa: 40, versicolor: 40, virginica: 40 } });
     const petal = detail.body.stats.petal_length;
@@ -51,7 +37,7 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
     expect(petal.max).toBeCloseTo(Math.max(...train.map((r) => r[2] as number)), 5);
 
     const epochs = 80;
-    const created = await request(app.server)
+    const created = await request(service.app.server)
       .post('/v1/jobs')
       .set(auth(apiKey))
       .send({
@@ -67,7 +53,7 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
     const job = await waitFor(
       'the job to succeed',
       async () => {
-        const res = await request(app.server).get(`/v1/jobs/${jobId}`).set(auth(apiKey));
+        const res = await request(service.app.server).get(`/v1/jobs/${jobId}`).set(auth(apiKey));
         if (res.body.status === 'failed') throw new Error(`job failed: ${JSON.stringify(res.body.error)}`);
         return res.body.status === 'succeeded' ? res.body : undefined;
       },
@@ -79,7 +65,7 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
     expect(job.valLoss).toBeGreaterThan(0);
     expect(new Date(job.startedAt).getTime()).toBeLessThanOrEqual(new Date(job.finishedAt).getTime());
 
-    const metrics = await request(app.server).get(`/v1/jobs/${jobId}/metrics`).set(auth(apiKey));
+    const metrics = await request(service.app.server).get(`/v1/jobs/${jobId}/metrics`).set(auth(apiKey));
     expect(metrics.status).toBe(200);
     const rows = metrics.body.items as { epoch: number; loss: number }[];
     expect(rows.map((m) => m.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
@@ -89,7 +75,7 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
     expect(losses[epochs - 1]).toBeLessThan(losses[0]);
     expect(job.loss).toBeCloseTo(losses[epochs - 1], 10);
 
-    const model = await request(app.server).get(`/v1/models/${job.modelId}`).set(auth(apiKey));
+    const model = await request(service.app.server).get(`/v1/models/${job.modelId}`).set(auth(apiKey));
     expect(model.status).toBe(200);
     expect(model.body).toMatchObject({
       jobId,
@@ -103,7 +89,7 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
     expect(model.body.preprocessing.mean).toHaveLength(4);
 
     const inputs = holdout.map((r) => Object.fromEntries(IRIS_COLUMNS.slice(0, 4).map((c, i) => [c, r[i]])));
-    const prediction = await request(app.server).post(`/v1/models/${job.modelId}/predict`).set(auth(apiKey)).send({ inputs });
+    const prediction = await request(service.app.server).post(`/v1/models/${job.modelId}/predict`).set(auth(apiKey)).send({ inputs });
     expect(prediction.status).toBe(200);
     expect(prediction.body.outputs).toHaveLength(holdout.length);
     for (const out of prediction.body.outputs as number[][]) {
@@ -115,13 +101,13 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
     expect(correct / holdout.length).toBeGreaterThanOrEqual(0.9);
 
     // Arrays in feature order give the same answer as objects keyed by name.
-    const byArray = await request(app.server)
+    const byArray = await request(service.app.server)
       .post(`/v1/models/${job.modelId}/predict`)
       .set(auth(apiKey))
       .send({ inputs: holdout.map((r) => r.slice(0, 4)) });
     expect(byArray.body.labels).toEqual(labels);
 
-    const list = await request(app.server).get('/v1/jobs').query({ status: 'succeeded' }).set(auth(apiKey));
+    const list = await request(service.app.server).get('/v1/jobs').query({ status: 'succeeded' }).set(auth(apiKey));
     expect(list.body.items.map((j: { id: string }) => j.id)).toEqual([jobId]);
   });
 });

@@ -1,11 +1,10 @@
 // Every client error answers its 4xx with a coded body whose message names the field and the expectation.
-import type { FastifyInstance } from 'fastify';
 import { createRequire } from 'node:module';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { ADMIN_KEY, createTestContext, type TestContext } from '../helpers/env.js';
+import { buildTestApp, createTenant, useTestService } from '../helpers/app.js';
+import { ADMIN_KEY } from '../helpers/env.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
 
 const expectError = (res: request.Response, status: number, code: string, ...fragments: string[]) => {
@@ -16,40 +15,33 @@ const expectError = (res: request.Response, status: number, code: string, ...fra
 };
 
 describe('validation errors', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  const service = useTestService();
   let key: string;
   let irisId: string;
 
   const csv = (body: string, query: Record<string, string> = { name: 'd', target: 'y' }) =>
-    request(app.server).post('/v1/datasets').query(query).set(auth(key)).set('content-type', 'text/csv').send(body);
-  const json = (body: object) => request(app.server).post('/v1/datasets').set(auth(key)).send(body);
-  const job = (body: object) => request(app.server).post('/v1/jobs').set(auth(key)).send(body);
+    request(service.app.server).post('/v1/datasets').query(query).set(auth(key)).set('content-type', 'text/csv').send(body);
+  const json = (body: object) => request(service.app.server).post('/v1/datasets').set(auth(key)).send(body);
+  const job = (body: object) => request(service.app.server).post('/v1/jobs').set(auth(key)).send(body);
 
   beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    key = (await createTenant(app)).apiKey;
+    key = (await createTenant(service.app)).apiKey;
     const res = await csv(toCsv(IRIS_COLUMNS, irisSplit().train), { name: 'iris', target: 'species' });
     irisId = res.body.id;
-  });
-  afterAll(async () => {
-    await app?.close();
-    await ctx?.cleanup();
   });
 
   describe('authentication', () => {
     it('401 without or with an unknown bearer key, 403 for tenant creation without the admin key', async () => {
-      expectError(await request(app.server).get('/v1/datasets'), 401, 'ERR_UNAUTHORIZED', 'Bearer');
-      expectError(await request(app.server).get('/v1/datasets').set(auth('bp_nope')), 401, 'ERR_UNAUTHORIZED', 'not valid');
-      expectError(await request(app.server).post('/v1/tenants').set(auth(key)).send({ name: 'x' }), 403, 'ERR_FORBIDDEN', 'admin');
-      const noName = await request(app.server).post('/v1/tenants').set(auth(ADMIN_KEY)).send({});
+      expectError(await request(service.app.server).get('/v1/datasets'), 401, 'ERR_UNAUTHORIZED', 'Bearer');
+      expectError(await request(service.app.server).get('/v1/datasets').set(auth('bp_nope')), 401, 'ERR_UNAUTHORIZED', 'not valid');
+      expectError(await request(service.app.server).post('/v1/tenants').set(auth(key)).send({ name: 'x' }), 403, 'ERR_FORBIDDEN', 'admin');
+      const noName = await request(service.app.server).post('/v1/tenants').set(auth(ADMIN_KEY)).send({});
       expectError(noName, 400, 'ERR_VALIDATION', 'body.name');
     });
 
     it('stores only a hash of the API key', async () => {
-      const tenant = await createTenant(app, 'hashed');
-      const row = await app.db.apiKey.findFirstOrThrow({ where: { tenantId: tenant.id } });
+      const tenant = await createTenant(service.app, 'hashed');
+      const row = await service.app.db.apiKey.findFirstOrThrow({ where: { tenantId: tenant.id } });
       expect(row.keyHash).toMatch(/^[0-9a-f]{64}$/);
       expect(row.keyHash).not.toContain(tenant.apiKey);
     });
@@ -83,9 +75,9 @@ describe('validation errors', () => {
     it('needs name and target for CSV and a known content type', async () => {
       expectError(await csv('a,y\n1,2\n', { target: 'y' }), 400, 'ERR_VALIDATION', 'querystring.name');
       expectError(await csv('a,y\n1,2\n', { name: 'd' }), 400, 'ERR_VALIDATION', 'querystring.target');
-      const xml = await request(app.server).post('/v1/datasets').set(auth(key)).set('content-type', 'application/xml').send('<a/>');
+      const xml = await request(service.app.server).post('/v1/datasets').set(auth(key)).set('content-type', 'application/xml').send('<a/>');
       expectError(xml, 415, 'ERR_UNSUPPORTED_MEDIA_TYPE');
-      const broken = await request(app.server).post('/v1/datasets').set(auth(key)).set('content-type', 'application/json').send('{"name":');
+      const broken = await request(service.app.server).post('/v1/datasets').set(auth(key)).set('content-type', 'application/json').send('{"name":');
       expectError(broken, 400, 'ERR_BAD_REQUEST');
       expectError(await json({ name: 'd', columns: ['a', 'y'], rows: [[1, 2]] }), 400, 'ERR_VALIDATION', 'body.target');
     });
@@ -95,9 +87,9 @@ describe('validation errors', () => {
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ rows: 2, features: ['a'], targets: ['y1', 'y2'] });
       expect(res.body.classes).toBeUndefined();
-      const detail = await request(app.server).get(`/v1/datasets/${res.body.id}`).set(auth(key));
+      const detail = await request(service.app.server).get(`/v1/datasets/${res.body.id}`).set(auth(key));
       expect(detail.body.stats.a).toEqual({ kind: 'numeric', min: 1, max: 3, mean: 2, std: 1 });
-      const list = await request(app.server).get('/v1/datasets').set(auth(key));
+      const list = await request(service.app.server).get('/v1/datasets').set(auth(key));
       expect(list.body.items.map((d: { id: string }) => d.id)).toContain(res.body.id);
     });
 
@@ -117,7 +109,7 @@ describe('validation errors', () => {
     });
 
     it('answers 413 above the configured body limit', async () => {
-      const small = await buildTestApp(loadConfig({ ...ctx.env, BODY_LIMIT_BYTES: '1000' }));
+      const small = await buildTestApp(loadConfig({ ...service.ctx.env, BODY_LIMIT_BYTES: '1000' }));
       try {
         const res = await request(small.server)
           .post('/v1/datasets')
@@ -163,10 +155,10 @@ describe('validation errors', () => {
     it('404 for an unknown dataset, job or model; 400 for an unknown cursor', async () => {
       const missing = '00000000-0000-4000-8000-000000000000';
       expectError(await job({ datasetId: missing, model: irisNetwork }), 404, 'ERR_NOT_FOUND', 'datasetId');
-      expectError(await request(app.server).get(`/v1/jobs/${missing}`).set(auth(key)), 404, 'ERR_NOT_FOUND');
-      expectError(await request(app.server).get(`/v1/models/${missing}`).set(auth(key)), 404, 'ERR_NOT_FOUND');
-      expectError(await request(app.server).get('/v1/jobs').query({ cursor: missing }).set(auth(key)), 400, 'ERR_VALIDATION', 'cursor');
-      expectError(await request(app.server).get('/v1/jobs').query({ status: 'done' }).set(auth(key)), 400, 'ERR_VALIDATION', 'querystring.status');
+      expectError(await request(service.app.server).get(`/v1/jobs/${missing}`).set(auth(key)), 404, 'ERR_NOT_FOUND');
+      expectError(await request(service.app.server).get(`/v1/models/${missing}`).set(auth(key)), 404, 'ERR_NOT_FOUND');
+      expectError(await request(service.app.server).get('/v1/jobs').query({ cursor: missing }).set(auth(key)), 400, 'ERR_VALIDATION', 'cursor');
+      expectError(await request(service.app.server).get('/v1/jobs').query({ status: 'done' }).set(auth(key)), 400, 'ERR_VALIDATION', 'querystring.status');
     });
 
     it('applies the documented defaults and pages through jobs with a cursor', async () => {
@@ -176,33 +168,33 @@ describe('validation errors', () => {
         expect(res.status).toBe(202);
         ids.push(res.body.id);
       }
-      const stored = await app.db.job.findUniqueOrThrow({ where: { id: ids[0] } });
+      const stored = await service.app.db.job.findUniqueOrThrow({ where: { id: ids[0] } });
       expect(stored.training).toMatchObject({ epochs: 50, batchSize: 32, validationSplit: 0.2, checkpointEvery: 10, optimizer: { type: 'adam', learningRate: 0.001 } });
       expect(typeof (stored.training as { seed: number }).seed).toBe('number');
-      const first = await request(app.server).get('/v1/jobs').query({ limit: 2 }).set(auth(key));
+      const first = await request(service.app.server).get('/v1/jobs').query({ limit: 2 }).set(auth(key));
       expect(first.body.items.map((j: { id: string }) => j.id)).toEqual([ids[2], ids[1]]);
-      const second = await request(app.server).get('/v1/jobs').query({ limit: 2, cursor: first.body.nextCursor }).set(auth(key));
+      const second = await request(service.app.server).get('/v1/jobs').query({ limit: 2, cursor: first.body.nextCursor }).set(auth(key));
       expect(second.body.items.map((j: { id: string }) => j.id)).toEqual([ids[0]]);
       expect(second.body.nextCursor).toBeNull();
-      const queued = await request(app.server).get('/v1/jobs').query({ status: 'queued' }).set(auth(key));
+      const queued = await request(service.app.server).get('/v1/jobs').query({ status: 'queued' }).set(auth(key));
       expect(queued.body.items).toHaveLength(3);
     });
   });
 
   it('serves an OpenAPI document generated from the zod schemas, with defaults', async () => {
-    const res = await request(app.server).get('/docs/json');
+    const res = await request(service.app.server).get('/docs/json');
     expect(res.status).toBe(200);
     expect(Object.keys(res.body.paths)).toEqual(
       expect.arrayContaining(['/v1/tenants', '/v1/datasets', '/v1/datasets/{id}', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/metrics', '/v1/jobs/{id}/cancel', '/v1/models/{id}', '/v1/models/{id}/predict', '/health', '/ready']),
     );
     expect(JSON.stringify(res.body)).toContain('"default":50');
     expect(res.body.info.description).toContain('BODY_LIMIT_BYTES');
-    expect((await request(app.server).get('/docs/')).status).toBe(200);
+    expect((await request(service.app.server).get('/docs/')).status).toBe(200);
   });
 
   it('reports readiness of Postgres and Redis', async () => {
-    expect((await request(app.server).get('/health')).body).toEqual({ status: 'ok' });
-    expect((await request(app.server).get('/ready')).body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
-    expectError(await request(app.server).get('/v2/nothing'), 404, 'ERR_ROUTE_NOT_FOUND');
+    expect((await request(service.app.server).get('/health')).body).toEqual({ status: 'ok' });
+    expect((await request(service.app.server).get('/ready')).body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+    expectError(await request(service.app.server).get('/v2/nothing'), 404, 'ERR_ROUTE_NOT_FOUND');
   });
 });

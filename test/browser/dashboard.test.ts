@@ -4,14 +4,12 @@
 // not be blank.
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { auth } from '../helpers/fixtures.js';
-import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/processes.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL('../../test-results/dashboard.png', import.meta.url));
@@ -65,33 +63,23 @@ async function lastPlottedEpoch(page: Page): Promise<number> {
 }
 
 describe('dashboard in headless Chromium', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  const service = useTestService({ worker: true });
   let url: string;
-  let worker: WorkerProcess;
   let browser: Browser;
   let key: string;
   let datasetId: string;
 
   beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    [worker, browser] = await Promise.all([
-      spawnWorker(ctx.env),
-      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] }),
-    ]);
-    key = (await createTenant(app)).apiKey;
-    const upload = await request(app.server).post('/v1/datasets').set(auth(key)).send({ name: 'three-classes', ...classificationSet(2000, 20), target: 'label' });
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    key = (await createTenant(service.app)).apiKey;
+    const upload = await request(service.app.server).post('/v1/datasets').set(auth(key)).send({ name: 'three-classes', ...classificationSet(2000, 20), target: 'label' });
     expect(upload.status, upload.text).toBe(201);
     datasetId = upload.body.id;
   });
   afterAll(async () => {
     await browser?.close();
-    await worker?.stop();
-    await app?.close();
-    await ctx?.cleanup();
   });
 
   it('starts a job, draws its loss and accuracy live, predicts with the model, and renders a non-blank page', async () => {

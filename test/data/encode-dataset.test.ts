@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/data/dataset-error.js';
 import { encodeDataset } from '../../src/data/encode-dataset.js';
-import { parseCsv } from '../../src/data/parse-csv.js';
+import { readCsv } from '../../src/data/parse-csv.js';
 import { applyPreprocessing, preprocessingFor } from '../../src/data/standardize.js';
+
+/** A CSV as its header and data rows of strings. */
+function parseCsv(text: string): { columns: string[]; rows: string[][] } {
+  const records: string[][] = [];
+  readCsv(text, (cells) => records.push(cells));
+  const [columns, ...rows] = records;
+  return { columns, rows };
+}
 
 const fail = (fn: () => unknown) => {
   try {

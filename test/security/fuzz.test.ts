@@ -9,11 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, serializeModel } from '../../src/engine/index.js';
-import { buildTestApp } from '../helpers/app.js';
-import { ADMIN_KEY, createTestContext, type TestContext } from '../helpers/env.js';
+import { useTestService } from '../helpers/app.js';
+import { ADMIN_KEY } from '../helpers/env.js';
 import { httpRequest, rawRequest, type HttpResponse } from '../helpers/http.js';
 import { CaseBuilder, Rng, type FuzzCase, type FuzzContext } from './fuzz-cases.js';
 
@@ -63,16 +62,8 @@ function check(res: HttpResponse, viaFastify: boolean): string | undefined {
 }
 
 describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let port: number;
-  let fuzz: FuzzContext;
-  let builder: CaseBuilder;
-
-  const admin = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
-
-  beforeAll(async () => {
-    ctx = await createTestContext({
+  const service = useTestService({
+    env: {
       BODY_LIMIT_BYTES: String(LIMITS.bodyBytes),
       DATASET_MAX_ROWS: String(LIMITS.maxRows),
       DATASET_MAX_COLUMNS: String(LIMITS.maxColumns),
@@ -80,10 +71,17 @@ describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
       MODEL_MAX_PARAMETERS: '1000000',
       TRAINING_MAX_EPOCHS: String(LIMITS.maxEpochs),
       RATE_LIMIT_MAX: '1000000',
-    });
-    app = await buildTestApp(ctx.config);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    port = (app.server.address() as { port: number }).port;
+    },
+  });
+  let port: number;
+  let fuzz: FuzzContext;
+  let builder: CaseBuilder;
+
+  const admin = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
+
+  beforeAll(async () => {
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (service.app.server.address() as { port: number }).port;
 
     const post = async (path: string, body: unknown, headers: Record<string, string>) => {
       const res = await httpRequest(port, { method: 'POST', path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -108,7 +106,7 @@ describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
     // so inputs near the float32 limit overflow to Infinity inside the network: the API must answer 422.
     const spec = { inputSize: 4, layers: [{ type: 'dense' as const, units: 1, activation: 'linear' as const }], loss: 'meanSquaredError' as const };
     const modelId = randomUUID();
-    await app.db.model.create({
+    await service.app.db.model.create({
       data: {
         id: modelId,
         tenantId: tenant.id,
@@ -140,10 +138,6 @@ describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
     builder = new CaseBuilder(fuzz, new Rng(SEED), methodsByPath);
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await ctx?.cleanup();
-  });
 
   it(`knows every documented route`, async () => {
     const doc = JSON.parse((await httpRequest(port, { method: 'GET', path: '/docs/json' })).body) as { paths: Record<string, Record<string, unknown>> };

@@ -1,39 +1,30 @@
 // Security headers (helmet) with a working swagger UI, request ids in responses and logs, per-key rate limits kept
 // in Redis (429 with Retry-After), and 5xx bodies without internals.
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { buildTestApp, createTenant, useTestService } from '../helpers/app.js';
 import { auth } from '../helpers/fixtures.js';
 import { spawnApi, waitFor } from '../helpers/processes.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('hardening', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  const service = useTestService();
   let key: string;
 
   beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    key = (await createTenant(app)).apiKey;
-  });
-  afterAll(async () => {
-    await app?.close();
-    await ctx?.cleanup();
+    key = (await createTenant(service.app)).apiKey;
   });
 
   it('sends security headers on answers and errors alike', async () => {
     for (const res of [
-      await request(app.server).get('/v1/datasets').set(auth(key)),
-      await request(app.server).get('/v1/datasets'),
-      await request(app.server).get('/nowhere'),
-      await request(app.server).get('/health'),
+      await request(service.app.server).get('/v1/datasets').set(auth(key)),
+      await request(service.app.server).get('/v1/datasets'),
+      await request(service.app.server).get('/nowhere'),
+      await request(service.app.server).get('/health'),
     ]) {
       expect(res.headers['content-security-policy']).toContain("default-src 'self'");
       expect(res.headers['content-security-policy']).toContain("frame-ancestors 'self'");
@@ -46,7 +37,7 @@ describe('hardening', () => {
   });
 
   it('still serves the swagger UI under that policy: its page loads only its own scripts and styles', async () => {
-    const page = await request(app.server).get('/docs/');
+    const page = await request(service.app.server).get('/docs/');
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
     // The UI is served over plain HTTP too: its assets must not be forced to https.
@@ -56,24 +47,24 @@ describe('hardening', () => {
     for (const attrs of scripts) expect(attrs, 'no inline scripts').toMatch(/src="/);
     const assets = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1], 'http://x/docs/').pathname);
     for (const asset of assets) {
-      const res = await request(app.server).get(asset);
+      const res = await request(service.app.server).get(asset);
       expect(res.status, asset).toBe(200);
     }
-    expect((await request(app.server).get('/docs/json')).status).toBe(200);
+    expect((await request(service.app.server).get('/docs/json')).status).toBe(200);
   });
 
   it('gives every response an x-request-id, keeping a caller\'s plain one', async () => {
-    expect((await request(app.server).get('/health')).headers['x-request-id']).toMatch(UUID);
-    expect((await request(app.server).get('/health').set('x-request-id', 'caller-42.a:b')).headers['x-request-id']).toBe('caller-42.a:b');
-    const forged = await request(app.server).get('/v1/datasets').set('x-request-id', '"}{"level":60');
+    expect((await request(service.app.server).get('/health')).headers['x-request-id']).toMatch(UUID);
+    expect((await request(service.app.server).get('/health').set('x-request-id', 'caller-42.a:b')).headers['x-request-id']).toBe('caller-42.a:b');
+    const forged = await request(service.app.server).get('/v1/datasets').set('x-request-id', '"}{"level":60');
     expect(forged.headers['x-request-id']).toMatch(UUID);
-    expect((await request(app.server).get('/nowhere').set('x-request-id', 'x'.repeat(129))).headers['x-request-id']).toMatch(UUID);
+    expect((await request(service.app.server).get('/nowhere').set('x-request-id', 'x'.repeat(129))).headers['x-request-id']).toMatch(UUID);
   });
 
   it('rate-limits per API key through Redis: 429 with Retry-After, shared by API processes', async () => {
     // A prefix of their own (still under the test's, so cleanup removes it): earlier requests do not count here.
-    const prefix = `${ctx.prefix}:limited`;
-    const env = { ...ctx.env, QUEUE_PREFIX: prefix, RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' };
+    const prefix = `${service.ctx.prefix}:limited`;
+    const env = { ...service.ctx.env, QUEUE_PREFIX: prefix, RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' };
     const one = await buildTestApp(loadConfig(env));
     const two = await buildTestApp(loadConfig(env));
     try {
@@ -99,7 +90,7 @@ describe('hardening', () => {
       for (let i = 0; i < 4; i++) anonymous.push((await request(one.server).get('/v1/jobs')).status);
       expect(anonymous).toEqual([401, 401, 401, 429]);
 
-      const redis = new Redis(ctx.config.REDIS_URL);
+      const redis = new Redis(service.ctx.config.REDIS_URL);
       const keys = await redis.keys(`${prefix}:rate-limit:*`);
       await redis.quit();
       expect(keys.length).toBeGreaterThanOrEqual(3);
@@ -111,7 +102,7 @@ describe('hardening', () => {
   });
 
   it('logs every request with its id, and a 5xx answers without internals (real server from dist/)', async () => {
-    const api = await spawnApi({ ...ctx.env, LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' });
+    const api = await spawnApi({ ...service.ctx.env, LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' });
     try {
       const res = await fetch(`${api.url}/v1/datasets`, { headers: { 'x-request-id': 'trace-me-42', ...auth(key) } });
       expect(res.status).toBe(200);
@@ -123,7 +114,7 @@ describe('hardening', () => {
       expect(lines.map((l) => JSON.parse(l).msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
 
       // Break the database under the running API: the answer is generic, the log has the details and the id.
-      const db = new pg.Client({ connectionString: ctx.db.url });
+      const db = new pg.Client({ connectionString: service.ctx.db.url });
       await db.connect();
       await db.query('ALTER TABLE "Dataset" RENAME TO "DatasetGone"');
       try {

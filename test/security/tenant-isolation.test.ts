@@ -2,12 +2,11 @@
 // 403 on the admin-only tenant routes), and no answer carries the first tenant's data. A route added later without
 // an entry here fails the coverage check.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, serializeModel } from '../../src/engine/index.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { ADMIN_KEY, createTestContext, type TestContext } from '../helpers/env.js';
+import { createTenant, useTestService } from '../helpers/app.js';
+import { ADMIN_KEY } from '../helpers/env.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
 
 interface Owned {
@@ -19,25 +18,22 @@ interface Owned {
 }
 
 describe("another tenant's ids", () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  const service = useTestService();
   let first: { id: string; apiKey: string; keyId: string };
   let second: { id: string; apiKey: string; keyId: string };
   let owned: Owned;
   let secret: string[];
 
   beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    first = await createTenant(app, 'first-tenant');
-    second = await createTenant(app, 'second-tenant');
-    const upload = await request(app.server)
+    first = await createTenant(service.app, 'first-tenant');
+    second = await createTenant(service.app, 'second-tenant');
+    const upload = await request(service.app.server)
       .post('/v1/datasets')
       .query({ name: 'first-secret-dataset', target: 'species' })
       .set(auth(first.apiKey))
       .set('content-type', 'text/csv')
       .send(toCsv(IRIS_COLUMNS, irisSplit().train));
-    const job = await request(app.server)
+    const job = await request(service.app.server)
       .post('/v1/jobs')
       .set(auth(first.apiKey))
       .set('idempotency-key', 'first-key')
@@ -46,7 +42,7 @@ describe("another tenant's ids", () => {
     // The model is stored directly: training it is not what this test is about.
     const spec = { inputSize: 4, ...irisNetwork, layers: irisNetwork.layers.map((l) => ({ ...l })) };
     const modelId = randomUUID();
-    await app.db.model.create({
+    await service.app.db.model.create({
       data: {
         id: modelId,
         tenantId: first.id,
@@ -63,16 +59,12 @@ describe("another tenant's ids", () => {
     owned = { tenantId: first.id, keyId: first.keyId, datasetId: upload.body.id, jobId: job.body.id, modelId };
     secret = [owned.datasetId, owned.jobId, owned.modelId, owned.keyId, 'first-secret-dataset', 'first-tenant', 'setosa'];
   });
-  afterAll(async () => {
-    await app?.close();
-    await ctx?.cleanup();
-  });
 
   /** What the second tenant sends on each documented route, and what it must get. */
   function plan(): Record<string, () => Promise<{ res: request.Response; expected: number }>> {
     const as = (r: request.Test, key = second.apiKey) => r.set(auth(key));
     const expect404 = async (r: request.Test) => ({ res: await as(r), expected: 404 });
-    const server = app.server;
+    const server = service.app.server;
     const predict = { inputs: [[5.1, 3.5, 1.4, 0.2]] };
     return {
       'GET /v1/datasets/{id}': () => expect404(request(server).get(`/v1/datasets/${owned.datasetId}`)),
@@ -126,7 +118,7 @@ describe("another tenant's ids", () => {
   }
 
   it('every route answers 404 (403 on admin routes) and never returns the first tenant\'s data', async () => {
-    const doc = (await request(app.server).get('/docs/json')).body as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await request(service.app.server).get('/docs/json')).body as { paths: Record<string, Record<string, unknown>> };
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => m !== 'head').map((m) => `${m.toUpperCase()} ${path}`));
     const steps = plan();
     expect(Object.keys(steps).sort()).toEqual(routes.sort());
@@ -141,10 +133,10 @@ describe("another tenant's ids", () => {
     }
 
     // The first tenant still has everything, and nothing of the second tenant's.
-    const mine = await request(app.server).get('/v1/datasets').set(auth(first.apiKey));
+    const mine = await request(service.app.server).get('/v1/datasets').set(auth(first.apiKey));
     expect(mine.body.items.map((d: { id: string }) => d.id)).toEqual([owned.datasetId]);
-    expect((await request(app.server).get(`/v1/models/${owned.modelId}`).set(auth(first.apiKey))).status).toBe(200);
-    expect((await request(app.server).get(`/v1/jobs/${owned.jobId}`).set(auth(first.apiKey))).body.status).toBe('queued');
-    expect((await request(app.server).get('/v1/datasets').set(auth(first.apiKey))).status).toBe(200);
+    expect((await request(service.app.server).get(`/v1/models/${owned.modelId}`).set(auth(first.apiKey))).status).toBe(200);
+    expect((await request(service.app.server).get(`/v1/jobs/${owned.jobId}`).set(auth(first.apiKey))).body.status).toBe('queued');
+    expect((await request(service.app.server).get('/v1/datasets').set(auth(first.apiKey))).status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../../db/retry.js';
-import { ApiError, Errors, fastifyErrorMap } from '../errors.js';
+import { ApiError, errorBody, Errors, fastifyErrorMap } from '../errors.js';
 
 /** ['body', 'model', 'layers', 0, 'units'] -> 'body.model.layers[0].units' */
 const formatPath = (parts: PropertyKey[]): string =>
@@ -62,8 +62,7 @@ export default fp(
         apiError = Errors.INTERNAL();
       }
       if (apiError.statusCode >= 500) request.log.error({ err }, apiError.message);
-      const body = { error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined ? { details: apiError.details } : {}) } };
-      return reply.status(apiError.statusCode).send(body);
+      return reply.status(apiError.statusCode).send(errorBody(apiError));
     });
     app.setNotFoundHandler((request) => {
       throw Errors.ROUTE_NOT_FOUND(`no route ${request.method} ${request.url.split('?')[0]}`);

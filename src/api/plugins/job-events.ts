@@ -24,7 +24,7 @@ export default fp<{ redisUrl: string }>(
     // The connection fails commands while it is not ready (no offline queue), so subscribe once it is.
     const listen = (): void => {
       hub.start().catch((err: unknown) => {
-        app.log.warn({ err }, 'could not subscribe to cancellations; retrying when Redis is back');
+        app.log.warn({ err }, 'could not subscribe to job events; retrying when Redis is back');
         subscriber.once('ready', listen);
       });
     };

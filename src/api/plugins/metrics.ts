@@ -8,9 +8,9 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import fp from 'fastify-plugin';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { TRAINING_QUEUE } from '../../contracts/job-data.js';
 import { jobStatusSchema } from '../../contracts/jobs.js';
 import { WEBHOOK_QUEUE } from '../../contracts/webhooks.js';
-import { TRAINING_QUEUE } from '../../queue/producer.js';
 import { Errors } from '../errors.js';
 
 declare module 'fastify' {
@@ -122,8 +122,11 @@ export default fp<MetricsOptions>(
         this.set(started.length ? total / started.length / 1000 : 0);
       }),
     });
-    const recentEpochs = () =>
+    // Both epoch gauges collect in the same scrape: they share one query rather than running it twice.
+    const readRecentEpochs = async () =>
       app.db.jobMetric.aggregate({ where: { createdAt: { gte: new Date(Date.now() - RECENT_MS) } }, _count: { _all: true }, _avg: { ms: true } });
+    let recent: ReturnType<typeof readRecentEpochs> | null = null;
+    const recentEpochs = () => (recent ??= readRecentEpochs().finally(() => (recent = null)));
     new Gauge({
       name: 'backprop_epochs_per_second',
       help: 'Epochs stored per second over the last minute, all workers (Postgres)',

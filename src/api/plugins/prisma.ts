@@ -4,11 +4,12 @@ import { datasetRepository, type DatasetRepository } from '../../db/datasets.js'
 import { jobRepository, type JobRepository } from '../../db/jobs.js';
 import { modelRepository, type ModelRepository } from '../../db/models.js';
 import { tenantRepository, type TenantRepository } from '../../db/tenants.js';
+import { webhookRepository, type WebhookRepository } from '../../db/webhooks.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
-    repos: { tenants: TenantRepository; datasets: DatasetRepository; jobs: JobRepository; models: ModelRepository };
+    repos: { tenants: TenantRepository; datasets: DatasetRepository; jobs: JobRepository; models: ModelRepository; webhooks: WebhookRepository };
   }
 }
 
@@ -21,6 +22,7 @@ export default fp<{ databaseUrl: string }>(
       datasets: datasetRepository(db),
       jobs: jobRepository(db),
       models: modelRepository(db),
+      webhooks: webhookRepository(db),
     });
     app.addHook('onClose', async () => db.$disconnect());
   },

@@ -1,10 +1,9 @@
 import { Queue } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import type { TrainingJobData } from '../../contracts/job-data.js';
+import { TRAINING_QUEUE, type TrainingJobData } from '../../contracts/job-data.js';
 import { createRedis } from '../../queue/connection.js';
 import { createDispatcher } from '../../queue/dispatcher.js';
-import { TRAINING_QUEUE } from '../../queue/producer.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

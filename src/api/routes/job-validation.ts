@@ -25,7 +25,7 @@ const SPEC_FIELDS = /^(layers|loss|inputSize|sequenceLength|model)\b/;
 const isRecurrent = (layer: LayerSpec): boolean => layer.type === 'rnn' || layer.type === 'lstm';
 
 /** Weights and biases of the stack: counted before the engine allocates any of them. */
-function countParameters(spec: { inputSize: number; layers: readonly LayerSpec[] }): number {
+export function countParameters(spec: { inputSize: number; layers: readonly LayerSpec[] }): number {
   let width = spec.inputSize;
   let count = 0;
   for (const layer of spec.layers) {

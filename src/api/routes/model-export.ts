@@ -13,8 +13,7 @@ import { toModelJson } from '../../export/model-json.js';
 import { ExportError, TFJS_WEIGHTS_PATH, toTfjsLayers, type TfjsLayersExport } from '../../export/tfjs-layers.js';
 import { Errors } from '../errors.js';
 import { checkImport } from './model-import-validation.js';
-
-const toView = ({ weights: _weights, createdAt, ...model }: StoredModel) => ({ ...model, createdAt: createdAt.toISOString() });
+import { modelView } from './models.js';
 
 const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number }> = async (app, { maxParameters }) => {
   app.addHook('onRequest', app.authenticate);
@@ -57,9 +56,8 @@ const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number }> = asyn
     },
     async (request, reply) => {
       const model = await load(request.tenantId, request.params.id);
-      const { features, targets, classes, preprocessing } = model;
       reply.header('content-disposition', `attachment; filename="model-${model.id}.json"`);
-      return toModelJson(model.weights, { features, targets, classes, preprocessing });
+      return toModelJson(model.weights, model);
     },
   );
 
@@ -134,7 +132,7 @@ const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number }> = asyn
         // Stored as the engine serializes the network it accepted, like a trained model.
         weights: serializeModel(network),
       });
-      return reply.status(201).send(toView(stored));
+      return reply.status(201).send(modelView(stored));
     },
   );
 };

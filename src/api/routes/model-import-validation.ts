@@ -3,21 +3,9 @@
 // and the weights. Failures are 422 naming the field of the body.
 import type { ImportModelBody } from '../../contracts/model-export.js';
 import { fromModelJson } from '../../export/model-json.js';
-import { EngineError, deserializeModel, type LayerSpec, type Network } from '../../engine/index.js';
+import { EngineError, deserializeModel, type Network } from '../../engine/index.js';
 import { Errors } from '../errors.js';
-
-/** Weights and biases of the stack: dense W (in x u) + b; rnn adds u x u; an lstm has four gates of those. */
-function parameterCount(spec: { inputSize: number; layers: readonly LayerSpec[] }): number {
-  let width = spec.inputSize;
-  let count = 0;
-  for (const layer of spec.layers) {
-    const u = layer.units;
-    const perGate = width * u + u + (layer.type === 'dense' ? 0 : u * u);
-    count += layer.type === 'lstm' ? 4 * perGate : perGate;
-    width = u;
-  }
-  return count;
-}
+import { countParameters } from './job-validation.js';
 
 const mismatch = (field: string, message: string) => Errors.UNPROCESSABLE(`${field}: ${message}`, { field });
 
@@ -47,7 +35,7 @@ export function checkImport(body: ImportModelBody, maxParameters: number): Netwo
     throw mismatch(outputs.field, `expected ${units} ${outputs.what} (the units of the last layer), got ${outputs.count}`);
   }
   if (classes && targets.length !== 1) throw mismatch('body.targets', `expected the one target column the classes belong to, got ${targets.length}`);
-  const parameters = parameterCount(spec);
+  const parameters = countParameters(spec);
   if (parameters > maxParameters) {
     throw Errors.MODEL_TOO_LARGE(`body.spec: ${parameters} weights and biases, more than the ${maxParameters} allowed (MODEL_MAX_PARAMETERS)`, {
       field: 'body.spec',

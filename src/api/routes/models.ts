@@ -3,8 +3,12 @@ import { commonErrorResponses, errorBodySchema, idParamsSchema } from '../../con
 import { MAX_PREDICT_CELLS, modelSchema, predictBodySchema, predictResponseSchema, type PredictBody } from '../../contracts/models.js';
 import { listNames } from '../../data/dataset-error.js';
 import { applyPreprocessing } from '../../data/standardize.js';
+import type { StoredModel } from '../../db/models.js';
 import { Errors } from '../errors.js';
 import { ModelCache } from '../model-cache.js';
+
+/** A stored model as GET /v1/models/:id shows it: everything but its weights. */
+export const modelView = ({ weights: _weights, createdAt, ...model }: StoredModel) => ({ ...model, createdAt: createdAt.toISOString() });
 
 type PredictRow = PredictBody['inputs'][number];
 
@@ -86,8 +90,7 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
     async (request) => {
       const loaded = await load(request.tenantId, request.params.id);
       if (!loaded) throw Errors.NOT_FOUND(`model ${request.params.id} not found`);
-      const { weights: _weights, createdAt, ...model } = loaded.model;
-      return { ...model, createdAt: createdAt.toISOString() };
+      return modelView(loaded.model);
     },
   );
 

@@ -1,7 +1,7 @@
 // Tenants and their API keys; every route here needs the admin key. Rotation: issue a new key, move clients to
 // it, then revoke the old one (a revoked key answers 401 from then on).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { commonErrorResponses, errorBodySchema } from '../../contracts/common.js';
+import { adminErrorResponses, idParamsSchema } from '../../contracts/common.js';
 import {
   apiKeyCreatedSchema,
   apiKeyListSchema,
@@ -9,12 +9,9 @@ import {
   createTenantBodySchema,
   tenantCreatedSchema,
   tenantKeyParamsSchema,
-  tenantParamsSchema,
 } from '../../contracts/tenants.js';
 import { Errors } from '../errors.js';
 import { issueApiKey } from '../plugins/auth.js';
-
-const adminErrors = { ...commonErrorResponses, 403: errorBodySchema } as const;
 
 const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', app.authenticateAdmin);
@@ -32,7 +29,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Create a tenant (admin key) and return its first API key, shown only once',
         security: [{ bearer: [] }],
         body: createTenantBodySchema,
-        response: { 201: tenantCreatedSchema, ...adminErrors },
+        response: { 201: tenantCreatedSchema, ...adminErrorResponses },
       },
     },
     async (request, reply) => {
@@ -49,8 +46,8 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tenants'],
         summary: "A tenant's API keys, live and revoked, oldest first (admin key); never the keys themselves",
         security: [{ bearer: [] }],
-        params: tenantParamsSchema,
-        response: { 200: apiKeyListSchema, ...adminErrors },
+        params: idParamsSchema,
+        response: { 200: apiKeyListSchema, ...adminErrorResponses },
       },
     },
     async (request) => {
@@ -66,8 +63,8 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tenants'],
         summary: 'Issue another API key for a tenant (admin key), e.g. to rotate keys; shown only once',
         security: [{ bearer: [] }],
-        params: tenantParamsSchema,
-        response: { 201: apiKeyCreatedSchema, ...adminErrors },
+        params: idParamsSchema,
+        response: { 201: apiKeyCreatedSchema, ...adminErrorResponses },
       },
     },
     async (request, reply) => {
@@ -86,7 +83,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Revoke an API key (admin key): it answers 401 from now on. Revoking twice keeps the first time',
         security: [{ bearer: [] }],
         params: tenantKeyParamsSchema,
-        response: { 200: apiKeySchema, ...adminErrors },
+        response: { 200: apiKeySchema, ...adminErrorResponses },
       },
     },
     async (request) => {

@@ -2,16 +2,12 @@
 // tenant together with its API key). The secret is created on first use, so tenants created before webhooks
 // existed get one too.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { commonErrorResponses, errorBodySchema, idParamsSchema } from '../../contracts/common.js';
-import { tenantParamsSchema } from '../../contracts/tenants.js';
+import { adminErrorResponses, commonErrorResponses, idParamsSchema } from '../../contracts/common.js';
 import { webhookDeliveryListSchema, webhookSecretSchema } from '../../contracts/webhooks.js';
-import { webhookRepository } from '../../db/webhooks.js';
 import { Errors } from '../errors.js';
 
-const adminErrors = { ...commonErrorResponses, 403: errorBodySchema } as const;
-
 const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
-  const webhooks = webhookRepository(app.db);
+  const { webhooks } = app.repos;
 
   app.get(
     '/v1/jobs/:id/webhooks',
@@ -45,8 +41,8 @@ const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tenants'],
         summary: "The tenant's webhook signing secret (admin key); created on first request",
         security: [{ bearer: [] }],
-        params: tenantParamsSchema,
-        response: { 200: webhookSecretSchema, ...adminErrors },
+        params: idParamsSchema,
+        response: { 200: webhookSecretSchema, ...adminErrorResponses },
       },
     },
     async (request) => {
@@ -64,8 +60,8 @@ const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tenants'],
         summary: "Replace the tenant's webhook secret (admin key); deliveries from now on are signed with the new one",
         security: [{ bearer: [] }],
-        params: tenantParamsSchema,
-        response: { 200: webhookSecretSchema, ...adminErrors },
+        params: idParamsSchema,
+        response: { 200: webhookSecretSchema, ...adminErrorResponses },
       },
     },
     async (request) => {
