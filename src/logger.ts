@@ -3,6 +3,6 @@ import type { Config } from './config/index.js';
 
 export type { Logger };
 
-export function createLogger(config: Config, name?: string): Logger {
-  return pino({ level: config.LOG_LEVEL, ...(name ? { name } : {}) });
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.LOG_LEVEL });
 }

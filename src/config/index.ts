@@ -7,7 +7,6 @@ import { EPOCHS_CEILING } from '../contracts/training.js';
 const MiB = 1024 * 1024;
 
 export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -43,9 +42,9 @@ export const configSchema = z.object({
   /** Weights and biases of a model, counted before anything is allocated. */
   MODEL_MAX_PARAMETERS: z.coerce.number().int().min(1).default(10_000_000),
   TRAINING_MAX_EPOCHS: z.coerce.number().int().min(1).max(EPOCHS_CEILING).default(10_000),
-  /** Requests per API key (per IP without one) per window, on /v1 routes; Redis-backed, so shared by API processes. */
   /** How long a valid API key is remembered per API process (0 = look it up on every request). */
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Requests per API key (per IP without one) per window, on /v1 routes; Redis-backed, so shared by API processes. */
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1200),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   /** How long an Idempotency-Key is remembered. */

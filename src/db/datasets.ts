@@ -93,19 +93,10 @@ export function datasetRepository(db: Db) {
       const rows = await db.dataset.findMany({ where: { tenantId }, select: summary, orderBy: { createdAt: 'desc' }, take: limit });
       return rows.map(toSummary);
     },
-    /** The packed training arrays plus the column statistics preprocessing needs. */
+    /** The summary and the packed training arrays (the job's stored preprocessing applies to them). */
     async getTrainingData(tenantId: string, id: string) {
-      const row = await db.dataset.findFirst({ where: { id, tenantId } });
-      if (!row) return null;
-      const inputs = unpackFloat32(row.inputs);
-      const outputs = unpackFloat32(row.outputs);
-      return {
-        ...toSummary(row),
-        stats: row.stats as Record<string, ColumnStats>,
-        inputs,
-        outputs,
-        outputWidth: outputs.length / row.rowCount,
-      };
+      const row = await db.dataset.findFirst({ where: { id, tenantId }, select: { ...summary, inputs: true, outputs: true } });
+      return row ? { ...toSummary(row), inputs: unpackFloat32(row.inputs), outputs: unpackFloat32(row.outputs) } : null;
     },
   };
 }

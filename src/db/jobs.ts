@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { JobError, JobStatus, JobView } from '../contracts/jobs.js';
+import { finishedStatuses, type JobError, type JobStatus, type JobView } from '../contracts/jobs.js';
 import type { ModelSpecBody } from '../contracts/model-spec.js';
 import type { StoredPreprocessing, Training } from '../contracts/training.js';
 import type { EpochReport, SerializedModel, TrainingCheckpoint } from '../engine/index.js';
 import type { Db } from './client.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Job, Prisma } from '../generated/prisma/client.js';
 
 const ACTIVE: JobStatus[] = ['queued', 'running'];
 
@@ -65,8 +65,19 @@ export function jobRepository(db: Db) {
       const row = await db.model.findUnique({ where: { id: modelId }, select: { weights: true } });
       return row ? (row.weights as unknown as SerializedModel) : null;
     },
-    /** Internal lookup by id only: the worker and the producer act on behalf of the owning tenant. */
-    getRow: (id: string) => db.job.findUnique({ where: { id } }),
+    /**
+     * A finished job as its end is announced (internal lookup by id: the worker acts on behalf of the owner): its
+     * view, owner and webhook URL in one read. Null while the job is active, or when it does not exist.
+     */
+    async finished(id: string): Promise<{ view: JobView; tenantId: string; webhookUrl: string | null } | null> {
+      const row = await db.job.findFirst({
+        where: { id, status: { in: [...finishedStatuses] } },
+        select: { ...viewSelect, tenantId: true, webhookUrl: true },
+      });
+      if (!row) return null;
+      const { tenantId, webhookUrl, ...view } = row;
+      return { view: toView(view), tenantId, webhookUrl };
+    },
     async list(tenantId: string, opts: { status?: JobStatus; limit: number; cursor?: string }) {
       const rows = await db.job.findMany({
         where: { tenantId, ...(opts.status ? { status: opts.status } : {}) },
@@ -103,14 +114,16 @@ export function jobRepository(db: Db) {
       if (count > 0) return true;
       return (await db.job.count({ where: { id, tenantId } })) > 0;
     },
-    /** queued -> running; a job already running (redelivered after a stall) stays running. Returns the status. */
-    async markRunning(id: string): Promise<JobStatus | null> {
+    /**
+     * queued -> running; a job already running (redelivered after a stall) stays running. Returns the job's row
+     * afterwards (the worker trains from it when its status is running), null when the job does not exist.
+     */
+    async markRunning(id: string): Promise<Job | null> {
       const now = new Date();
       await db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', startedAt: now } });
       // A job that reached the queue some other way still takes one of its tenant's slots while it trains.
       await db.job.updateMany({ where: { id, dispatchedAt: null }, data: { dispatchedAt: now } });
-      const row = await db.job.findUnique({ where: { id }, select: { status: true } });
-      return row?.status ?? null;
+      return db.job.findUnique({ where: { id } });
     },
     /**
      * Idempotent per (job, epoch), and ignored unless the job is running (a cancelled job records nothing more).
@@ -180,7 +193,8 @@ export function jobRepository(db: Db) {
       });
       return count > 0;
     },
-    status: async (id: string) => (await db.job.findUnique({ where: { id }, select: { status: true } }))?.status ?? null,
+    /** Internal lookup by id only: the dispatcher acts on behalf of the owning tenant. */
+    statusAndTenant: (id: string) => db.job.findUnique({ where: { id }, select: { status: true, tenantId: true } }),
     /**
      * Gives the tenant's oldest waiting jobs the slots it has free (at most `limit` of its jobs queued on Redis or
      * training) and returns their ids, for the caller to enqueue. The advisory lock serialises admission per tenant
@@ -203,7 +217,8 @@ export function jobRepository(db: Db) {
       });
     },
     /** Active jobs that hold a slot: each of them must be on the queue (or training). */
-    dispatchedActive: () => db.job.findMany({ where: { status: { in: ACTIVE }, dispatchedAt: { not: null } }, select: { id: true, tenantId: true } }),
+    dispatchedActive: async () =>
+      (await db.job.findMany({ where: { status: { in: ACTIVE }, dispatchedAt: { not: null } }, select: { id: true } })).map((j) => j.id),
     /** Tenants with jobs waiting for a slot. */
     tenantsWaiting: async () =>
       (await db.job.findMany({ where: { status: 'queued', dispatchedAt: null }, distinct: ['tenantId'], select: { tenantId: true } })).map((j) => j.tenantId),

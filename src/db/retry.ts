@@ -29,30 +29,23 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
 
-export interface RetryOptions {
-  /** Called before each wait; the default is silent. */
-  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
-  /** Give up (rethrow) after this long; retries forever by default. */
-  maxElapsedMs?: number;
-  initialDelayMs?: number;
-  maxDelayMs?: number;
-}
+const INITIAL_DELAY_MS = 100;
+const MAX_DELAY_MS = 5000;
 
 /**
  * Runs `work` until it succeeds, retrying with exponential backoff (and jitter, so many writers do not reconnect in
  * step) while the database is unreachable. Any other error is thrown at once. Callers pass idempotent work only.
+ * `onRetry` is called before each wait.
  */
-export async function retryWhileUnavailable<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const { initialDelayMs = 100, maxDelayMs = 5000, maxElapsedMs = Infinity } = options;
-  const started = Date.now();
+export async function retryWhileUnavailable<T>(work: () => Promise<T>, onRetry: (err: unknown, attempt: number, delayMs: number) => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (err) {
-      if (!isDatabaseUnavailable(err) || Date.now() - started >= maxElapsedMs) throw err;
-      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
+      if (!isDatabaseUnavailable(err)) throw err;
+      const ceiling = Math.min(MAX_DELAY_MS, INITIAL_DELAY_MS * 2 ** (attempt - 1));
       const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-      options.onRetry?.(err, attempt, delayMs);
+      onRetry(err, attempt, delayMs);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }

@@ -1,6 +1,7 @@
 // Webhooks: the tenant's signing secret, the job's URL, and one delivery row per event (the outbox the worker's
 // webhook queue works from).
 import { randomBytes } from 'node:crypto';
+import { finishedStatuses } from '../contracts/jobs.js';
 import type { WebhookDeliveryView, WebhookEvent } from '../contracts/webhooks.js';
 import type { Db } from './client.js';
 
@@ -92,10 +93,10 @@ export function webhookRepository(db: Db) {
     async toSend(id: string): Promise<DeliveryToSend | null> {
       const row = await db.webhookDelivery.findUnique({
         where: { id },
-        select: { id: true, tenantId: true, event: true, url: true, body: true, status: true },
+        select: { id: true, tenantId: true, event: true, url: true, body: true, status: true, tenant: { select: { webhookSecret: true } } },
       });
       if (!row) return null;
-      const key = await secret(row.tenantId);
+      const key = row.tenant.webhookSecret ?? (await secret(row.tenantId));
       return key ? { id: row.id, event: row.event as WebhookEvent, url: row.url, body: row.body, status: row.status, secret: key } : null;
     },
     async recordAttempt(id: string, outcome: AttemptOutcome): Promise<void> {
@@ -121,7 +122,7 @@ export function webhookRepository(db: Db) {
     /** Jobs that ended since `since` with a webhook URL and no delivery yet (their worker died before creating one). */
     async endedWithoutDelivery(since: Date, limit = 100): Promise<string[]> {
       const rows = await db.job.findMany({
-        where: { finishedAt: { gte: since }, webhookUrl: { not: null }, status: { in: ['succeeded', 'failed', 'cancelled'] }, webhooks: { none: {} } },
+        where: { finishedAt: { gte: since }, webhookUrl: { not: null }, status: { in: [...finishedStatuses] }, webhooks: { none: {} } },
         select: { id: true },
         take: limit,
       });

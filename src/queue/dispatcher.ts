@@ -4,7 +4,7 @@
 import type { Queue } from 'bullmq';
 import type { TrainingJobData } from '../contracts/job-data.js';
 import type { JobRepository } from '../db/jobs.js';
-import { buildTrainingPayload, enqueueTraining } from './producer.js';
+import { enqueueTraining } from './producer.js';
 
 export interface QueueLogger {
   info(obj: object, msg?: string): void;
@@ -23,8 +23,6 @@ export interface DispatcherDeps {
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
 export function createDispatcher({ jobs, queue, tenantLimit, log }: DispatcherDeps) {
-  const enqueue = async (jobId: string) => enqueueTraining(queue, await buildTrainingPayload(jobs, jobId));
-
   return {
     /**
      * Admits the tenant's oldest waiting jobs into its free slots and enqueues them. An enqueue that fails (Redis
@@ -34,7 +32,7 @@ export function createDispatcher({ jobs, queue, tenantLimit, log }: DispatcherDe
       const admitted = await jobs.admit(tenantId, tenantLimit);
       for (const jobId of admitted) {
         try {
-          await enqueue(jobId);
+          await enqueueTraining(queue, { jobId, tenantId });
         } catch (err) {
           log.warn({ err, jobId }, 'enqueue failed; the reconciler will enqueue the job when Redis is back');
         }
@@ -48,8 +46,8 @@ export function createDispatcher({ jobs, queue, tenantLimit, log }: DispatcherDe
      * Returns whether the job was enqueued.
      */
     async requeue(jobId: string): Promise<boolean> {
-      const status = await jobs.status(jobId);
-      if (status !== 'queued' && status !== 'running') return false;
+      const job = await jobs.statusAndTenant(jobId);
+      if (job?.status !== 'queued' && job?.status !== 'running') return false;
       const existing = await queue.getJob(jobId);
       if (existing) {
         const state = await existing.getState();
@@ -62,7 +60,7 @@ export function createDispatcher({ jobs, queue, tenantLimit, log }: DispatcherDe
           return false;
         }
       }
-      await enqueue(jobId);
+      await enqueueTraining(queue, { jobId, tenantId: job.tenantId });
       return true;
     },
   };

@@ -74,11 +74,6 @@ export class JobEventHub {
     return stop;
   }
 
-  /** Jobs this process follows now. */
-  get followedJobs(): number {
-    return this.listeners.size;
-  }
-
   close(): void {
     this.subscriber.off('message', this.onMessage);
     this.listeners.clear();

@@ -1,5 +1,5 @@
-// The queue payload (ids only) and what a run trains on, read from Postgres. The worker thread cannot reach the
-// database, so its worker process loads the dataset's packed float32 rows and hands them over at start.
+// Putting a job on the queue (ids only), and what a run trains on, read from Postgres. The worker thread cannot reach
+// the database, so its worker process loads the dataset's packed float32 rows and hands them over at start.
 import type { Queue } from 'bullmq';
 import { TRAINING_QUEUE, type TrainingInput, type TrainingJobData } from '../contracts/job-data.js';
 import type { Training, StoredPreprocessing } from '../contracts/training.js';
@@ -7,35 +7,27 @@ import { applyPreprocessing } from '../data/standardize.js';
 import type { DatasetRepository } from '../db/datasets.js';
 import type { JobRepository } from '../db/jobs.js';
 import type { ModelSpec, TrainingOptions } from '../engine/index.js';
+import type { Job } from '../generated/prisma/client.js';
 
 export { TRAINING_QUEUE };
 
-export function toEngineOptions(training: Training): TrainingOptions {
+function toEngineOptions(training: Training): TrainingOptions {
   const { checkpointEvery: _ignored, ...options } = training;
   return options;
 }
 
-export class MissingJobError extends Error {
+class MissingJobError extends Error {
   override name = 'MissingJobError';
 }
 
-/** The queue payload: the job's ids, after checking the job exists. */
-export async function buildTrainingPayload(jobs: JobRepository, jobId: string): Promise<TrainingJobData> {
-  const job = await jobs.getRow(jobId);
-  if (!job) throw new MissingJobError(`job ${jobId} does not exist`);
-  return { jobId, tenantId: job.tenantId };
-}
-
-/** Everything a run trains on, read from Postgres by the worker process when a thread starts the job. */
-export async function loadTrainingInput(jobs: JobRepository, datasets: DatasetRepository, jobId: string): Promise<TrainingInput> {
-  const job = await jobs.getRow(jobId);
-  if (!job) throw new MissingJobError(`job ${jobId} does not exist`);
+/** Everything a run of `job` (its row, as the worker process marked it running) trains on, read from Postgres. */
+export async function loadTrainingInput(jobs: JobRepository, datasets: DatasetRepository, job: Job): Promise<TrainingInput> {
   const data = await datasets.getTrainingData(job.tenantId, job.datasetId);
-  if (!data) throw new MissingJobError(`dataset ${job.datasetId} of job ${jobId} does not exist`);
+  if (!data) throw new MissingJobError(`dataset ${job.datasetId} of job ${job.id} does not exist`);
   const training = job.training as Training;
   const inputs = applyPreprocessing(job.preprocessing as StoredPreprocessing, data.inputs, data.features.length);
   const initialModel = job.initialModelId ? await jobs.initialWeights(job.initialModelId) : null;
-  if (job.initialModelId && !initialModel) throw new MissingJobError(`initial model ${job.initialModelId} of job ${jobId} does not exist`);
+  if (job.initialModelId && !initialModel) throw new MissingJobError(`initial model ${job.initialModelId} of job ${job.id} does not exist`);
   return {
     spec: job.model as unknown as ModelSpec,
     options: toEngineOptions(training),

@@ -9,11 +9,6 @@ import type { TrainingJobData } from '../contracts/job-data.js';
 import type { JobRepository } from '../db/jobs.js';
 import type { Dispatcher, QueueLogger } from './dispatcher.js';
 
-export interface ReconcileReport {
-  requeued: string[];
-  admitted: string[];
-}
-
 export interface ReconcilerDeps {
   jobs: JobRepository;
   queue: Queue<TrainingJobData>;
@@ -26,7 +21,7 @@ export interface ReconcilerDeps {
 
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<ReconcileReport> | null = null;
+  private pass: Promise<void> | null = null;
   private stopped = false;
   private readonly onReady = () => void this.run('redis ready');
   /**
@@ -52,12 +47,9 @@ export class Reconciler {
   }
 
   /** One pass; concurrent triggers share it. Failures (Postgres or Redis away) are logged, the next pass retries. */
-  run(trigger: string): Promise<ReconcileReport> {
+  run(trigger: string): Promise<void> {
     this.pass ??= this.reconcile()
-      .catch((err: unknown) => {
-        this.deps.log.warn({ err, trigger }, 'reconcile pass failed; retrying on the next one');
-        return { requeued: [], admitted: [] };
-      })
+      .catch((err: unknown) => this.deps.log.warn({ err, trigger }, 'reconcile pass failed; retrying on the next one'))
       .finally(() => (this.pass = null));
     return this.pass;
   }
@@ -68,10 +60,9 @@ export class Reconciler {
     this.timer.unref();
   }
 
-  private async reconcile(): Promise<ReconcileReport> {
+  private async reconcile(): Promise<void> {
     const { jobs, queue, dispatcher, log } = this.deps;
-    const requeued: string[] = [];
-    for (const { id } of await jobs.dispatchedActive()) {
+    for (const id of await jobs.dispatchedActive()) {
       if (this.stopped) break;
       const state = await queue.getJobState(id);
       let lost = state === 'unknown';
@@ -79,16 +70,11 @@ export class Reconciler {
         const finishedOn = (await queue.getJob(id))?.finishedOn ?? 0;
         lost = Date.now() - finishedOn > this.finishedGraceMs;
       }
-      if (lost && (await dispatcher.requeue(id))) {
-        requeued.push(id);
-        log.info({ jobId: id, queueState: state }, 're-enqueued an active job the queue had lost');
-      }
+      if (lost && (await dispatcher.requeue(id))) log.info({ jobId: id, queueState: state }, 're-enqueued an active job the queue had lost');
     }
-    const admitted: string[] = [];
     for (const tenantId of await jobs.tenantsWaiting()) {
       if (this.stopped) break;
-      admitted.push(...(await dispatcher.dispatch(tenantId)));
+      await dispatcher.dispatch(tenantId);
     }
-    return { requeued, admitted };
   }
 }

@@ -4,7 +4,7 @@
 // several processes that may notice one job's end (its worker, the cancel message, the sweep) create one delivery.
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { finishedStatuses, type JobView } from '../contracts/jobs.js';
+import type { JobView } from '../contracts/jobs.js';
 import type { WebhookBody, WebhookEvent, WebhookJobData } from '../contracts/webhooks.js';
 import type { WebhookRepository } from '../db/webhooks.js';
 import type { QueueLogger } from './dispatcher.js';
@@ -42,7 +42,7 @@ export function createWebhookOutbox({ webhooks, queue, attempts, backoffMs, log 
   return {
     /** Creates the job's delivery for its end (once) and queues it; nothing for a job without a webhook URL. */
     async jobEnded({ view, tenantId, webhookUrl }: EndedJob): Promise<void> {
-      if (!webhookUrl || !finishedStatuses.includes(view.status)) return;
+      if (!webhookUrl) return;
       const id = randomUUID();
       const event = `job.${view.status}` as WebhookEvent;
       const body: WebhookBody = { id, type: event, createdAt: new Date().toISOString(), data: { job: view } };

@@ -1,22 +1,21 @@
 // The worker's own tiny health endpoint. It reports the event-loop delay so operators (and the tests) can see
 // that training in worker threads never blocks the loop that renews BullMQ locks; /metrics has the process's
 // Prometheus metrics.
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 
 export interface WorkerHealth {
-  server: Server;
   port: number;
   close(): Promise<void>;
 }
 
-export async function startHealthServer(port: number, host: string, activeJobs: () => number, metrics?: Registry): Promise<WorkerHealth> {
+export async function startHealthServer(port: number, host: string, activeJobs: () => number, metrics: Registry): Promise<WorkerHealth> {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   const server = createServer((req, res) => {
-    if (req.url === '/metrics' && metrics) {
+    if (req.url === '/metrics') {
       metrics.metrics().then(
         (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         () => res.writeHead(500).end(),
@@ -37,7 +36,6 @@ export async function startHealthServer(port: number, host: string, activeJobs: 
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const address = server.address();
   return {
-    server,
     port: typeof address === 'object' && address ? address.port : port,
     close: () => {
       delay.disable();

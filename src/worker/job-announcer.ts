@@ -4,7 +4,6 @@
 // Postgres); the webhook goes through the outbox in Postgres.
 import type { Redis } from 'ioredis';
 import type { JobEventMessage } from '../contracts/job-events.js';
-import { finishedStatuses, type JobStatus } from '../contracts/jobs.js';
 import type { JobRepository } from '../db/jobs.js';
 import type { EpochReport } from '../engine/index.js';
 import type { QueueLogger } from '../queue/dispatcher.js';
@@ -42,13 +41,12 @@ export class JobAnnouncer implements ProgressListener {
   }
 
   async ended(jobId: string): Promise<void> {
-    const row = await this.jobs.getRow(jobId);
-    if (!row || !finishedStatuses.includes(row.status as JobStatus)) return;
-    const view = await this.jobs.get(row.tenantId, jobId);
-    if (!view) return;
+    const ended = await this.jobs.finished(jobId);
+    if (!ended) return;
+    const { view } = ended;
     const status = view.status as 'succeeded' | 'failed' | 'cancelled';
     this.publish(jobId, { type: 'end', status, modelId: view.modelId, error: view.error });
-    await this.outbox.jobEnded({ view, tenantId: row.tenantId, webhookUrl: row.webhookUrl });
+    await this.outbox.jobEnded(ended);
   }
 
   private publish(jobId: string, message: JobEventMessage): void {

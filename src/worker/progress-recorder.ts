@@ -7,9 +7,10 @@ import type { ParentReply, StartReply, ThreadEnvelope, TrainingInput } from '../
 import type { JobRepository } from '../db/jobs.js';
 import { retryWhileUnavailable } from '../db/retry.js';
 import type { QueueLogger } from '../queue/dispatcher.js';
+import type { Job } from '../generated/prisma/client.js';
 import type { ProgressListener } from './job-announcer.js';
 
-/** What `enqueue` resolves with when the work threw anything but "unreachable" (or the retries were given up). */
+/** What `enqueue` resolves with when the work threw anything but "unreachable". */
 const FAILED: unique symbol = Symbol('failed');
 const ok = (result: unknown) => ({ ok: result !== FAILED });
 
@@ -21,15 +22,14 @@ export class ProgressRecorder {
     private readonly log: QueueLogger,
     /** Called when Postgres refuses an epoch because the job is no longer running (cancelled, finished elsewhere). */
     private readonly onInactive: (jobId: string) => void,
-    /** Reads what a run trains on from Postgres (the job's dataset, spec and options). */
-    private readonly loadInput: (jobId: string) => Promise<TrainingInput>,
-    private readonly listener?: ProgressListener,
+    /** Reads what a run trains on from Postgres (the job's dataset, spec and options), given the job's row. */
+    private readonly loadInput: (job: Job) => Promise<TrainingInput>,
+    private readonly listener: ProgressListener,
   ) {}
 
   /** Announces the job's end, if it has ended, behind the writes queued for it. */
   announceEnd(jobId: string): void {
-    const listener = this.listener;
-    if (listener) void this.enqueue(jobId, 'announcing the end of the job', () => listener.ended(jobId));
+    void this.enqueue(jobId, 'announcing the end of the job', () => this.listener.ended(jobId));
   }
 
   /**
@@ -38,10 +38,8 @@ export class ProgressRecorder {
    */
   enqueue<T>(jobId: string, what: string, work: () => Promise<T>): Promise<T | typeof FAILED> {
     const retried = () =>
-      retryWhileUnavailable(work, {
-        onRetry: (err, attempt, delayMs) => {
-          if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err, jobId, attempt, delayMs }, `postgres unreachable; retrying ${what}`);
-        },
+      retryWhileUnavailable(work, (err, attempt, delayMs) => {
+        if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err, jobId, attempt, delayMs }, `postgres unreachable; retrying ${what}`);
       });
     const next = (this.chains.get(jobId) ?? Promise.resolve()).then(retried).catch((err: unknown): typeof FAILED => {
       this.log.error({ err, jobId }, `${what} failed`);
@@ -60,13 +58,12 @@ export class ProgressRecorder {
     switch (message.kind) {
       case 'start': {
         const reply = await this.enqueue(jobId, 'starting the job', async (): Promise<StartReply> => {
-          const status = await jobs.markRunning(jobId);
+          const job = await jobs.markRunning(jobId);
           // Cancelled, finished or deleted while it waited (or a redelivery of a finished job): do not train.
-          if (status !== 'running') return { proceed: false, reason: 'inactive', status };
-          const checkpoint = await jobs.latestCheckpoint(jobId);
-          const input = await this.loadInput(jobId);
+          if (job?.status !== 'running') return { proceed: false, reason: 'inactive', status: job?.status ?? null };
+          const [checkpoint, input] = await Promise.all([jobs.latestCheckpoint(jobId), this.loadInput(job)]);
           if (checkpoint) this.log.info({ jobId, resumeEpoch: checkpoint.epoch }, 'resuming job from its checkpoint');
-          this.listener?.started(jobId, checkpoint?.epoch ?? 0);
+          this.listener.started(jobId, checkpoint?.epoch ?? 0);
           return { proceed: true, checkpoint: (checkpoint?.data as never) ?? null, input };
         });
         // Without Postgres' answer the thread must not guess: it stops, and the job is handed out again.
@@ -75,7 +72,7 @@ export class ProgressRecorder {
       case 'epoch': {
         const recorded = await this.enqueue(jobId, `recording epoch ${message.report.epoch}`, async () => {
           const stored = await jobs.recordEpoch(jobId, message.report);
-          if (stored) this.listener?.epoch(jobId, message.report);
+          if (stored) this.listener.epoch(jobId, message.report);
           return stored;
         });
         if (recorded === false) this.onInactive(jobId);

@@ -16,7 +16,7 @@ import { loadTrainingInput } from '../queue/producer.js';
 import { createDispatcher, type QueueLogger } from '../queue/dispatcher.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { createWebhookOutbox } from '../queue/webhook-outbox.js';
-import { startHealthServer, type WorkerHealth } from './health-server.js';
+import { startHealthServer } from './health-server.js';
 import { JobAnnouncer } from './job-announcer.js';
 import { ProgressRecorder } from './progress-recorder.js';
 import { ThreadLink } from './thread-link.js';
@@ -24,11 +24,9 @@ import { startWebhookWorker } from './webhook-worker.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
 /** Compiled JS only: tsx cannot load TypeScript inside worker threads on Node 20. */
-export const processorFile = fileURLToPath(new URL('./processor.js', import.meta.url));
+const processorFile = fileURLToPath(new URL('./processor.js', import.meta.url));
 
 export interface TrainingWorker {
-  worker: Worker<TrainingJobData, TrainingResult>;
-  health: WorkerHealth;
   /** Stops taking jobs, checkpoints the running ones and hands them back to the queue, then disconnects. */
   close(): Promise<void>;
 }
@@ -54,7 +52,7 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
     jobs,
     log,
     (jobId) => worker.cancelJob(jobId, CANCEL_REASON.cancelled),
-    (jobId) => loadTrainingInput(jobs, datasets, jobId),
+    (job) => loadTrainingInput(jobs, datasets, job),
     announcer,
   );
   let shuttingDown = false;
@@ -136,8 +134,6 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
   log.info({ healthPort: health.port, prefix: config.QUEUE_PREFIX }, 'worker started');
 
   return {
-    worker,
-    health,
     async close() {
       shuttingDown = true;
       reconciler.stop();

@@ -5,9 +5,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRAINING_QUEUE, type TrainingJobData } from '../../src/contracts/job-data.js';
-import { createDb, type Db } from '../../src/db/client.js';
-import { jobRepository } from '../../src/db/jobs.js';
-import { buildTrainingPayload, enqueueTraining } from '../../src/queue/producer.js';
+import { enqueueTraining } from '../../src/queue/producer.js';
 import { buildTestApp, createTenant } from '../helpers/app.js';
 import { randomPrefix } from '../helpers/databases.js';
 import { createTestContext, deleteRedisPrefix, type TestContext } from '../helpers/env.js';
@@ -18,7 +16,6 @@ import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.j
 describe('at-least-once delivery', () => {
   let ctx: TestContext;
   let app: FastifyInstance;
-  let db: Db;
   let audit: Inspector;
   let redis: Redis;
   /** A second queue (own prefix) on the same database: its worker receives the very same job a second time. */
@@ -29,7 +26,6 @@ describe('at-least-once delivery', () => {
   beforeAll(async () => {
     ctx = await createTestContext({ WORKER_CONCURRENCY: '1' });
     app = await buildTestApp(ctx.config);
-    db = createDb(ctx.db.url);
     audit = await inspectDatabase(ctx.db.url);
     redis = new Redis(ctx.config.REDIS_URL, { maxRetriesPerRequest: null });
     otherQueue = new Queue<TrainingJobData>(TRAINING_QUEUE, { connection: redis, prefix: otherPrefix });
@@ -41,18 +37,17 @@ describe('at-least-once delivery', () => {
     await redis?.quit();
     await deleteRedisPrefix(ctx.config.REDIS_URL, otherPrefix);
     await audit?.close();
-    await db?.$disconnect();
     await app?.close();
     await ctx?.cleanup();
   });
 
   it('two workers training the same job at once store one model and one row per epoch', async () => {
-    const { apiKey } = await createTenant(app);
+    const { id: tenantId, apiKey } = await createTenant(app);
     const datasetId = await uploadSlowDataset(app, apiKey);
     const epochs = 25;
     const jobId = await submitJob(app, apiKey, datasetId, epochs, { checkpointEvery: 5, seed: 9 });
     // The duplicate delivery: the same payload on the other worker's queue.
-    await enqueueTraining(otherQueue, await buildTrainingPayload(jobRepository(db), jobId));
+    await enqueueTraining(otherQueue, { jobId, tenantId });
 
     await waitFor('both workers to train the job', async () => {
       const [a, b] = await Promise.all([app.queue.getJob(jobId), otherQueue.getJob(jobId)]);
@@ -72,7 +67,7 @@ describe('at-least-once delivery', () => {
   });
 
   it('a job delivered again after it succeeded is not trained again', async () => {
-    const { apiKey } = await createTenant(app);
+    const { id: tenantId, apiKey } = await createTenant(app);
     const datasetId = await uploadSlowDataset(app, apiKey);
     const epochs = 5;
     const jobId = await submitJob(app, apiKey, datasetId, epochs, { seed: 2 });
@@ -81,7 +76,7 @@ describe('at-least-once delivery', () => {
     const finishedAt = (await audit.job(jobId))!.finishedAt;
 
     // Redelivered, as after a stall whose worker had in fact finished.
-    await enqueueTraining(otherQueue, await buildTrainingPayload(jobRepository(db), jobId));
+    await enqueueTraining(otherQueue, { jobId, tenantId });
     await waitFor('the redelivery to be handled', async () => (await otherQueue.getJobState(jobId)) === 'failed', 20_000);
     expect((await otherQueue.getJob(jobId))?.failedReason).toContain('it is succeeded');
 

@@ -1,12 +1,13 @@
 // Fault 7. A loss that turns NaN or infinite fails the job with a reason naming the epoch, the last finite loss and
 // a suggested learning rate; the job is not retried (not by BullMQ, not by the reconciler).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, createTenant } from '../helpers/app.js';
 import { createTestContext, type TestContext } from '../helpers/env.js';
 import { auth, syntheticRegression } from '../helpers/fixtures.js';
-import { inspectDatabase, type Inspector } from '../helpers/inspect.js';
+import { epochsUpTo, inspectDatabase, type Inspector } from '../helpers/inspect.js';
 import { waitForJob } from '../helpers/jobs.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
 
@@ -62,10 +63,10 @@ describe('divergence', () => {
 
     // The diverged epoch was never recorded; every epoch before it was, once.
     const epochs = await audit.metricEpochs(id);
-    expect(epochs).toEqual(Array.from({ length: epoch - 1 }, (_, i) => i + 1));
+    expect(epochs).toEqual(epochsUpTo(epoch - 1));
 
     // Not retried: one attempt in BullMQ, and several reconcile passes later it is still failed, with no model.
-    await new Promise((r) => setTimeout(r, 4 * RECONCILE_MS));
+    await sleep(4 * RECONCILE_MS);
     const bull = await app.queue.getJob(id);
     expect(bull?.attemptsMade).toBe(1);
     expect(await bull?.getState()).toBe('failed');

@@ -9,7 +9,7 @@ import { createTestContext, type TestContext } from '../helpers/env.js';
 import { epochsUpTo, inspectDatabase, type Inspector } from '../helpers/inspect.js';
 import { submitJob, uploadSlowDataset } from '../helpers/jobs.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
-import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.js';
+import { loggedEntries, spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.js';
 
 describe('Redis data loss', () => {
   let redisServer: PrivateRedis;
@@ -72,7 +72,7 @@ describe('Redis data loss', () => {
     // Same spec, data and seed: interrupted or not, resumed from a checkpoint or not, the same weights.
     expect(weights.size).toBe(1);
     const after = workers.map((w, i) => w.output().slice(logged[i])).join('\n');
-    const requeued = new Set(after.split('\n').filter((l) => l.includes('re-enqueued an active job')).map((l) => JSON.parse(l).jobId as string));
+    const requeued = new Set(loggedEntries(after, 're-enqueued an active job').map((entry) => entry.jobId as string));
     return `${requeued.size} of ${ids.length} jobs re-enqueued from Postgres`;
   }
 

@@ -3,14 +3,13 @@
 // after lock expiry) and the result is byte-identical to an uninterrupted run. SIGTERM to the API: the request in
 // flight finishes, new ones are refused.
 import { request as httpRequest } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../helpers/app.js';
 import { createTestContext, type TestContext } from '../helpers/env.js';
 import { epochsUpTo, inspectDatabase, type Inspector } from '../helpers/inspect.js';
 import { submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
-import { spawnApi, spawnWorker, waitFor, type Spawned, type WorkerProcess } from '../helpers/processes.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { spawnApi, spawnWorker, waitFor, workerHealth, type Spawned, type WorkerProcess } from '../helpers/processes.js';
 
 describe('graceful shutdown', () => {
   let ctx: TestContext;
@@ -45,8 +44,7 @@ describe('graceful shutdown', () => {
 
     const jobId = await submitJob(api.url, key, datasetId, epochs, options);
     await waitForJob(api.url, key, jobId, (j) => j.status === 'running' && j.epoch >= 3, 'the job to train 3 epochs', 30_000);
-    const activeJobs = async (w: WorkerProcess) =>
-      ((await (await fetch(`http://127.0.0.1:${w.healthPort}/health`)).json()) as { activeJobs: number }).activeJobs;
+    const activeJobs = async (w: WorkerProcess) => (await workerHealth(w)).activeJobs;
     const holders = await Promise.all(workers.map(activeJobs));
     expect(holders.sort()).toEqual([0, 1]);
     const [first, second] = (await activeJobs(workers[0])) === 1 ? workers : [workers[1], workers[0]];

@@ -1,17 +1,17 @@
 // Fault 2 and the crash figures. Two workers on one queue: SIGKILL the one training a job and the other finishes
 // it from the last checkpoint (and what the crash cost is measured); then a batch of jobs while workers are killed
 // and restarted over and over: every job completes, none lost, none duplicated, all bit-identical.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, createTenant } from '../helpers/app.js';
 import { createTestContext, type TestContext } from '../helpers/env.js';
 import { epochsUpTo, inspectDatabase, type Inspector } from '../helpers/inspect.js';
 import { submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.js';
+import { loggedEntries, spawnWorker, waitFor, workerHealth, type WorkerProcess } from '../helpers/processes.js';
 
 const LOCK_MS = 2000;
 const STALLED_MS = 1000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('worker crashes', () => {
   let ctx: TestContext;
@@ -26,12 +26,7 @@ describe('worker crashes', () => {
     all.push(w);
     return w;
   };
-  const activeJobs = async (w: WorkerProcess) =>
-    ((await (await fetch(`http://127.0.0.1:${w.healthPort}/health`)).json()) as { activeJobs: number }).activeJobs;
-  const duration = async (jobId: string) => {
-    const job = (await audit.job(jobId))!;
-    return job.finishedAt!.getTime() - job.startedAt!.getTime();
-  };
+  const activeJobs = async (w: WorkerProcess) => (await workerHealth(w)).activeJobs;
 
   beforeAll(async () => {
     ctx = await createTestContext({
@@ -81,7 +76,7 @@ describe('worker crashes', () => {
     // What the crash cost: the job took this much longer than the same job uninterrupted. It is made of the
     // detection delay (lock expiry + stalled check) and the epochs trained again since the last checkpoint.
     const epochMs = (await audit.query<{ ms: number }>('SELECT avg(ms)::float AS ms FROM "JobMetric" WHERE "jobId" = $1', [reference]))[0].ms;
-    const costMs = (await duration(jobId)) - (await duration(reference));
+    const costMs = (await audit.durationMs(jobId)) - (await audit.durationMs(reference));
     const detectionMs = resumed.time - killedAt;
     const redone = epochAtCrash - checkpointAtCrash;
     console.log(
@@ -127,8 +122,8 @@ describe('worker crashes', () => {
     const weights = new Set<string | null>();
     for (const id of ids) weights.add(await audit.modelWeights(id));
     const resumes = all
-      .flatMap((w) => w.output().split('\n'))
-      .filter((l) => l.includes('resuming job from its checkpoint') && ids.some((id) => l.includes(id))).length;
+      .flatMap((w) => loggedEntries(w.output(), 'resuming job from its checkpoint'))
+      .filter((entry) => ids.includes(entry.jobId as string)).length;
     console.log(
       `[figures] ${jobsCount} jobs x ${epochs} epochs, 2 workers, ${kills} SIGKILLs in ${elapsedS.toFixed(1)} s ` +
         `(${resumes} resumes from a checkpoint): ` +

@@ -7,7 +7,6 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
 /** The variables a test process (API or worker) runs with; also what spawned processes get as env. */
 export function testEnv(db: TestDatabase, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    NODE_ENV: 'test',
     DATABASE_URL: db.url,
     ADMIN_API_KEY: ADMIN_KEY,
     QUEUE_PREFIX: prefix,
@@ -26,9 +25,12 @@ export interface TestContext {
   cleanup(): Promise<void>;
 }
 
-/** A fresh database and Redis prefix; cleanup drops the database and deletes the prefix's keys. */
-export async function createTestContext(extra: Record<string, string> = {}): Promise<TestContext> {
-  const db = await createTestDatabase();
+/**
+ * A fresh database (migrated unless `migrate: false`) and Redis prefix; cleanup drops the database and deletes the
+ * prefix's keys.
+ */
+export async function createTestContext(extra: Record<string, string> = {}, options: { migrate?: boolean } = {}): Promise<TestContext> {
+  const db = await createTestDatabase(options);
   const prefix = randomPrefix();
   const env = testEnv(db, prefix, extra);
   const config = loadConfig(env);

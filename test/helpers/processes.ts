@@ -56,6 +56,21 @@ export interface WorkerProcess extends Spawned {
   healthPort: number;
 }
 
+/** The worker's GET /health body (src/worker/health-server.ts). */
+export interface WorkerHealthBody {
+  status: string;
+  activeJobs: number;
+  eventLoopDelayMs: { max: number; p99: number; mean: number };
+}
+
+export async function workerHealth(worker: WorkerProcess): Promise<WorkerHealthBody> {
+  return (await (await fetch(`http://127.0.0.1:${worker.healthPort}/health`)).json()) as WorkerHealthBody;
+}
+
+/** The JSON log entries of `output` (a process's pino lines) whose line contains `text`. */
+export const loggedEntries = (output: string, text: string): Record<string, unknown>[] =>
+  output.split('\n').filter((l) => l.includes(text)).map((l) => JSON.parse(l) as Record<string, unknown>);
+
 /** Starts `node dist/worker/main.js` and waits for its "worker started" log line (which carries the health port). */
 export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
   const proc = spawnNode('dist/worker/main.js', { ...env, LOG_LEVEL: 'info' });

@@ -1,8 +1,6 @@
 // Sequence datasets for the service tests, drawn from the engine's seeded RNG so every run sees the same data.
-import type { FastifyInstance } from 'fastify';
-import request from 'supertest';
 import { Rng } from '../../src/engine/index.js';
-import { auth } from './fixtures.js';
+import { postJob, uploadDataset, type Target } from './jobs.js';
 
 const FREQUENCIES = { slow: 0.3, medium: 0.6, fast: 1.2 } as const;
 export const FREQUENCY_CLASSES = Object.keys(FREQUENCIES).sort();
@@ -62,18 +60,10 @@ export function echoSequences(rows: number, steps: number, seed: number): { sequ
   return { sequences, targets };
 }
 
-type Target = FastifyInstance | string;
-const agent = (target: Target) => (typeof target === 'string' ? request(target) : request(target.server));
-
 /** A sine regression of 1,000 windows of 20 steps; with `slowSequenceModel` one epoch takes roughly 0.1 s here. */
 export async function uploadSlowSequenceDataset(target: Target, key: string): Promise<string> {
   const { windows, next } = sineWindows(1000, 20, 5);
-  const res = await agent(target)
-    .post('/v1/datasets')
-    .set(auth(key))
-    .send({ name: 'slow-sine', sequences: windows.map((w) => w.map((v) => [v])), targets: next });
-  if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${res.text}`);
-  return res.body.id;
+  return uploadDataset(target, key, { name: 'slow-sine', sequences: windows.map((w) => w.map((v) => [v])), targets: next });
 }
 
 export const slowSequenceModel = {
@@ -84,15 +74,9 @@ export const slowSequenceModel = {
   loss: 'meanSquaredError',
 } as const;
 
-export async function submitSequenceJob(target: Target, key: string, datasetId: string, epochs: number, extra: object = {}): Promise<string> {
-  const res = await agent(target)
-    .post('/v1/jobs')
-    .set(auth(key))
-    .send({
-      datasetId,
-      model: slowSequenceModel,
-      training: { optimizer: { type: 'adam', learningRate: 0.01 }, epochs, batchSize: 32, validationSplit: 0, seed: 3, bpttSteps: 10, ...extra },
-    });
-  if (res.status !== 202) throw new Error(`job answered ${res.status}: ${res.text}`);
-  return res.body.id;
-}
+export const submitSequenceJob = (target: Target, key: string, datasetId: string, epochs: number, extra: object = {}): Promise<string> =>
+  postJob(target, key, {
+    datasetId,
+    model: slowSequenceModel,
+    training: { optimizer: { type: 'adam', learningRate: 0.01 }, epochs, batchSize: 32, validationSplit: 0, seed: 3, bpttSteps: 10, ...extra },
+  });

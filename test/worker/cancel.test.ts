@@ -4,10 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, createTenant } from '../helpers/app.js';
 import { createTestContext, type TestContext } from '../helpers/env.js';
 import { auth } from '../helpers/fixtures.js';
-import { getJob, submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
+import { cancelAndExpectStopped, getJob, metricCount, submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('cancellation', () => {
   let ctx: TestContext;
@@ -17,7 +15,6 @@ describe('cancellation', () => {
   let worker: WorkerProcess | undefined;
 
   const cancel = (id: string) => request(app.server).post(`/v1/jobs/${id}/cancel`).set(auth(key));
-  const metricCount = async (id: string) => (await request(app.server).get(`/v1/jobs/${id}/metrics`).set(auth(key))).body.items.length;
 
   beforeAll(async () => {
     ctx = await createTestContext();
@@ -50,7 +47,7 @@ describe('cancellation', () => {
     for (const id of [viaApi, raced]) {
       const job = await getJob(app, key, id);
       expect(job).toMatchObject({ status: 'cancelled', startedAt: null, epoch: 0, modelId: null });
-      expect(await metricCount(id)).toBe(0);
+      expect(await metricCount(app, key, id)).toBe(0);
     }
     expect((await cancel(viaApi)).status).toBe(200); // idempotent
   });
@@ -58,23 +55,7 @@ describe('cancellation', () => {
   it('a running job stops within one epoch and ends cancelled', async () => {
     const id = await submitJob(app, key, datasetId, 500);
     const running = await waitForJob(app, key, id, (j) => j.status === 'running' && j.epoch >= 3, 'the job to run 3 epochs');
-    const res = await cancel(id);
-    expect(res.status).toBe(200);
-    expect(res.body.status).toBe('cancelled');
-    const epochAtCancel = res.body.epoch as number;
-    expect(epochAtCancel).toBeGreaterThanOrEqual(running.epoch);
-
-    // The thread checks its abort signal between epochs; wait for BullMQ to record the job as failed (aborted).
-    await expect.poll(async () => (await app.queue.getJob(id))?.failedReason, { timeout: 10_000 }).toBeTruthy();
-    const settled = await metricCount(id);
-    expect(settled).toBeLessThanOrEqual(epochAtCancel + 1);
-    await sleep(1000);
-    expect(await metricCount(id)).toBe(settled);
-    const job = await getJob(app, key, id);
-    expect(job).toMatchObject({ status: 'cancelled', modelId: null, error: null });
-
-    const health = (await (await fetch(`http://127.0.0.1:${worker!.healthPort}/health`)).json()) as { activeJobs: number };
-    expect(health.activeJobs).toBe(0);
+    await cancelAndExpectStopped(app, key, id, running, worker!);
     // A finished job cannot be cancelled again into another state.
     expect((await cancel(id)).body.status).toBe('cancelled');
   });

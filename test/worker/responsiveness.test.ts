@@ -9,7 +9,7 @@ import { buildTestApp, createTenant } from '../helpers/app.js';
 import { createTestContext, type TestContext } from '../helpers/env.js';
 import { auth } from '../helpers/fixtures.js';
 import { getJob, submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
+import { spawnWorker, workerHealth, type WorkerHealthBody, type WorkerProcess } from '../helpers/processes.js';
 
 const LOCK_MS = 2000;
 
@@ -41,11 +41,11 @@ describe('worker responsiveness while training', () => {
     const lockKey = `${ctx.prefix}:${TRAINING_QUEUE}:${jobId}:lock`;
     const roundTrips: number[] = [];
     const lockTtls: number[] = [];
-    let health: { activeJobs: number; eventLoopDelayMs: { max: number; p99: number } } | undefined;
+    let health: WorkerHealthBody | undefined;
     const started = Date.now();
     while (Date.now() - started < 3 * LOCK_MS) {
       const t0 = performance.now();
-      health = (await (await fetch(`http://127.0.0.1:${worker.healthPort}/health`)).json()) as typeof health;
+      health = await workerHealth(worker);
       roundTrips.push(performance.now() - t0);
       lockTtls.push(await redis.pttl(lockKey));
       await new Promise((r) => setTimeout(r, 50));

@@ -3,31 +3,26 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/databases.js';
-import { deleteRedisPrefix, testEnv } from '../helpers/env.js';
-import { randomPrefix, type TestDatabase } from '../helpers/databases.js';
+import { createTestContext, type TestContext } from '../helpers/env.js';
 import { auth } from '../helpers/fixtures.js';
 import { submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
 import { epochsUpTo, inspectDatabase } from '../helpers/inspect.js';
-import { spawnApi, spawnWorker, type Spawned, type WorkerProcess } from '../helpers/processes.js';
+import { loggedEntries, spawnApi, spawnWorker, type Spawned, type WorkerProcess } from '../helpers/processes.js';
 
 describe('process restarts', () => {
-  let db: TestDatabase;
+  let ctx: TestContext;
   let env: Record<string, string>;
-  let prefix: string;
   const processes: Spawned[] = [];
   let liveApi: Spawned & { url: string };
 
   beforeAll(async () => {
     // Unmigrated on purpose: the API applies pending migrations when it starts.
-    db = await createTestDatabase({ migrate: false });
-    prefix = randomPrefix();
-    env = testEnv(db, prefix, { JOB_LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000' });
+    ctx = await createTestContext({ JOB_LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000' }, { migrate: false });
+    env = ctx.env;
   });
   afterAll(async () => {
     for (const p of processes) await p.kill();
-    await deleteRedisPrefix('redis://127.0.0.1:6379', prefix);
-    await db?.drop();
+    await ctx?.cleanup();
   });
 
   const metrics = async (url: string, key: string, id: string) =>
@@ -51,7 +46,7 @@ describe('process restarts', () => {
 
     const job = await waitForJob(api.url, key, jobId, (j) => j.status === 'succeeded', 'the job to succeed', 90_000);
     expect(job.epoch).toBe(epochs);
-    expect((await metrics(api.url, key, jobId)).map((m) => m.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
+    expect((await metrics(api.url, key, jobId)).map((m) => m.epoch)).toEqual(epochsUpTo(epochs));
     const model = await request(api.url).get(`/v1/models/${job.modelId}`).set(auth(key));
     expect(model.status).toBe(200);
     await worker.stop();
@@ -63,7 +58,7 @@ describe('process restarts', () => {
     const datasetId = await uploadSlowDataset(api.url, key);
     const epochs = 40;
     const options = { checkpointEvery: 5, seed: 11 };
-    const audit = await inspectDatabase(db.url);
+    const audit = await inspectDatabase(ctx.db.url);
 
     let worker: WorkerProcess = await spawnWorker(env);
     processes.push(worker);
@@ -93,7 +88,7 @@ describe('process restarts', () => {
     expect(weights).toBe(await audit.modelWeights(reference));
     expect(await audit.modelCount(jobId)).toBe(1);
     // The new worker continued from the checkpoint stored before the crash, not from epoch 0.
-    const resumed = worker.output().split('\n').filter((l) => l.includes('resuming job from its checkpoint')).map((l) => JSON.parse(l));
+    const resumed = loggedEntries(worker.output(), 'resuming job from its checkpoint');
     expect(resumed).toContainEqual(expect.objectContaining({ jobId, resumeEpoch: checkpointAtCrash }));
     await worker.stop();
     await audit.close();

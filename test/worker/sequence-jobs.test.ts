@@ -1,17 +1,13 @@
 // Recurrent jobs behave like dense ones in the worker: a running lstm job stops within an epoch when cancelled, and
 // one whose worker is SIGKILLed resumes from its checkpoint and ends byte-identical to an uninterrupted run.
 import type { FastifyInstance } from 'fastify';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, createTenant } from '../helpers/app.js';
 import { createTestContext, type TestContext } from '../helpers/env.js';
-import { auth } from '../helpers/fixtures.js';
 import { epochsUpTo, inspectDatabase } from '../helpers/inspect.js';
-import { getJob, waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
+import { cancelAndExpectStopped, waitForJob } from '../helpers/jobs.js';
+import { loggedEntries, spawnWorker, type WorkerProcess } from '../helpers/processes.js';
 import { submitSequenceJob, uploadSlowSequenceDataset } from '../helpers/sequences.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('recurrent jobs in the worker', () => {
   let ctx: TestContext;
@@ -20,7 +16,6 @@ describe('recurrent jobs in the worker', () => {
   let datasetId: string;
   const workers: WorkerProcess[] = [];
 
-  const metricCount = async (id: string) => (await request(app.server).get(`/v1/jobs/${id}/metrics`).set(auth(key))).body.items.length as number;
   const startWorker = async () => {
     const worker = await spawnWorker(ctx.env);
     workers.push(worker);
@@ -44,20 +39,7 @@ describe('recurrent jobs in the worker', () => {
     const worker = await startWorker();
     const id = await submitSequenceJob(app, key, datasetId, 500);
     const running = await waitForJob(app, key, id, (j) => j.status === 'running' && j.epoch >= 3, 'the job to run 3 epochs');
-    const res = await request(app.server).post(`/v1/jobs/${id}/cancel`).set(auth(key));
-    expect(res.status).toBe(200);
-    expect(res.body.status).toBe('cancelled');
-    const epochAtCancel = res.body.epoch as number;
-    expect(epochAtCancel).toBeGreaterThanOrEqual(running.epoch);
-
-    await expect.poll(async () => (await app.queue.getJob(id))?.failedReason, { timeout: 10_000 }).toBeTruthy();
-    const settled = await metricCount(id);
-    expect(settled).toBeLessThanOrEqual(epochAtCancel + 1);
-    await sleep(1000);
-    expect(await metricCount(id)).toBe(settled);
-    expect(await getJob(app, key, id)).toMatchObject({ status: 'cancelled', modelId: null, error: null });
-    const health = (await (await fetch(`http://127.0.0.1:${worker.healthPort}/health`)).json()) as { activeJobs: number };
-    expect(health.activeJobs).toBe(0);
+    await cancelAndExpectStopped(app, key, id, running, worker);
   });
 
   it('a SIGKILLed worker\'s lstm job resumes from its checkpoint and ends byte-identical to an uninterrupted run', async () => {
@@ -89,11 +71,7 @@ describe('recurrent jobs in the worker', () => {
       expect(weights).toContain('recurrentKernel'); // the lstm's weights, not only the dense head's
       expect(weights).toBe(await audit.modelWeights(reference));
       expect(await audit.modelCount(jobId)).toBe(1);
-      const resumed = worker
-        .output()
-        .split('\n')
-        .filter((l) => l.includes('resuming job from its checkpoint'))
-        .map((l) => JSON.parse(l));
+      const resumed = loggedEntries(worker.output(), 'resuming job from its checkpoint');
       expect(resumed).toContainEqual(expect.objectContaining({ jobId, resumeEpoch: checkpointAtCrash }));
     } finally {
       await audit.close();
