@@ -9,8 +9,6 @@ import type { JobRepository } from '../db/jobs.js';
 import type { ModelSpec, TrainingOptions } from '../engine/index.js';
 import type { Job } from '../generated/prisma/client.js';
 
-export { TRAINING_QUEUE };
-
 function toEngineOptions(training: Training): TrainingOptions {
   const { checkpointEvery: _ignored, ...options } = training;
   return options;
