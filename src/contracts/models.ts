@@ -30,18 +30,24 @@ export const MAX_PREDICT_CELLS = 1_000_000;
 /** Models compute in float32: a larger magnitude would turn into Infinity. */
 const featureValue = z.number().min(-FLOAT32_MAX).max(FLOAT32_MAX);
 
+/** One input: a row in feature order, a row keyed by feature name, or (sequence models) a sequence of steps. */
+const predictRowSchema = z.union(
+  [
+    z.array(featureValue).describe('A row of feature values in dataset column order'),
+    z.record(z.string(), featureValue).describe('A row keyed by feature name'),
+    z.array(z.array(featureValue)).describe('Sequence models: a sequence, each step the features of that step in order'),
+  ],
+  {
+    error:
+      'expected a row (numbers in feature order, or an object keyed by feature name) or, for sequence models, a sequence (an array of steps)',
+  },
+);
+
+// The union is per row, so one request may mix arrays and objects, and a bad row is reported by its own index.
 export const predictBodySchema = z.strictObject({
-  inputs: z
-    .union([
-      z.array(z.array(featureValue)).describe('Rows of feature values in dataset column order'),
-      z.array(z.record(z.string(), featureValue)).describe('Rows keyed by feature name'),
-      z.array(z.array(z.array(featureValue))).describe('Sequence models: sequences, each its steps, each the features of a step in order'),
-    ], {
-      error: 'expected an array of rows (number arrays in feature order, or objects keyed by feature name) or, for sequence models, of sequences (arrays of steps)',
-    })
-    .refine((rows) => rows.length >= 1 && rows.length <= MAX_PREDICT_ROWS, {
-      message: `inputs must have between 1 and ${MAX_PREDICT_ROWS} rows`,
-    }),
+  inputs: z.array(predictRowSchema).refine((rows) => rows.length >= 1 && rows.length <= MAX_PREDICT_ROWS, {
+    message: `inputs must have between 1 and ${MAX_PREDICT_ROWS} rows`,
+  }),
 });
 export type PredictBody = z.infer<typeof predictBodySchema>;
 

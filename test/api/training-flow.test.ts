@@ -106,6 +106,13 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
       .set(auth(apiKey))
       .send({ inputs: holdout.map((r) => r.slice(0, 4)) });
     expect(byArray.body.labels).toEqual(labels);
+    // ... and the two forms mix in one request, row by row.
+    const mixed = await request(service.app.server)
+      .post(`/v1/models/${job.modelId}/predict`)
+      .set(auth(apiKey))
+      .send({ inputs: holdout.map((r, i) => (i % 2 ? r.slice(0, 4) : inputs[i])) });
+    expect(mixed.status).toBe(200);
+    expect(mixed.body.labels).toEqual(labels);
 
     const list = await request(service.app.server).get('/v1/jobs').query({ status: 'succeeded' }).set(auth(apiKey));
     expect(list.body.items.map((j: { id: string }) => j.id)).toEqual([jobId]);
