@@ -54,12 +54,11 @@ export const tsGemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, bet
 };
 
 /**
- * Small products (Iris-sized layers, batch 1 to a few dozen): no packing. Each row of C accumulates in a float64
- * scratch row as a sum of rows of op(B) scaled by one element of op(A), so the innermost loop runs along n with a
- * fixed stride whatever the transposes, and a k of 1 (a batch of one) costs one pass over the row.
+ * Small products (Iris-sized layers, batch 1 to a few dozen): no packing. Each element of C is a dot product kept in
+ * registers, four columns at a time so one load of op(A) serves four multiply-adds. A read-modify-write of C per
+ * multiply-add (the axpy form) costs about three times as much in JavaScript, and packing would cost more than the
+ * product itself.
  */
-let rowScratch = new Float64Array(64);
-
 function smallGemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: FloatArray, lda: number, b: FloatArray, ldb: number, beta: number, c: FloatArray, ldc: number,
@@ -69,18 +68,37 @@ function smallGemm(
   const ap = transA ? lda : 1;
   const bp = transB ? 1 : ldb;
   const bj = transB ? ldb : 1;
-  if (rowScratch.length < n) rowScratch = new Float64Array(n);
-  const acc = rowScratch;
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) acc[j] = 0;
-    for (let p = 0; p < k; p++) {
-      const av = a[i * ai + p * ap];
-      if (av === 0) continue; // relu zeros and one-hot inputs are common and cost nothing
-      for (let j = 0, ib = p * bp; j < n; j++, ib += bj) acc[j] += av * b[ib];
+  if (k === 1) {
+    // A weight gradient at batch 1: an outer product, one multiply per element of C.
+    for (let i = 0; i < m; i++) {
+      const av = alpha * a[i * ai];
+      for (let j = 0, ci = i * ldc; j < n; j++) c[ci + j] = beta === 0 ? av * b[j * bj] : beta * c[ci + j] + av * b[j * bj];
     }
+    return;
+  }
+  const n4 = n - (n % 4);
+  for (let i = 0; i < m; i++) {
     const ci = i * ldc;
-    if (beta === 0) for (let j = 0; j < n; j++) c[ci + j] = alpha * acc[j];
-    else for (let j = 0; j < n; j++) c[ci + j] = beta * c[ci + j] + alpha * acc[j];
+    let j = 0;
+    for (; j < n4; j += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0, ia = i * ai, ib = j * bj; p < k; p++, ia += ap, ib += bp) {
+        const av = a[ia];
+        s0 += av * b[ib];
+        s1 += av * b[ib + bj];
+        s2 += av * b[ib + 2 * bj];
+        s3 += av * b[ib + 3 * bj];
+      }
+      c[ci + j] = beta === 0 ? alpha * s0 : beta * c[ci + j] + alpha * s0;
+      c[ci + j + 1] = beta === 0 ? alpha * s1 : beta * c[ci + j + 1] + alpha * s1;
+      c[ci + j + 2] = beta === 0 ? alpha * s2 : beta * c[ci + j + 2] + alpha * s2;
+      c[ci + j + 3] = beta === 0 ? alpha * s3 : beta * c[ci + j + 3] + alpha * s3;
+    }
+    for (; j < n; j++) {
+      let s = 0;
+      for (let p = 0, ia = i * ai, ib = j * bj; p < k; p++, ia += ap, ib += bp) s += a[ia] * b[ib];
+      c[ci + j] = beta === 0 ? alpha * s : beta * c[ci + j] + alpha * s;
+    }
   }
 }
 

@@ -63,7 +63,12 @@ const categoricalCrossEntropy: Loss = {
       let max = -Infinity;
       for (let j = 0; j < cols; j++) if (z[o + j] > max) max = z[o + j];
       let sumExp = 0;
-      for (let j = 0; j < cols; j++) sumExp += Math.exp(z[o + j] - max);
+      // The exponentials are kept in grad (when there is one) so the gradient does not compute them again.
+      for (let j = 0; j < cols; j++) {
+        const e = Math.exp(z[o + j] - max);
+        if (grad) grad[o + j] = e;
+        sumExp += e;
+      }
       const lse = max + Math.log(sumExp);
       let ySum = 0;
       for (let j = 0; j < cols; j++) {
@@ -71,7 +76,8 @@ const categoricalCrossEntropy: Loss = {
         ySum += y[o + j];
       }
       if (grad) {
-        for (let j = 0; j < cols; j++) grad[o + j] = (Math.exp(z[o + j] - lse) * ySum - y[o + j]) / rows;
+        const scale = ySum / (sumExp * rows);
+        for (let j = 0; j < cols; j++) grad[o + j] = grad[o + j] * scale - y[o + j] / rows;
       }
     }
     return total / rows;

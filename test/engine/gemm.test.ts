@@ -65,6 +65,19 @@ describe.each(implementations)('%s', (_name, impl) => {
     }
   });
 
+  it('honours alpha and beta on small products (outer products and short dots, every transpose)', () => {
+    const rng = new Rng(13);
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const m of [1, 3, 5, 16]) {
+        for (const n of [1, 3, 4, 5, 16]) {
+          for (const k of [1, 2, 3, 16]) {
+            expect(compare(impl, Float64Array, transA, transB, m, n, k, 0.5 + rng.next(), rng.next(), rng)).toBeLessThan(1e-12);
+          }
+        }
+      }
+    }
+  });
+
   it('never reads C when beta is 0', () => {
     const a = Float64Array.of(1, 2, 3, 4);
     const b = Float64Array.of(1, 0, 0, 1);
