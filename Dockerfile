@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build stage: full dependencies, prisma generate + tsc into dist/.
+# Build stage: full dependencies; the wasm kernels compiled from assembly/, prisma generate, tsc into dist/.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -7,6 +7,7 @@ RUN npm ci
 COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY scripts ./scripts
+COPY assembly ./assembly
 COPY public ./public
 COPY src ./src
 RUN npm run build && npm prune --omit=dev

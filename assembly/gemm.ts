@@ -244,3 +244,6 @@ function kernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: 
     v128.store(row, f32x4.add(f32x4.mul(v128.load(row, 16), betaV), f32x4.mul(hi, alphaV)), 16);
   }
 }
+
+// The optimizer's update shares this module (and its memory layout) rather than shipping a second one.
+export { adam } from './optimizer';

@@ -1,6 +1,7 @@
 // Compiles assembly/gemm.ts twice with asc (plain SIMD, relaxed SIMD) and writes each module as a base64 string
-// constant under src/engine/wasm/, so the engine instantiates it without any I/O. Run with `npm run build:wasm`;
-// the generated files are committed, so tests and builds do not need asc.
+// constant under src/engine/wasm/, so the engine instantiates it without any I/O. `npm run build` runs it first
+// (`npm run build:wasm` alone); the output is deterministic, and the generated files are committed so that type
+// checks and tsx-run benchmarks work before a build.
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import asc from 'assemblyscript/asc';

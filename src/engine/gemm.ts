@@ -15,11 +15,11 @@ let wasmUsable: boolean | null = null;
 
 /** What float32 products run on: 'relaxed-simd', 'simd' or 'typescript'. */
 export function activeGemm(): string {
-  return useWasm() ? wasmGemmVariant() : 'typescript';
+  return wasmAvailable() ? wasmGemmVariant() : 'typescript';
 }
 
 /** Whether the wasm module instantiates on this runtime; asked once, at the first float32 product. */
-function useWasm(): boolean {
+export function wasmAvailable(): boolean {
   if (wasmUsable === null) {
     try {
       wasmGemmVariant();
@@ -34,7 +34,7 @@ function useWasm(): boolean {
 const isF32 = (x: FloatArray) => x instanceof Float32Array;
 
 export const gemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-  if (isF32(c) && isF32(a) && isF32(b) && m * n * k >= WASM_MIN_WORK && useWasm()) {
+  if (isF32(c) && isF32(a) && isF32(b) && m * n * k >= WASM_MIN_WORK && wasmAvailable()) {
     wasmGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
     tsGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -1,15 +1,8 @@
 import { invalid } from './errors.js';
-import type { FloatArray, FloatArrayConstructor, OptimizerSpec } from './types.js';
+import { wasmAvailable } from './gemm.js';
+import { createWasmAdam } from './wasm/wasm-adam.js';
+import type { FloatArrayConstructor, Optimizer, OptimizerSpec } from './types.js';
 
-/**
- * An optimizer updates parameters in place from their gradients. Its state is a step counter plus a list
- * of slot arrays (velocities, moments), so a checkpoint can store it and resume bit for bit.
- */
-export interface Optimizer {
-  step: number;
-  readonly slots: FloatArray[];
-  apply(params: FloatArray[], grads: FloatArray[]): void;
-}
 
 type OptimizerFactory = (spec: OptimizerSpec, shapes: number[], Float: FloatArrayConstructor) => Optimizer;
 
@@ -50,6 +43,9 @@ const sgd: OptimizerFactory = (spec, shapes, Float) => {
   };
 };
 
+/** Below this many float32 parameters, Adam stays in TypeScript: the copies into WebAssembly would not pay. */
+const WASM_ADAM_MIN_PARAMETERS = 4096;
+
 /** Kingma & Ba (2015), with the bias correction folded into the step size as Keras does. */
 const adam: OptimizerFactory = (spec, shapes, Float) => {
   const s = spec as Extract<OptimizerSpec, { type: 'adam' }>;
@@ -57,6 +53,11 @@ const adam: OptimizerFactory = (spec, shapes, Float) => {
   const beta1 = s.beta1 ?? 0.9;
   const beta2 = s.beta2 ?? 0.999;
   const epsilon = s.epsilon ?? 1e-7;
+  const stepSize = (t: number) => (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+  const parameters = shapes.reduce((sum, n) => sum + n, 0);
+  if (Float === Float32Array && parameters >= WASM_ADAM_MIN_PARAMETERS && wasmAvailable()) {
+    return createWasmAdam(shapes, { beta1, beta2, epsilon, stepSize });
+  }
   // Slots: first moments of every tensor, then second moments.
   const slots = [...shapes.map((n) => new Float(n)), ...shapes.map((n) => new Float(n))];
   return {
@@ -64,8 +65,7 @@ const adam: OptimizerFactory = (spec, shapes, Float) => {
     slots,
     apply(params, grads) {
       this.step++;
-      const t = this.step;
-      const stepSize = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+      const size = stepSize(this.step);
       for (let k = 0; k < params.length; k++) {
         const w = params[k];
         const g = grads[k];
@@ -74,7 +74,7 @@ const adam: OptimizerFactory = (spec, shapes, Float) => {
         for (let i = 0; i < w.length; i++) {
           m[i] = beta1 * m[i] + (1 - beta1) * g[i];
           v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-          w[i] -= (stepSize * m[i]) / (Math.sqrt(v[i]) + epsilon);
+          w[i] -= (size * m[i]) / (Math.sqrt(v[i]) + epsilon);
         }
       }
     },

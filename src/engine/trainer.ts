@@ -1,10 +1,10 @@
 import { decodeArray, encodeArray } from './base64.js';
 import { DivergenceError, invalid } from './errors.js';
 import { checkBatch, type Network } from './network.js';
-import { createOptimizer, type Optimizer } from './optimizers.js';
+import { createOptimizer } from './optimizers.js';
 import { Rng } from './rng.js';
 import { deserializeModel, restoreParameters, serializeModel, snapshotParameters } from './serialize.js';
-import type { Dataset, EpochReport, FloatArray, TrainingCheckpoint, TrainingOptions } from './types.js';
+import type { Dataset, EpochReport, FloatArray, Optimizer, TrainingCheckpoint, TrainingOptions } from './types.js';
 
 const CHECKPOINT_FORMAT = 'backprop-engine/checkpoint@1';
 export const MAX_EPOCHS = 1_000_000;

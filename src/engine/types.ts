@@ -156,3 +156,13 @@ export interface TrainingCheckpoint {
   earlyStopping: { bestLoss: number | null; wait: number; bestWeights: SerializedModel | null };
   stopped: boolean;
 }
+
+/**
+ * An optimizer updates parameters in place from their gradients. Its state is a step counter plus a list
+ * of slot arrays (velocities, moments), so a checkpoint can store it and resume bit for bit.
+ */
+export interface Optimizer {
+  step: number;
+  readonly slots: FloatArray[];
+  apply(params: FloatArray[], grads: FloatArray[]): void;
+}

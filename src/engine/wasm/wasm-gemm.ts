@@ -30,6 +30,7 @@ interface GemmExports {
   ): void;
   scratchBytes(): number;
   heapBase(): number;
+  adam(w: number, g: number, m: number, v: number, n: number, beta1: number, beta2: number, stepSize: number, epsilon: number): void;
 }
 declare const WebAssembly: {
   validate(bytes: Uint8Array): boolean;
@@ -163,6 +164,15 @@ export class WasmGemm {
     for (let i = 0; i < m; i++) c.set(out.subarray(i * ldc, i * ldc + n), i * ldc);
     staging.release(mark);
   };
+
+  /** Adam's update in place over four arrays of this instance's memory (assembly/optimizer.ts). */
+  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, stepSize: number, epsilon: number): void {
+    const n = w.length;
+    for (const [field, array] of [['w', w], ['g', g], ['m', m], ['v', v]] as const) {
+      if (!this.owns(array) || array.length !== n) throw invalid(field, `a view of ${n} floats allocated by this instance`, array.length);
+    }
+    this.exports.adam(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, beta1, beta2, stepSize, epsilon);
+  }
 
   /** Staging copies are overwritten whole, so they skip alloc()'s zero fill: one pass over each operand, not two. */
   private copyIn(source: FloatArray, length: number): WasmArray {
