@@ -55,9 +55,9 @@ export const tsGemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, bet
 
 /**
  * Small products (Iris-sized layers, batch 1 to a few dozen): no packing. Each element of C is a dot product kept in
- * registers, four columns at a time so one load of op(A) serves four multiply-adds. A read-modify-write of C per
- * multiply-add (the axpy form) costs about three times as much in JavaScript, and packing would cost more than the
- * product itself.
+ * registers, a 2 x 4 block of them at a time, so one load of op(A) serves four multiply-adds and one load of op(B)
+ * two. A read-modify-write of C per multiply-add (the axpy form) costs about three times as much in JavaScript,
+ * and packing would cost more than the product itself.
  */
 function smallGemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -72,34 +72,63 @@ function smallGemm(
     // A weight gradient at batch 1: an outer product, one multiply per element of C.
     for (let i = 0; i < m; i++) {
       const av = alpha * a[i * ai];
-      for (let j = 0, ci = i * ldc; j < n; j++) c[ci + j] = beta === 0 ? av * b[j * bj] : beta * c[ci + j] + av * b[j * bj];
+      for (let j = 0, ci = i * ldc; j < n; j++) put(c, ci + j, av * b[j * bj], 1, beta);
     }
     return;
   }
   const n4 = n - (n % 4);
-  for (let i = 0; i < m; i++) {
-    const ci = i * ldc;
+  let i = 0;
+  for (; i + 1 < m; i += 2) {
+    const c0 = i * ldc;
+    const c1 = c0 + ldc;
     let j = 0;
     for (; j < n4; j += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
       for (let p = 0, ia = i * ai, ib = j * bj; p < k; p++, ia += ap, ib += bp) {
-        const av = a[ia];
-        s0 += av * b[ib];
-        s1 += av * b[ib + bj];
-        s2 += av * b[ib + 2 * bj];
-        s3 += av * b[ib + 3 * bj];
+        const a0 = a[ia], a1 = a[ia + ai];
+        const b0 = b[ib], b1 = b[ib + bj], b2 = b[ib + 2 * bj], b3 = b[ib + 3 * bj];
+        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
       }
-      c[ci + j] = beta === 0 ? alpha * s0 : beta * c[ci + j] + alpha * s0;
-      c[ci + j + 1] = beta === 0 ? alpha * s1 : beta * c[ci + j + 1] + alpha * s1;
-      c[ci + j + 2] = beta === 0 ? alpha * s2 : beta * c[ci + j + 2] + alpha * s2;
-      c[ci + j + 3] = beta === 0 ? alpha * s3 : beta * c[ci + j + 3] + alpha * s3;
+      put(c, c0 + j, s00, alpha, beta); put(c, c0 + j + 1, s01, alpha, beta);
+      put(c, c0 + j + 2, s02, alpha, beta); put(c, c0 + j + 3, s03, alpha, beta);
+      put(c, c1 + j, s10, alpha, beta); put(c, c1 + j + 1, s11, alpha, beta);
+      put(c, c1 + j + 2, s12, alpha, beta); put(c, c1 + j + 3, s13, alpha, beta);
     }
     for (; j < n; j++) {
-      let s = 0;
-      for (let p = 0, ia = i * ai, ib = j * bj; p < k; p++, ia += ap, ib += bp) s += a[ia] * b[ib];
-      c[ci + j] = beta === 0 ? alpha * s : beta * c[ci + j] + alpha * s;
+      let s0 = 0, s1 = 0;
+      for (let p = 0, ia = i * ai, ib = j * bj; p < k; p++, ia += ap, ib += bp) {
+        const bv = b[ib];
+        s0 += a[ia] * bv;
+        s1 += a[ia + ai] * bv;
+      }
+      put(c, c0 + j, s0, alpha, beta);
+      put(c, c1 + j, s1, alpha, beta);
     }
   }
+  if (i === m) return;
+  // The last row of an odd m: the same dot products, one row.
+  const ci = i * ldc;
+  let j = 0;
+  for (; j < n4; j += 4) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let p = 0, ia = i * ai, ib = j * bj; p < k; p++, ia += ap, ib += bp) {
+      const av = a[ia];
+      s0 += av * b[ib]; s1 += av * b[ib + bj]; s2 += av * b[ib + 2 * bj]; s3 += av * b[ib + 3 * bj];
+    }
+    put(c, ci + j, s0, alpha, beta); put(c, ci + j + 1, s1, alpha, beta);
+    put(c, ci + j + 2, s2, alpha, beta); put(c, ci + j + 3, s3, alpha, beta);
+  }
+  for (; j < n; j++) {
+    let s = 0;
+    for (let p = 0, ia = i * ai, ib = j * bj; p < k; p++, ia += ap, ib += bp) s += a[ia] * b[ib];
+    put(c, ci + j, s, alpha, beta);
+  }
+}
+
+/** C[index] = alpha · sum + beta · C[index], never reading C when beta is 0. */
+function put(c: FloatArray, index: number, sum: number, alpha: number, beta: number): void {
+  c[index] = beta === 0 ? alpha * sum : beta * c[index] + alpha * sum;
 }
 
 function scale(m: number, n: number, beta: number, c: FloatArray, ldc: number): void {
