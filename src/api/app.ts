@@ -45,8 +45,10 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     // Checked by requireHost instead, so the answer is a coded error like every other.
     http: { requireHostHeader: false },
   }).withTypeProvider<ZodTypeProvider>();
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request are callback-style where they do not wait for anything: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   app.addHook('onRequest', requireHost);
   app.setValidatorCompiler(validatorCompiler);

@@ -15,10 +15,8 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
 }
 
 /** HTTP/1.1 needs a Host header; Node would refuse a request without one with an empty 400, this says why. */
-export async function requireHost(request: FastifyRequest): Promise<void> {
-  if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
-    throw Errors.BAD_REQUEST('HTTP/1.1 requests need a Host header');
-  }
+export function requireHost(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+  done(request.raw.httpVersion === '1.1' && request.headers.host === undefined ? Errors.BAD_REQUEST('HTTP/1.1 requests need a Host header') : undefined);
 }
 
 /** Node's HTTP parser rejected the bytes (malformed request line or header, headers over 16 KB, a timeout). */

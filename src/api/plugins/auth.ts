@@ -1,8 +1,8 @@
-// Bearer API keys. Tenant keys are random 256-bit secrets, so a plain sha256 is a safe, indexable hash
-// (slow password hashes exist for low-entropy secrets).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// Authentication by bearer API key (src/api/api-keys.ts): tenant keys by their hash, the admin key by comparison.
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { apiKeyHash, hashApiKey } from '../api-keys.js';
 import { Errors } from '../errors.js';
 
 declare module 'fastify' {
@@ -17,18 +17,10 @@ declare module 'fastify' {
   }
 }
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
-/** A new key (256 random bits) and what is stored of it: its hash, and a prefix short enough to reveal nothing useful. */
-export function issueApiKey(): { apiKey: string; hash: string; prefix: string } {
-  const apiKey = `bp_${randomBytes(32).toString('base64url')}`;
-  return { apiKey, hash: hashApiKey(apiKey), prefix: apiKey.slice(0, 10) };
-}
-
-function bearer(request: FastifyRequest): string {
-  const header = request.headers.authorization;
-  const match = header && /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw Errors.UNAUTHORIZED();
-  return match[1];
+function requireKeyHash(request: FastifyRequest): string {
+  const hash = apiKeyHash(request);
+  if (hash === null) throw Errors.UNAUTHORIZED();
+  return hash;
 }
 
 /** Bounds the lookup cache whatever the number of keys in use; the oldest entries go first. */
@@ -43,7 +35,7 @@ export default fp<{ adminApiKey: string; cacheTtlMs: number }>(
     app.decorateRequest('tenantId', '');
     app.decorate('forgetApiKeys', () => cache.clear());
     app.decorate('authenticate', async (request: FastifyRequest) => {
-      const hash = hashApiKey(bearer(request));
+      const hash = requireKeyHash(request);
       const now = Date.now();
       const hit = cache.get(hash);
       if (hit && hit.expires > now) {
@@ -61,7 +53,7 @@ export default fp<{ adminApiKey: string; cacheTtlMs: number }>(
     });
     app.decorate('authenticateAdmin', async (request: FastifyRequest) => {
       // Comparing hashes keeps the comparison constant-time whatever the key's length.
-      if (!timingSafeEqual(Buffer.from(hashApiKey(bearer(request))), adminHash)) throw Errors.FORBIDDEN();
+      if (!timingSafeEqual(Buffer.from(requireKeyHash(request)), adminHash)) throw Errors.FORBIDDEN();
     });
   },
   { name: 'auth', dependencies: ['prisma'] },

@@ -30,9 +30,9 @@ export default fp<{ ttlSeconds: number }>(
     const repo = idempotencyRepository(app.db, opts.ttlSeconds * 1000);
     app.decorateRequest('idempotencyScope', null);
 
-    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const claimKey = async (request: FastifyRequest, reply: FastifyReply) => {
       const key = request.headers['idempotency-key'];
-      if (!request.routeOptions.config.idempotent || typeof key !== 'string') return;
+      if (typeof key !== 'string') return;
       const scope = { tenantId: request.tenantId, route: `${request.method} ${request.routeOptions.url}`, key };
       const claim = await repo.claim(scope, requestHash(request));
       if (claim.kind === 'mismatch') {
@@ -43,9 +43,9 @@ export default fp<{ ttlSeconds: number }>(
       if (claim.kind === 'in-progress') throw Errors.IDEMPOTENCY_IN_PROGRESS();
       if (claim.kind === 'replay') return reply.header('idempotent-replayed', 'true').status(claim.statusCode).send(claim.response);
       request.idempotencyScope = scope;
-    });
+    };
 
-    app.addHook('onSend', async (request, reply, payload) => {
+    const recordResponse = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
       const scope = request.idempotencyScope;
       if (!scope) return payload;
       request.idempotencyScope = null;
@@ -60,6 +60,13 @@ export default fp<{ ttlSeconds: number }>(
         request.log.error({ err }, 'could not record the idempotent response');
       }
       return payload;
+    };
+
+    // Only routes marked idempotent get the hooks, so every other request (predictions above all) skips them.
+    app.addHook('onRoute', (route) => {
+      if (!route.config?.idempotent) return;
+      route.preHandler = [route.preHandler ?? [], claimKey].flat() as typeof route.preHandler;
+      route.onSend = [route.onSend ?? [], recordResponse].flat() as typeof route.onSend;
     });
 
     const purge = setInterval(() => {

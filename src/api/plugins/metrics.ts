@@ -59,12 +59,15 @@ export default fp<MetricsOptions>(
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    app.addHook('onResponse', async (request, reply) => {
-      if (request.routeOptions.config.httpMetrics === false) return;
-      const route = request.routeOptions.url ?? 'unmatched';
-      const seconds = reply.elapsedTime / 1000;
-      http.observe({ method: request.method, route, status_code: String(reply.statusCode) }, seconds);
-      if (route === PREDICT_ROUTE && request.method === 'POST') predict.observe({ outcome: reply.statusCode < 300 ? 'ok' : 'error' }, seconds);
+    // Callback-style: it runs on every response and waits for nothing, so it costs no promise.
+    app.addHook('onResponse', (request, reply, done) => {
+      if (request.routeOptions.config.httpMetrics !== false) {
+        const route = request.routeOptions.url ?? 'unmatched';
+        const seconds = reply.elapsedTime / 1000;
+        http.observe({ method: request.method, route, status_code: String(reply.statusCode) }, seconds);
+        if (route === PREDICT_ROUTE && request.method === 'POST') predict.observe({ outcome: reply.statusCode < 300 ? 'ok' : 'error' }, seconds);
+      }
+      done();
     });
 
     /** A failing source (Postgres or Redis away) leaves its gauges as they were rather than failing the scrape. */

@@ -10,8 +10,8 @@ import {
   tenantCreatedSchema,
   tenantKeyParamsSchema,
 } from '../../contracts/tenants.js';
+import { issueApiKey } from '../api-keys.js';
 import { Errors } from '../errors.js';
-import { issueApiKey } from '../plugins/auth.js';
 
 const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', app.authenticateAdmin);

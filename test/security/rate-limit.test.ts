@@ -1,0 +1,58 @@
+// The per-key rate limit counts in Redis in leased blocks (src/api/rate-limit-store.ts): however requests are spread
+// over API processes and however many arrive at once, no more than the limit is ever served, and positions leased
+// ahead but never used stay within the documented share of the limit per process.
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { buildTestApp } from '../helpers/app.js';
+import { createTestContext, type TestContext } from '../helpers/env.js';
+
+/** Unauthenticated requests: counted per address before authentication answers 401, and no database involved. */
+const anonymous = (app: FastifyInstance) => app.inject({ method: 'GET', url: '/v1/jobs' }).then((res) => res.statusCode);
+
+describe('rate limit across API processes', () => {
+  let ctx: TestContext;
+  const apps: FastifyInstance[] = [];
+  const build = async (prefix: string, max: number) => {
+    const app = await buildTestApp(loadConfig({ ...ctx.env, QUEUE_PREFIX: `${ctx.prefix}:${prefix}`, RATE_LIMIT_MAX: String(max), RATE_LIMIT_WINDOW_MS: '600000' }));
+    apps.push(app);
+    return app;
+  };
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await ctx?.cleanup();
+  });
+
+  it('never serves more than the limit to a burst spread over two processes', async () => {
+    const max = 200;
+    const [one, two] = [await build('burst', max), await build('burst', max)];
+    const statuses = await Promise.all(Array.from({ length: 300 }, (_, i) => anonymous(i % 2 ? one : two)));
+    const served = statuses.filter((s) => s === 401).length;
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    expect(served).toBeLessThanOrEqual(max);
+    // Each process may hold at most 1% of the limit leased ahead and unused.
+    expect(served).toBeGreaterThanOrEqual(max - 2 * Math.floor(max * 0.01));
+  });
+
+  it('counts every request in Redis, leasing ahead no more than 1% of the limit', async () => {
+    const max = 10_000;
+    const app = await build('steady', max);
+    const requests = 400;
+    for (let i = 0; i < requests; i++) expect(await anonymous(app)).toBe(401);
+    const redis = new Redis(ctx.config.REDIS_URL);
+    const [key] = await redis.keys(`${ctx.prefix}:steady:rate-limit:*`);
+    const counted = Number(await redis.get(key));
+    await redis.quit();
+    expect(counted).toBeGreaterThanOrEqual(requests);
+    expect(counted - requests).toBeLessThanOrEqual(max * 0.01);
+    // The next process to start sees those requests: a limit of 10,000 leaves it 10,000 - counted.
+    const other = await build('steady', max);
+    const res = await other.inject({ method: 'GET', url: '/v1/jobs' });
+    expect(Number(res.headers['x-ratelimit-remaining'])).toBe(max - counted - 1);
+  });
+});
