@@ -20,6 +20,8 @@ export const configSchema = z.object({
   QUEUE_PREFIX: z.string().min(1).default('bp'),
   /** Training threads per worker process; one per core by default, so two jobs train at once on two cores. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
+  /** Decoded datasets a worker process keeps in memory between runs (datasets never change); 0 keeps none. */
+  WORKER_DATASET_CACHE_MB: z.coerce.number().int().min(0).default(256),
   /** BullMQ lock duration; the worker renews it every half of this while a job trains. */
   JOB_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How often workers look for jobs whose worker died (lock expired) and hand them to another worker. */

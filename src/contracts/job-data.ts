@@ -1,5 +1,5 @@
 // What crosses the queue and the thread boundary: the BullMQ job payload, and the messages between a training
-// thread and its worker process. Plain JSON only.
+// thread and its worker process. Plain JSON, except the dataset's typed arrays.
 import type { EpochReport, ModelSpec, SerializedModel, TrainingCheckpoint, TrainingOptions } from '../engine/index.js';
 import type { JobError, JobStatus } from './jobs.js';
 
@@ -19,7 +19,10 @@ export interface TrainingInput {
   spec: ModelSpec;
   options: TrainingOptions;
   checkpointEvery: number;
-  /** Preprocessed row-major float32, straight from the dataset's stored packed bytes: nothing is re-parsed. */
+  /**
+   * Preprocessed row-major float32, straight from the dataset's stored packed bytes: nothing is re-parsed. In shared
+   * memory, so the thread gets the process's arrays rather than a copy; nothing writes to them once handed over.
+   */
   dataset: { rows: number; inputs: Float32Array; targets: Float32Array };
   /** Warm start: the weights training begins from when there is no checkpoint yet. */
   initialModel: SerializedModel | null;

@@ -2,25 +2,15 @@
 // into the engine's layout: rows x sequenceLength x features, step after step. Every sequence has the same length;
 // a ragged or empty one is refused (naming it, its length and the expected one), never padded. Targets are one per
 // sequence (numbers, or a class label one-hot encoded as for tabular datasets) or one per step (numbers).
-import type { SequenceDatasetBody } from '../contracts/datasets.js';
+import type { Readable } from 'node:stream';
+import type { ColumnStats, SequenceDatasetBody } from '../contracts/datasets.js';
+import { describeCell, FINITE_FLOAT32, toNumber, type Cell } from './cells.js';
+import { matrixStats, NumericStats } from './column-stats.js';
 import { DatasetError, DatasetTooLargeError, listNames } from './dataset-error.js';
-import {
-  checkColumns,
-  checkRow,
-  describeCell,
-  encodeTargets,
-  FINITE_FLOAT32,
-  GrowingFloat32,
-  NO_DATASET_LIMITS,
-  numericStats,
-  pushFeatures,
-  toNumber,
-  type Cell,
-  type DatasetLimits,
-  type EncodedDataset,
-  type TargetLocator,
-} from './encode-dataset.js';
-import { readCsv } from './parse-csv.js';
+import { checkColumns, checkRow, NO_DATASET_LIMITS, pushFeatures, type DatasetLimits, type EncodedDataset } from './encode-dataset.js';
+import { TargetEncoder, type TargetLocator } from './encode-targets.js';
+import { GrowingArray } from './growing-array.js';
+import { readCsvStream } from './parse-csv.js';
 const SAME_LENGTH = 'every sequence of a dataset must have the same number of steps (cut or pad them before uploading)';
 
 const defaultNames = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
@@ -32,19 +22,17 @@ interface SequenceParts {
   sequenceLength: number;
   perStepTargets: boolean;
   inputs: Float32Array;
-  /** sequences x targets, or sequences x sequenceLength x targets with perStepTargets */
-  targetCells: Cell[];
+  /** Per feature over every step of every sequence (what standardization uses). */
+  featureStats: Record<string, ColumnStats>;
+  /** Holding sequences x targets, or sequences x sequenceLength x targets with perStepTargets. */
+  targets: TargetEncoder;
   locate: TargetLocator;
 }
 
-/** Statistics per feature over every step of every sequence (what standardization uses), then the targets. */
 function finish(parts: SequenceParts): EncodedDataset {
-  const { features, targetNames, sequences, sequenceLength, perStepTargets, inputs } = parts;
-  const steps = sequences * sequenceLength;
-  const stats = Object.fromEntries(features.map((name, f) => [name, numericStats(inputs, features.length, f, steps)]));
-  const targetRows = perStepTargets ? steps : sequences;
-  const encoded = encodeTargets(parts.targetCells, targetNames, targetRows, parts.locate);
-  return { features, targets: targetNames, rows: sequences, inputs, ...encoded, sequenceLength, perStepTargets, stats: { ...stats, ...encoded.stats } };
+  const { features, targetNames, sequences, sequenceLength, perStepTargets, inputs, featureStats } = parts;
+  const encoded = parts.targets.finish(parts.locate);
+  return { features, targets: targetNames, rows: sequences, inputs, ...encoded, sequenceLength, perStepTargets, stats: { ...featureStats, ...encoded.stats } };
 }
 
 /** Steps over all sequences count as rows (they are the CSV form's rows); cells include one target row per step or per sequence. */
@@ -113,24 +101,24 @@ function targetNumber(value: unknown, field: string, sequence: number): number {
 }
 
 /** Pushes one sequence's target cells, after checking it has the shape of targets[0]. */
-function pushTarget(out: Cell[], value: TargetValue, shape: TargetShape, i: number, steps: number): void {
+function pushTarget(out: TargetEncoder, value: TargetValue, shape: TargetShape, i: number, steps: number): void {
   const field = `targets[${i}]`;
   const wrongKind = () => new DatasetError(`${field}: expected ${shapeName(shape, steps)} like targets[0], got ${describeTarget(value)}`, { field, sequence: i });
   switch (shape.kind) {
     case 'number':
       if (typeof value !== 'number') throw wrongKind();
-      out.push(targetNumber(value, field, i));
+      out.add(targetNumber(value, field, i));
       return;
     case 'label':
       if (typeof value !== 'string') throw wrongKind();
-      out.push(value);
+      out.add(value);
       return;
     case 'values':
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'number')) throw wrongKind();
       if (value.length !== shape.width) {
         throw new DatasetError(`${field} has ${value.length} values, expected ${shape.width} like targets[0]`, { field, sequence: i });
       }
-      value.forEach((v, k) => out.push(targetNumber(v, `${field}[${k}]`, i)));
+      value.forEach((v, k) => out.add(targetNumber(v, `${field}[${k}]`, i)));
       return;
     case 'steps':
       if (!Array.isArray(value) || value.some((v) => !Array.isArray(v))) throw wrongKind();
@@ -144,7 +132,7 @@ function pushTarget(out: Cell[], value: TargetValue, shape: TargetShape, i: numb
         if (step.length !== shape.width) {
           throw new DatasetError(`${field}[${t}] has ${step.length} values, expected ${shape.width} like targets[0][0]`, { field: `${field}[${t}]`, sequence: i });
         }
-        step.forEach((v, k) => out.push(targetNumber(v, `${field}[${t}][${k}]`, i)));
+        step.forEach((v, k) => out.add(targetNumber(v, `${field}[${t}][${k}]`, i)));
       });
   }
 }
@@ -177,7 +165,7 @@ export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits
   checkSize(sequences.length, steps, width, sequences.length * (perStepTargets ? steps : 1) * targetWidth, limits);
 
   const inputs = new Float32Array(sequences.length * steps * width);
-  const targetCells: Cell[] = [];
+  const targetEncoder = new TargetEncoder(targetNames);
   sequences.forEach((sequence, i) => {
     const field = `sequences[${i}]`;
     if (sequence.length !== steps) {
@@ -204,7 +192,7 @@ export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits
         inputs[offset + f] = v;
       });
     });
-    pushTarget(targetCells, targets[i], shape, i, steps);
+    pushTarget(targetEncoder, targets[i], shape, i, steps);
   });
 
   return finish({
@@ -214,8 +202,9 @@ export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits
     sequenceLength: steps,
     perStepTargets,
     inputs,
-    targetCells,
-    // Only class labels can fail in encodeTargets, and they are one per sequence.
+    featureStats: matrixStats(inputs, features, sequences.length * steps),
+    targets: targetEncoder,
+    // Only class labels can fail in the target encoder, and they are one per sequence.
     locate: {
       column: () => 'targets',
       at: (r) => ({ message: `targets[${r}]`, details: { field: `targets[${r}]`, sequence: r } }),
@@ -271,10 +260,12 @@ interface CsvSequence {
   lastRow: number;
 }
 
-export function encodeSequenceCsv(text: string, options: SequenceCsvOptions, limits: DatasetLimits = NO_DATASET_LIMITS): EncodedDataset {
+/** A sequence CSV, encoded while its bytes arrive. */
+export async function encodeSequenceCsv(input: Readable, options: SequenceCsvOptions, limits: DatasetLimits = NO_DATASET_LIMITS): Promise<EncodedDataset> {
   let layout: CsvLayout | undefined;
-  const inputs = new GrowingFloat32();
-  const targetCells: Cell[] = [];
+  let featureStats: NumericStats | undefined;
+  const inputs = new GrowingArray(Float32Array);
+  const targets = new TargetEncoder(options.target);
   const sequences: CsvSequence[] = [];
   const seen = new Set<string>();
   let current: CsvSequence | null = null;
@@ -295,15 +286,16 @@ export function encodeSequenceCsv(text: string, options: SequenceCsvOptions, lim
         { field: 'body', row: current.firstRow, sequence: sequences.length, sequenceId: current.id },
       );
     }
-    if (!options.perStepTargets) targetCells.push(...lastTargets);
+    if (!options.perStepTargets) for (const cell of lastTargets) targets.add(cell);
     sequences.push(current);
   };
 
-  readCsv(
-    text,
+  await readCsvStream(
+    input,
     (cells) => {
       if (!layout) {
         layout = csvLayout(cells, options, limits);
+        featureStats = new NumericStats(layout.features.length);
         return;
       }
       const { columns, sequenceIdx, featureIdx, targetIdx } = layout;
@@ -329,7 +321,7 @@ export function encodeSequenceCsv(text: string, options: SequenceCsvOptions, lim
         current = { id, firstRow: row, lastRow: row };
       }
       current.lastRow = row;
-      pushFeatures(inputs, cells, row, featureIdx, columns);
+      pushFeatures(inputs, featureStats!, cells, row, featureIdx, columns);
       if (!options.perStepTargets) {
         lastTargets = targetIdx.map((c) => cells[c]);
         return;
@@ -342,7 +334,7 @@ export function encodeSequenceCsv(text: string, options: SequenceCsvOptions, lim
             column: columns[c],
           });
         }
-        targetCells.push(cells[c]);
+        targets.add(cells[c]);
       }
     },
     { maxColumns: limits.maxColumns, maxRows: limits.maxRows },
@@ -359,7 +351,8 @@ export function encodeSequenceCsv(text: string, options: SequenceCsvOptions, lim
     sequenceLength,
     perStepTargets: options.perStepTargets,
     inputs: inputs.toArray(),
-    targetCells,
+    featureStats: Object.fromEntries(features.map((name, f) => [name, featureStats!.of(f)])),
+    targets,
     locate: {
       column: (k) => `column "${columns[targetIdx[k]]}"`,
       at: (r, k) => {

@@ -8,12 +8,15 @@ export function preprocessingFor(standardize: boolean, mean: number[], std: numb
   return standardize ? { standardize, mean, std: std.map(safeStd) } : { standardize };
 }
 
-/** Applies preprocessing in place to a row-major rows x width matrix. */
-export function applyPreprocessing(p: StoredPreprocessing, data: Float32Array, width: number): Float32Array {
+/**
+ * Applies preprocessing to a row-major rows x width matrix, writing into `out` (in place unless given). Without
+ * standardization there is nothing to apply and `data` itself comes back.
+ */
+export function applyPreprocessing(p: StoredPreprocessing, data: Float32Array, width: number, out: Float32Array = data): Float32Array {
   if (!p.standardize || !p.mean || !p.std) return data;
-  for (let i = 0; i < data.length; i++) {
-    const c = i % width;
-    data[i] = (data[i] - p.mean[c]) / p.std[c];
+  const { mean, std } = p;
+  for (let row = 0; row < data.length; row += width) {
+    for (let c = 0; c < width; c++) out[row + c] = (data[row + c] - mean[c]) / std[c];
   }
-  return data;
+  return out;
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { ColumnStats, DatasetKind } from '../contracts/datasets.js';
 import type { EncodedDataset } from '../data/encode-dataset.js';
 import { packFloat32, unpackFloat32 } from '../data/float-pack.js';
-import type { Db } from './client.js';
+import { copyByteaColumns } from './bytea-copy.js';
+import { poolOf, type Db } from './client.js';
+import { insertDataset } from './dataset-insert.js';
 
 /** Everything but the packed arrays, which only the producer needs. */
 const summary = {
@@ -65,25 +67,24 @@ function toSummary(row: SummaryRow): DatasetSummary {
 
 export function datasetRepository(db: Db) {
   return {
+    /** One COPY of one row (src/db/dataset-insert.ts): the packed arrays go to Postgres as their bytes, stored whole or not at all. */
     async create(tenantId: string, name: string, data: EncodedDataset): Promise<DatasetSummary> {
-      const row = await db.dataset.create({
-        data: {
-          id: randomUUID(),
-          tenantId,
-          name,
-          rowCount: data.rows,
-          features: data.features,
-          targets: data.targets,
-          classes: data.classes,
-          stats: data.stats,
-          sequenceLength: data.sequenceLength ?? null,
-          targetSteps: data.sequenceLength === undefined ? null : data.perStepTargets ? data.sequenceLength : 1,
-          inputs: packFloat32(data.inputs),
-          outputs: packFloat32(data.outputs),
-        },
-        select: summary,
+      const id = randomUUID();
+      await insertDataset(poolOf(db), {
+        id,
+        tenantId,
+        name,
+        rowCount: data.rows,
+        features: data.features,
+        targets: data.targets,
+        classes: data.classes ?? null,
+        stats: data.stats,
+        sequenceLength: data.sequenceLength ?? null,
+        targetSteps: data.sequenceLength === undefined ? null : data.perStepTargets ? data.sequenceLength : 1,
+        inputs: packFloat32(data.inputs),
+        outputs: packFloat32(data.outputs),
       });
-      return toSummary(row);
+      return toSummary(await db.dataset.findUniqueOrThrow({ where: { id }, select: summary }));
     },
     async get(tenantId: string, id: string) {
       const row = await db.dataset.findFirst({ where: { id, tenantId }, select: { ...summary, stats: true } });
@@ -93,10 +94,17 @@ export function datasetRepository(db: Db) {
       const rows = await db.dataset.findMany({ where: { tenantId }, select: summary, orderBy: { createdAt: 'desc' }, take: limit });
       return rows.map(toSummary);
     },
-    /** The summary and the packed training arrays (the job's stored preprocessing applies to them). */
+    /**
+     * The summary and the packed training arrays (the job's stored preprocessing applies to them). The arrays come
+     * by binary COPY (src/db/bytea-copy.ts) into shared memory, which training threads read without a copy each.
+     */
     async getTrainingData(tenantId: string, id: string) {
-      const row = await db.dataset.findFirst({ where: { id, tenantId }, select: { ...summary, inputs: true, outputs: true } });
-      return row ? { ...toSummary(row), inputs: unpackFloat32(row.inputs), outputs: unpackFloat32(row.outputs) } : null;
+      const row = await db.dataset.findFirst({ where: { id, tenantId }, select: summary });
+      if (!row) return null;
+      const packed = await copyByteaColumns(poolOf(db), 'Dataset', ['inputs', 'outputs'], { id, tenantId });
+      if (!packed) return null;
+      const [inputs, outputs] = packed.map((bytes) => unpackFloat32(bytes, true));
+      return { ...toSummary(row), inputs, outputs };
     },
   };
 }

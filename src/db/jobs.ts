@@ -158,7 +158,11 @@ export function jobRepository(db: Db) {
     /** Stores the model and marks the job succeeded in one transaction; a redelivered final changes nothing. */
     async recordFinal(id: string, weights: SerializedModel, last: EpochReport | null, epochs: number): Promise<string | null> {
       return db.$transaction(async (tx) => {
-        const job = await tx.job.findUnique({ where: { id }, include: { dataset: true, result: { select: { id: true } } } });
+        // The dataset's column names only: its packed arrays are tens of megabytes the model does not need.
+        const job = await tx.job.findUnique({
+          where: { id },
+          include: { dataset: { select: { features: true, targets: true, classes: true } }, result: { select: { id: true } } },
+        });
         if (!job || job.status !== 'running') return job?.result?.id ?? null;
         const modelId = randomUUID();
         await tx.model.create({

@@ -1,5 +1,6 @@
 // Putting a job on the queue (ids only), and what a run trains on, read from Postgres. The worker thread cannot reach
-// the database, so its worker process loads the dataset's packed float32 rows and hands them over at start.
+// the database, so its worker process loads the dataset's packed float32 rows and hands them over at start, in
+// shared memory (a SharedArrayBuffer crosses to the thread without a copy).
 import type { Queue } from 'bullmq';
 import { TRAINING_QUEUE, type TrainingInput, type TrainingJobData } from '../contracts/job-data.js';
 import type { Training, StoredPreprocessing } from '../contracts/training.js';
@@ -18,12 +19,19 @@ class MissingJobError extends Error {
   override name = 'MissingJobError';
 }
 
-/** Everything a run of `job` (its row, as the worker process marked it running) trains on, read from Postgres. */
-export async function loadTrainingInput(jobs: JobRepository, datasets: DatasetRepository, job: Job): Promise<TrainingInput> {
+/**
+ * Everything a run of `job` (its row, as the worker process marked it running) trains on, read from Postgres, the
+ * dataset possibly through a cache (src/worker/dataset-cache.ts).
+ */
+export async function loadTrainingInput(jobs: JobRepository, datasets: Pick<DatasetRepository, 'getTrainingData'>, job: Job): Promise<TrainingInput> {
   const data = await datasets.getTrainingData(job.tenantId, job.datasetId);
   if (!data) throw new MissingJobError(`dataset ${job.datasetId} of job ${job.id} does not exist`);
   const training = job.training as Training;
-  const inputs = applyPreprocessing(job.preprocessing as StoredPreprocessing, data.inputs, data.features.length);
+  const preprocessing = job.preprocessing as StoredPreprocessing;
+  // The dataset's arrays may be shared with other runs: standardized inputs go into shared memory of this run's own.
+  const inputs = preprocessing.standardize
+    ? applyPreprocessing(preprocessing, data.inputs, data.features.length, new Float32Array(new SharedArrayBuffer(data.inputs.byteLength)))
+    : data.inputs;
   const initialModel = job.initialModelId ? await jobs.initialWeights(job.initialModelId) : null;
   if (job.initialModelId && !initialModel) throw new MissingJobError(`initial model ${job.initialModelId} of job ${job.id} does not exist`);
   return {

@@ -16,6 +16,7 @@ import { loadTrainingInput } from '../queue/producer.js';
 import { createDispatcher, type QueueLogger } from '../queue/dispatcher.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { createWebhookOutbox } from '../queue/webhook-outbox.js';
+import { DatasetCache } from './dataset-cache.js';
 import { startHealthServer } from './health-server.js';
 import { JobAnnouncer } from './job-announcer.js';
 import { ProgressRecorder } from './progress-recorder.js';
@@ -34,7 +35,6 @@ export interface TrainingWorker {
 export async function startTrainingWorker(config: Config, log: QueueLogger): Promise<TrainingWorker> {
   const db = createDb(config.DATABASE_URL);
   const jobs = jobRepository(db);
-  const datasets = datasetRepository(db);
   const connection = createRedis(config.REDIS_URL, 'worker');
   const subscriber = createRedis(config.REDIS_URL, 'worker');
   // Live events are dropped rather than queued while Redis is away: followers catch up from Postgres.
@@ -44,6 +44,8 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
   const dispatcher = createDispatcher({ jobs, queue, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS, log });
   const reconciler = new Reconciler({ jobs, queue, dispatcher, redis: connection, intervalMs: config.RECONCILE_INTERVAL_MS, log });
   const metrics = new WorkerMetrics();
+  const datasets = new DatasetCache(datasetRepository(db), config.WORKER_DATASET_CACHE_MB * 1024 * 1024, (source) => metrics.datasetRead(source));
+  metrics.watchDatasetCache(() => datasets.size);
   const webhooks = webhookRepository(db);
   const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
   const outbox = createWebhookOutbox({ webhooks, queue: webhookQueue, attempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS, log });

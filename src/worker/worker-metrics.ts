@@ -1,6 +1,7 @@
 // The worker process's own Prometheus metrics, at GET /metrics on its health port: what only the process that
 // trains sees as it happens (each epoch's duration, webhook attempts). The API's /metrics has the cluster-wide view.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DatasetSource } from './dataset-cache.js';
 
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -22,8 +23,31 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  private readonly datasetReads = new Counter({
+    name: 'backprop_worker_dataset_reads_total',
+    help: "Datasets a run started on, by where they came from: Postgres, another run's read in flight, or the cache",
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  datasetRead(source: DatasetSource): void {
+    this.datasetReads.inc({ source });
+  }
+
+  /** Reports the dataset cache's size whenever the metrics are scraped. */
+  watchDatasetCache(bytes: () => number): void {
+    new Gauge({
+      name: 'backprop_worker_dataset_cache_bytes',
+      help: 'Bytes of decoded datasets this worker process keeps between runs',
+      registers: [this.registry],
+      collect() {
+        this.set(bytes());
+      },
+    });
   }
 
   epochCompleted(ms: number): void {

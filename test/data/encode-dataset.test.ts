@@ -1,6 +1,8 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/data/dataset-error.js';
-import { encodeDataset } from '../../src/data/encode-dataset.js';
+import { encodeCsv, encodeDataset } from '../../src/data/encode-dataset.js';
+import { encodeSequenceCsv } from '../../src/data/encode-sequences.js';
 import { readCsv } from '../../src/data/parse-csv.js';
 import { applyPreprocessing, preprocessingFor } from '../../src/data/standardize.js';
 
@@ -53,5 +55,59 @@ describe('encodeDataset', () => {
     const p = preprocessingFor(true, [2, 5], [2, 0]);
     expect(p.std).toEqual([2, 1]);
     expect(Array.from(applyPreprocessing(p, new Float32Array([4, 5, 0, 5]), 2))).toEqual([1, 0, -1, 0]);
+  });
+});
+
+/** The bytes of `text` one at a time: every character, quote and line break is cut somewhere. */
+const byteByByte = (text: string) => Readable.from(Array.from(Buffer.from(text), (b) => Buffer.from([b])));
+
+const rejection = async (promise: Promise<unknown>) => {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(DatasetError);
+  return err as DatasetError;
+};
+
+describe('encodeCsv (streamed)', () => {
+  it('encodes a CSV arriving byte by byte exactly as the same table given whole', async () => {
+    const text = '\ufeffa, b ,label\r\n1.5,"2",caf\u00e9\r\n\n-3e2,4,"a ""quoted""\nlabel"\r\n5,6.25,caf\u00e9\r\n';
+    const streamed = await encodeCsv(byteByByte(text), ['label']);
+    const table = parseCsv(text);
+    expect(table.columns).toEqual(['a', 'b', 'label']);
+    expect(streamed).toEqual(encodeDataset(table.columns, table.rows, ['label']));
+    expect(streamed.classes).toEqual(['a "quoted"\nlabel', 'caf\u00e9']);
+  });
+
+  it('keeps numbers as they are for a numeric target, with statistics of the stored float32 values', async () => {
+    const d = await encodeCsv(byteByByte('x,y\n0.1,1\n0.2,2.5\n0.3,-4\n'), ['y']);
+    expect(d.classes).toBeUndefined();
+    expect(Array.from(d.outputs)).toEqual([1, 2.5, -4]);
+    const x = [0.1, 0.2, 0.3].map(Math.fround);
+    expect(d.stats.x).toMatchObject({ min: x[0], max: x[2] });
+    expect((d.stats.x as { mean: number }).mean).toBeCloseTo((x[0] + x[1] + x[2]) / 3, 15);
+  });
+
+  it('reports a ragged row before a bad class label found earlier, as a whole table would', async () => {
+    // Label problems can only be judged once every row is in (the target may still turn out numeric).
+    const err = await rejection(encodeCsv(byteByByte('a,label\n1,\n2,x\n3\n'), ['label']));
+    expect(err.message).toContain('row 3 has 1 cells');
+    const empty = await rejection(encodeCsv(byteByByte('a,label\n1,\n2,x\n'), ['label']));
+    expect(empty.details).toEqual({ field: 'rows[0][1]', row: 1, column: 'label' });
+  });
+
+  it('accepts a numeric target with more distinct values than a model has outputs, and names the row of the 4097th class', async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => `${i},${i * 0.5}`);
+    const numeric = await encodeCsv(Readable.from([`a,y\n${rows.join('\n')}\n`]), ['y']);
+    expect(numeric.outputs).toHaveLength(5000);
+    const err = await rejection(encodeCsv(Readable.from([`a,y\n${rows.join('\n')}\n9,label\n`]), ['y']));
+    expect(err.message).toContain('more than 4096 distinct class labels');
+    expect(err.details).toMatchObject({ row: 4097, column: 'y' });
+  });
+
+  it('encodes a sequence CSV streamed byte by byte', async () => {
+    const d = await encodeSequenceCsv(byteByByte('id,x,y\ns1,1,a\ns1,2,b\ns2,3,c\ns2,4,d\n'), { target: ['y'], sequence: 'id', perStepTargets: false });
+    expect(d).toMatchObject({ rows: 2, sequenceLength: 2, classes: ['b', 'd'] });
+    expect(Array.from(d.inputs)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(d.outputs)).toEqual([1, 0, 0, 1]);
+    expect(d.stats.x).toMatchObject({ min: 1, max: 4, mean: 2.5 });
   });
 });

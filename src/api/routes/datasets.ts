@@ -9,15 +9,11 @@ import {
   jsonDatasetBodySchema,
   sequenceDatasetBodySchema,
 } from '../../contracts/datasets.js';
-import { DatasetError, DatasetTooLargeError } from '../../data/dataset-error.js';
-import { encodeCsv, encodeDataset, type DatasetLimits, type EncodedDataset } from '../../data/encode-dataset.js';
-import { encodeSequenceCsv, encodeSequences } from '../../data/encode-sequences.js';
+import { encodeDataset, type DatasetLimits, type EncodedDataset } from '../../data/encode-dataset.js';
+import { encodeSequences } from '../../data/encode-sequences.js';
 import type { DatasetSummary } from '../../db/datasets.js';
 import { Errors } from '../errors.js';
-
-const csvBodySchema = z
-  .string()
-  .describe('CSV text with a header row; send Content-Type: text/csv with ?name=&target= (and &sequence= for a sequence CSV)');
+import { csvBodySchema, csvUploadParser, CsvUpload, datasetApiError } from './csv-upload.js';
 
 const view = ({ createdAt, ...d }: DatasetSummary) => ({ ...d, createdAt: createdAt.toISOString() });
 
@@ -25,14 +21,15 @@ function encodeOrThrow(build: () => EncodedDataset): EncodedDataset {
   try {
     return build();
   } catch (err) {
-    if (err instanceof DatasetTooLargeError) throw Errors.DATASET_TOO_LARGE(err.message, err.details);
-    if (err instanceof DatasetError) throw Errors.INVALID_DATASET(err.message, err.details);
-    throw err;
+    throw datasetApiError(err);
   }
 }
 
 const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (app, { limits }) => {
   app.addHook('onRequest', app.authenticate);
+  // In this plugin's scope only: CSV bodies are encoded as they stream in (csv-upload.ts), not buffered as text.
+  app.removeContentTypeParser(['text/csv', 'text/plain']);
+  app.addContentTypeParser(['text/csv', 'text/plain'], csvUploadParser(limits));
 
   app.post(
     '/v1/datasets',
@@ -69,22 +66,9 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (a
       const body = request.body;
       let name: string;
       let encoded: EncodedDataset;
-      if (typeof body === 'string') {
-        const { name: queryName, target, sequence, perStepTargets } = request.query;
-        if (!queryName) throw Errors.VALIDATION('querystring.name: required for text/csv uploads', { field: 'querystring.name' });
-        if (!target) throw Errors.VALIDATION('querystring.target: required for text/csv uploads', { field: 'querystring.target' });
-        if (perStepTargets !== undefined && sequence === undefined) {
-          throw Errors.VALIDATION('querystring.perStepTargets: only for sequence CSVs, which also need querystring.sequence', {
-            field: 'querystring.perStepTargets',
-          });
-        }
-        name = queryName;
-        const targets = target.split(',').map((t) => t.trim());
-        encoded = encodeOrThrow(() =>
-          sequence === undefined
-            ? encodeCsv(body, targets, limits)
-            : encodeSequenceCsv(body, { target: targets, sequence, perStepTargets: perStepTargets === 'true' }, limits),
-        );
+      if (body instanceof CsvUpload) {
+        if ('error' in body.result) throw body.result.error;
+        ({ name, dataset: encoded } = body.result);
       } else if ('sequences' in body) {
         name = body.name;
         encoded = encodeOrThrow(() => encodeSequences(body, limits));

@@ -1,0 +1,80 @@
+// A dataset row written by binary COPY: the packed arrays go to Postgres as the bytes they are, in pieces viewed
+// straight from the arrays, never assembled into one query message. (An INSERT through pg copies every parameter
+// into its Bind message, growing a buffer to the arrays' size and more; through Prisma they are also base64-encoded
+// and decoded again.) A COPY of one row is one statement: the row is stored whole or not at all.
+// https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format".
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+export interface DatasetRow {
+  id: string;
+  tenantId: string;
+  name: string;
+  rowCount: number;
+  features: string[];
+  targets: string[];
+  classes: string[] | null;
+  stats: unknown;
+  sequenceLength: number | null;
+  targetSteps: number | null;
+  inputs: Uint8Array;
+  outputs: Uint8Array;
+}
+
+const COLUMNS = ['id', 'tenantId', 'name', 'rowCount', 'features', 'targets', 'classes', 'stats', 'sequenceLength', 'targetSteps', 'inputs', 'outputs'];
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const PIECE = 64 * 1024;
+const JSONB_VERSION = 1;
+
+const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+function int32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+}
+/** A field: its length, then its bytes; NULL is length -1 and no bytes. */
+const field = (bytes: Buffer | null): Buffer[] => (bytes === null ? [int32(-1)] : [int32(bytes.length), bytes]);
+const uuid = (id: string) => Buffer.from(id.replace(/-/g, ''), 'hex');
+const text = (s: string) => Buffer.from(s, 'utf8');
+const int4 = (n: number | null) => (n === null ? null : int32(n));
+const jsonb = (value: unknown) => (value === null ? null : Buffer.concat([Buffer.from([JSONB_VERSION]), Buffer.from(JSON.stringify(value), 'utf8')]));
+
+function* bytea(bytes: Uint8Array): Generator<Buffer> {
+  yield int32(bytes.byteLength);
+  for (let at = 0; at < bytes.byteLength; at += PIECE) {
+    yield Buffer.from(bytes.buffer, bytes.byteOffset + at, Math.min(PIECE, bytes.byteLength - at));
+  }
+}
+
+function* copyData(row: DatasetRow): Generator<Buffer> {
+  yield Buffer.concat([SIGNATURE, int32(0), int32(0), int16(COLUMNS.length)]); // no flags, no header extension
+  yield* field(uuid(row.id));
+  yield* field(uuid(row.tenantId));
+  yield* field(text(row.name));
+  yield* field(int4(row.rowCount));
+  yield* field(jsonb(row.features));
+  yield* field(jsonb(row.targets));
+  yield* field(jsonb(row.classes));
+  yield* field(jsonb(row.stats));
+  yield* field(int4(row.sequenceLength));
+  yield* field(int4(row.targetSteps));
+  yield* bytea(row.inputs);
+  yield* bytea(row.outputs);
+  yield int16(-1); // end of data
+}
+
+export async function insertDataset(pool: pg.Pool, row: DatasetRow): Promise<void> {
+  const columns = COLUMNS.map((c) => pg.escapeIdentifier(c)).join(', ');
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await pipeline(Readable.from(copyData(row)), client.query(copyFrom(`COPY "Dataset" (${columns}) FROM STDIN (FORMAT binary)`)));
+  } catch (err) {
+    broken = err as Error; // a COPY that failed half-way leaves the connection in an unknown state: drop it
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
