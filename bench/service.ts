@@ -18,6 +18,7 @@ import { ADMIN_KEY, createTestContext } from '../test/helpers/env.js';
 import { irisCsv } from '../test/helpers/iris.js';
 import { freePort, spawnApi, spawnWorker, waitFor } from '../test/helpers/processes.js';
 import { openEventStream } from '../test/helpers/sse.js';
+import { engineThreadScaling } from './engine-threads.js';
 import { markdownTable } from './markdown-table.js';
 import { loadMnist, PIXELS } from './mnist-digits.js';
 import { MNIST_SPEC } from './train-engine.js';
@@ -206,12 +207,22 @@ try {
         singleSeconds = Math.min(singleSeconds, (await runJob(mnist.id, mnistLayers, scalingTraining)).seconds);
         pairSeconds = Math.min(pairSeconds, await pair());
       }
-      rows.push([
-        `two MNIST jobs of ${SCALING_EPOCHS} epochs at once vs one (worker concurrency = cores; warm, best of ${SCALING_REPS})`,
-        `${pairSeconds.toFixed(1)} s for both`,
-        `${singleSeconds.toFixed(1)} s for one`,
-        `${((2 * singleSeconds) / pairSeconds).toFixed(2)}x throughput`,
-      ]);
+      progress('the same training by the engine alone, in one thread and in two');
+      const engine = await engineThreadScaling(digits.train, SCALING_EPOCHS, SCALING_REPS);
+      rows.push(
+        [
+          `two MNIST jobs of ${SCALING_EPOCHS} epochs at once vs one (worker concurrency = cores; warm, best of ${SCALING_REPS})`,
+          `${pairSeconds.toFixed(1)} s for both`,
+          `${singleSeconds.toFixed(1)} s for one`,
+          `${((2 * singleSeconds) / pairSeconds).toFixed(2)}x throughput`,
+        ],
+        [
+          `the same training by the engine alone in two worker threads vs one (no service; best of ${SCALING_REPS})`,
+          `${engine.pair.toFixed(1)} s for both`,
+          `${engine.single.toFixed(1)} s for one`,
+          `${((2 * engine.single) / engine.pair).toFixed(2)}x throughput`,
+        ],
+      );
       notes.push(
         `Scaling: after a warm-up pair (both training threads started, the dataset in the worker's cache). The part's first job ` +
           `(cold when the part runs alone: starting a thread, reading the dataset from Postgres) took ${cold.seconds.toFixed(1)} s.`,
