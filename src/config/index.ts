@@ -24,6 +24,8 @@ export const configSchema = z.object({
   WORKER_DATASET_CACHE_MB: z.coerce.number().int().min(0).default(256),
   /** BullMQ lock duration; the worker renews it every half of this while a job trains. */
   JOB_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Worker deaths a job survives in a row (it resumes from its checkpoint each time); at the next start it fails. */
+  JOB_MAX_CRASHES: z.coerce.number().int().min(0).max(1000).default(10),
   /** How often workers look for jobs whose worker died (lock expired) and hand them to another worker. */
   STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
   /** How often a worker compares Postgres with Redis and re-enqueues active jobs the queue lost (also on Redis reconnect). */

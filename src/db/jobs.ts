@@ -118,12 +118,18 @@ export function jobRepository(db: Db) {
      * queued -> running; a job already running (redelivered after a stall) stays running. Returns the job's row
      * afterwards (the worker trains from it when its status is running), null when the job does not exist.
      */
+    /** Marks the job running (if it is queued) and counts a run started on it (if it is running). */
     async markRunning(id: string): Promise<Job | null> {
       const now = new Date();
       await db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', startedAt: now } });
       // A job that reached the queue some other way still takes one of its tenant's slots while it trains.
       await db.job.updateMany({ where: { id, dispatchedAt: null }, data: { dispatchedAt: now } });
+      await db.job.updateMany({ where: { id, status: 'running' }, data: { unfinishedRuns: { increment: 1 } } });
       return db.job.findUnique({ where: { id } });
+    },
+    /** A run handed the job back cleanly (after a durable checkpoint): the runs before it did not crash either. */
+    async runHandedBack(id: string): Promise<void> {
+      await db.job.updateMany({ where: { id }, data: { unfinishedRuns: 0 } });
     },
     /**
      * Idempotent per (job, epoch), and ignored unless the job is running (a cancelled job records nothing more).

@@ -25,6 +25,8 @@ export class ProgressRecorder {
     /** Reads what a run trains on from Postgres (the job's dataset, spec and options), given the job's row. */
     private readonly loadInput: (job: Job) => Promise<TrainingInput>,
     private readonly listener: ProgressListener,
+    /** Runs of one job whose worker died, in a row, after which the job is failed instead of started again. */
+    private readonly maxCrashes: number,
   ) {}
 
   /** Announces the job's end, if it has ended, behind the writes queued for it. */
@@ -61,6 +63,16 @@ export class ProgressRecorder {
           const job = await jobs.markRunning(jobId);
           // Cancelled, finished or deleted while it waited (or a redelivery of a finished job): do not train.
           if (job?.status !== 'running') return { proceed: false, reason: 'inactive', status: job?.status ?? null };
+          // This start counted itself: the runs before it since the last clean hand-back all died with their worker.
+          // A job that kills its worker every time (memory, a native crash) would otherwise be resumed forever.
+          const crashes = job.unfinishedRuns - 1;
+          if (crashes > this.maxCrashes) {
+            const message = `the worker training this job died in each of its last ${crashes} runs; it is not started again (JOB_MAX_CRASHES=${this.maxCrashes})`;
+            await jobs.markFailed(jobId, { code: 'ERR_WORKER_CRASHED', message });
+            this.log.warn({ jobId, crashes }, 'job failed: its worker died too many times');
+            this.announceEnd(jobId);
+            return { proceed: false, reason: 'inactive', status: 'failed' };
+          }
           const [checkpoint, input] = await Promise.all([jobs.latestCheckpoint(jobId), this.loadInput(job)]);
           if (checkpoint) this.log.info({ jobId, resumeEpoch: checkpoint.epoch }, 'resuming job from its checkpoint');
           this.listener.started(jobId, checkpoint?.epoch ?? 0);

@@ -56,6 +56,7 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
     (jobId) => worker.cancelJob(jobId, CANCEL_REASON.cancelled),
     (job) => loadTrainingInput(jobs, datasets, job),
     announcer,
+    config.JOB_MAX_CRASHES,
   );
   let shuttingDown = false;
   const link = new ThreadLink(async (envelope) => {
@@ -94,6 +95,7 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
         return settle(job, 'settling a cancelled job', async () => undefined);
       case 'ReleasedError': // shutdown or lost lock, after a durable checkpoint: back on the queue from Postgres
         return settle(job, 'handing the job back to the queue', async () => {
+          await jobs.runHandedBack(job.data.jobId);
           if (await dispatcher.requeue(job.data.jobId)) log.info({ jobId: job.data.jobId }, 'job handed back to the queue');
         });
       default:
