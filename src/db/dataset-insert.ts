@@ -21,9 +21,11 @@ export interface DatasetRow {
   targetSteps: number | null;
   inputs: Uint8Array;
   outputs: Uint8Array;
+  /** Written here rather than left to the column default, so the caller knows the row without reading it back. */
+  createdAt: Date;
 }
 
-const COLUMNS = ['id', 'tenantId', 'name', 'rowCount', 'features', 'targets', 'classes', 'stats', 'sequenceLength', 'targetSteps', 'inputs', 'outputs'];
+const COLUMNS = ['id', 'tenantId', 'name', 'rowCount', 'features', 'targets', 'classes', 'stats', 'sequenceLength', 'targetSteps', 'inputs', 'outputs', 'createdAt'];
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const PIECE = 64 * 1024;
 const JSONB_VERSION = 1;
@@ -39,6 +41,12 @@ const field = (bytes: Buffer | null): Buffer[] => (bytes === null ? [int32(-1)] 
 const uuid = (id: string) => Buffer.from(id.replace(/-/g, ''), 'hex');
 const text = (s: string) => Buffer.from(s, 'utf8');
 const int4 = (n: number | null) => (n === null ? null : int32(n));
+/** timestamp: microseconds since 2000-01-01 UTC (Prisma keeps DateTime columns in UTC). */
+function timestamp(date: Date): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64BE(BigInt(date.getTime() - Date.UTC(2000, 0, 1)) * 1000n);
+  return b;
+}
 const jsonb = (value: unknown) => (value === null ? null : Buffer.concat([Buffer.from([JSONB_VERSION]), Buffer.from(JSON.stringify(value), 'utf8')]));
 
 function* bytea(bytes: Uint8Array): Generator<Buffer> {
@@ -62,6 +70,7 @@ function* copyData(row: DatasetRow): Generator<Buffer> {
   yield* field(int4(row.targetSteps));
   yield* bytea(row.inputs);
   yield* bytea(row.outputs);
+  yield* field(timestamp(row.createdAt));
   yield int16(-1); // end of data
 }
 

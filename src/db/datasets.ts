@@ -69,9 +69,8 @@ export function datasetRepository(db: Db) {
   return {
     /** One COPY of one row (src/db/dataset-insert.ts): the packed arrays go to Postgres as their bytes, stored whole or not at all. */
     async create(tenantId: string, name: string, data: EncodedDataset): Promise<DatasetSummary> {
-      const id = randomUUID();
-      await insertDataset(poolOf(db), {
-        id,
+      const row = {
+        id: randomUUID(),
         tenantId,
         name,
         rowCount: data.rows,
@@ -83,8 +82,10 @@ export function datasetRepository(db: Db) {
         targetSteps: data.sequenceLength === undefined ? null : data.perStepTargets ? data.sequenceLength : 1,
         inputs: packFloat32(data.inputs),
         outputs: packFloat32(data.outputs),
-      });
-      return toSummary(await db.dataset.findUniqueOrThrow({ where: { id }, select: summary }));
+        createdAt: new Date(),
+      };
+      await insertDataset(poolOf(db), row);
+      return toSummary(row);
     },
     async get(tenantId: string, id: string) {
       const row = await db.dataset.findFirst({ where: { id, tenantId }, select: { ...summary, stats: true } });

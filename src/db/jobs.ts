@@ -120,11 +120,15 @@ export function jobRepository(db: Db) {
      */
     /** Marks the job running (if it is queued) and counts a run started on it (if it is running). */
     async markRunning(id: string): Promise<Job | null> {
-      const now = new Date();
-      await db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', startedAt: now } });
+      // One statement: every SET expression sees the row as it was, so "status" below is the status before it.
       // A job that reached the queue some other way still takes one of its tenant's slots while it trains.
-      await db.job.updateMany({ where: { id, dispatchedAt: null }, data: { dispatchedAt: now } });
-      await db.job.updateMany({ where: { id, status: 'running' }, data: { unfinishedRuns: { increment: 1 } } });
+      await db.$executeRaw`
+        UPDATE "Job" SET
+          "status" = CASE WHEN "status" = 'queued' THEN 'running'::"JobStatus" ELSE "status" END,
+          "startedAt" = CASE WHEN "status" = 'queued' THEN now() ELSE "startedAt" END,
+          "dispatchedAt" = COALESCE("dispatchedAt", now()),
+          "unfinishedRuns" = "unfinishedRuns" + CASE WHEN "status" IN ('queued', 'running') THEN 1 ELSE 0 END
+        WHERE "id" = ${id}::uuid`;
       return db.job.findUnique({ where: { id } });
     },
     /** A run handed the job back cleanly (after a durable checkpoint): the runs before it did not crash either. */
