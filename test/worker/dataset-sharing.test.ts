@@ -3,8 +3,8 @@
 // (standardizing them) may reach another run: the stored weights are the proof.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { createTenant, useTestService } from '../helpers/app.js';
+import type { TestContext } from '../helpers/env.js';
 import { inspectDatabase, type Inspector } from '../helpers/inspect.js';
 import { postJob, slowModel, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
@@ -18,16 +18,16 @@ async function datasetReads(worker: WorkerProcess): Promise<Record<string, numbe
 }
 
 describe('datasets shared between runs', () => {
-  let ctx: TestContext;
+  const service = useTestService({ env: { WORKER_CONCURRENCY: '2' } });
   let app: FastifyInstance;
+  let ctx: TestContext;
   let audit: Inspector;
   let key: string;
   let datasetId: string;
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    ctx = await createTestContext({ WORKER_CONCURRENCY: '2' });
-    app = await buildTestApp(ctx.config);
+    ({ app, ctx } = service);
     audit = await inspectDatabase(ctx.env.DATABASE_URL);
     key = (await createTenant(app)).apiKey;
     datasetId = await uploadSlowDataset(app, key);
@@ -35,8 +35,6 @@ describe('datasets shared between runs', () => {
   afterAll(async () => {
     for (const worker of workers) await worker.stop();
     await audit?.close();
-    await app?.close();
-    await ctx?.cleanup();
   });
 
   const train = (standardize: boolean) =>
