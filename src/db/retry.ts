@@ -1,6 +1,7 @@
 // Telling "Postgres is unreachable right now" apart from every other database error, and retrying only the former.
-// Through the pg driver adapter an outage shows up in three shapes: a Prisma error whose driver-adapter cause names
-// the socket problem, a Prisma P1xxx code, or pg's own plain Error for a connection that broke under a query.
+// Through the pg driver adapter an outage shows up in four shapes: a Prisma error whose driver-adapter cause names
+// the socket problem, the adapter's own DriverAdapterError (a COMMIT on a connection that broke: `cause.kind`), a
+// Prisma P1xxx code, or pg's own plain Error for a connection that broke under a query.
 
 const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 /** P1001 can't reach, P1002 timed out, P1008 operation timeout, P1017 server closed the connection, P2024 pool timeout. */
@@ -12,6 +13,8 @@ const PG_CONNECTION_MESSAGES = /Connection terminated|connection timeout|Client 
 
 interface ErrorLike {
   code?: unknown;
+  /** A driver-adapter error's cause: `{ kind: 'ConnectionClosed' }`. */
+  kind?: unknown;
   message?: unknown;
   cause?: unknown;
   meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string; originalCode?: string } } };
@@ -22,6 +25,7 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   const e = err as ErrorLike;
   const cause = e.meta?.driverAdapterError?.cause;
   if (cause?.kind && UNAVAILABLE_KINDS.has(cause.kind)) return true;
+  if (typeof e.kind === 'string' && UNAVAILABLE_KINDS.has(e.kind)) return true;
   const sqlState = cause?.originalCode ?? cause?.code;
   if (typeof sqlState === 'string' && UNAVAILABLE_SQLSTATE.test(sqlState)) return true;
   if (typeof e.code === 'string' && (UNAVAILABLE_PRISMA_CODES.has(e.code) || SOCKET_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code))) return true;
