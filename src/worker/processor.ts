@@ -82,7 +82,9 @@ export default async function train(job: SandboxedJob<TrainingJobData>, _token?:
       : new Trainer(initialModel ? deserializeModel(initialModel) : createNetwork(spec, options.seed), dataset, options);
     let durableEpoch = trainer.epoch;
     const checkpoint = async () => {
-      await link.request({ kind: 'checkpoint', checkpoint: trainer.checkpoint() });
+      const stored = await link.request<{ ok: boolean }>({ kind: 'checkpoint', checkpoint: trainer.checkpoint() });
+      // Refused when the checkpoint, or a metric before it, could not be written: training on would hide the loss.
+      if (!stored.ok) throw new Error(`job ${data.jobId}: its progress up to epoch ${trainer.epoch} could not be stored`);
       durableEpoch = trainer.epoch;
     };
 

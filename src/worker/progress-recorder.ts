@@ -3,6 +3,8 @@
 // redelivered after a stall, or run twice at once) never duplicates a metric or a model. While Postgres is
 // unreachable each write is retried with backoff, and the thread waits at its next checkpoint. Once a write is in
 // Postgres the listener hears of it (live events, webhooks), so nothing announced is ahead of the database.
+// A write that fails for any other reason is not skipped over: the run's later epochs, checkpoints and model are
+// refused, so it fails loudly at its next checkpoint instead of ending "succeeded" with a hole in its metrics.
 import type { ParentReply, StartReply, ThreadEnvelope, TrainingInput } from '../contracts/job-data.js';
 import type { JobRepository } from '../db/jobs.js';
 import { retryWhileUnavailable } from '../db/retry.js';
@@ -16,6 +18,8 @@ const ok = (result: unknown) => ({ ok: result !== FAILED });
 
 export class ProgressRecorder {
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Jobs whose current run lost a write to an error other than "unreachable" (what, for the refusal's message). */
+  private readonly lost = new Map<string, string>();
 
   constructor(
     private readonly jobs: JobRepository,
@@ -45,6 +49,7 @@ export class ProgressRecorder {
       });
     const next = (this.chains.get(jobId) ?? Promise.resolve()).then(retried).catch((err: unknown): typeof FAILED => {
       this.log.error({ err, jobId }, `${what} failed`);
+      if (!this.lost.has(jobId)) this.lost.set(jobId, what);
       return FAILED;
     });
     this.chains.set(jobId, next);
@@ -54,12 +59,22 @@ export class ProgressRecorder {
     return next;
   }
 
+  /** Work that builds on every earlier write of the run: refused once one of them was lost, so what is stored is a prefix. */
+  private afterAllWritten<T>(jobId: string, work: () => Promise<T>): () => Promise<T> {
+    return () => {
+      const lost = this.lost.get(jobId);
+      if (lost !== undefined) throw new Error(`an earlier write of this run failed (${lost}); nothing after it is stored`);
+      return work();
+    };
+  }
+
   /** Writes one message from a training thread; returns the reply the thread waits for, if any. */
   async record({ jobId, message }: ThreadEnvelope): Promise<ParentReply['reply'] | undefined> {
     const jobs = this.jobs;
     switch (message.kind) {
       case 'start': {
         const reply = await this.enqueue(jobId, 'starting the job', async (): Promise<StartReply> => {
+          this.lost.delete(jobId);
           const job = await jobs.markRunning(jobId);
           // Cancelled, finished or deleted while it waited (or a redelivery of a finished job): do not train.
           if (job?.status !== 'running') return { proceed: false, reason: 'inactive', status: job?.status ?? null };
@@ -82,18 +97,20 @@ export class ProgressRecorder {
         return reply === FAILED ? { proceed: false, reason: 'inactive', status: null } : reply;
       }
       case 'epoch': {
-        const recorded = await this.enqueue(jobId, `recording epoch ${message.report.epoch}`, async () => {
+        const recorded = await this.enqueue(jobId, `recording epoch ${message.report.epoch}`, this.afterAllWritten(jobId, async () => {
           const stored = await jobs.recordEpoch(jobId, message.report);
           if (stored) this.listener.epoch(jobId, message.report);
           return stored;
-        });
+        }));
         if (recorded === false) this.onInactive(jobId);
         return undefined;
       }
       case 'checkpoint':
-        return ok(await this.enqueue(jobId, `recording the epoch ${message.checkpoint.epoch} checkpoint`, () => jobs.recordCheckpoint(jobId, message.checkpoint)));
+        return ok(await this.enqueue(jobId, `recording the epoch ${message.checkpoint.epoch} checkpoint`,
+          this.afterAllWritten(jobId, () => jobs.recordCheckpoint(jobId, message.checkpoint))));
       case 'final': {
-        const stored = ok(await this.enqueue(jobId, 'storing the model', () => jobs.recordFinal(jobId, message.model, message.last, message.epochs)));
+        const stored = ok(await this.enqueue(jobId, 'storing the model',
+          this.afterAllWritten(jobId, () => jobs.recordFinal(jobId, message.model, message.last, message.epochs))));
         this.announceEnd(jobId);
         return stored;
       }
@@ -103,6 +120,7 @@ export class ProgressRecorder {
         return stored;
       }
       case 'end':
+        void this.enqueue(jobId, 'closing the run', async () => this.lost.delete(jobId));
         return undefined;
     }
   }
