@@ -71,7 +71,10 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(datasetRoutes, {
     limits: { maxRows: config.DATASET_MAX_ROWS, maxColumns: config.DATASET_MAX_COLUMNS, maxCells: config.DATASET_MAX_CELLS },
   });
-  await app.register(jobRoutes, { limits: { maxParameters: config.MODEL_MAX_PARAMETERS, maxEpochs: config.TRAINING_MAX_EPOCHS } });
+  await app.register(jobRoutes, {
+    limits: { maxParameters: config.MODEL_MAX_PARAMETERS, maxEpochs: config.TRAINING_MAX_EPOCHS },
+    allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+  });
   await app.register(modelRoutes, { cacheSize: config.MODEL_CACHE_SIZE });
   await app.register(jobEventRoutes, { pingIntervalMs: config.EVENTS_PING_INTERVAL_MS });
   await app.register(webhookRoutes);

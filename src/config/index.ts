@@ -68,6 +68,14 @@ export const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** Webhook POSTs a worker process sends at once. */
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /**
+   * Webhooks go to public addresses only (src/webhook-target.ts): not loopback, private, link-local (cloud metadata)
+   * and the like. true lifts that, for receivers on a private network.
+   */
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   MIGRATE_ON_START: z
     .enum(['true', 'false'])
     .default('true')

@@ -11,7 +11,8 @@ export const webhookUrlSchema = z
   .max(2048)
   .describe(
     'Called once when the job ends (succeeded, failed or cancelled): a signed POST of the job summary, retried with ' +
-      'exponential backoff until it answers 2xx. Deliveries: GET /v1/jobs/{id}/webhooks',
+      'exponential backoff until it answers 2xx. Deliveries: GET /v1/jobs/{id}/webhooks. It must reach a public ' +
+      'address: loopback, private and link-local ones are refused (400) unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true.',
   );
 
 export const createJobBodySchema = z

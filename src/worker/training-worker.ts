@@ -125,6 +125,7 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WEBHOOK_CONCURRENCY,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    allowPrivateAddresses: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
     webhooks,
     metrics,
     log,

@@ -1,11 +1,14 @@
 // Sends webhook deliveries from the `webhooks` queue: POST the stored body, signed with the tenant's secret, and
 // record each attempt. A failed attempt throws, so BullMQ retries it with exponential backoff (WEBHOOK_BACKOFF_MS
-// doubling) up to WEBHOOK_MAX_ATTEMPTS; after the last one the delivery is marked failed.
+// doubling) up to WEBHOOK_MAX_ATTEMPTS; after the last one the delivery is marked failed. A URL whose host is not a
+// public address (src/webhook-target.ts) fails at once: no retry would make it one.
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Agent, fetch } from 'undici';
 import { WEBHOOK_QUEUE, type WebhookJobData } from '../contracts/webhooks.js';
 import type { AttemptOutcome, DeliveryToSend, WebhookRepository } from '../db/webhooks.js';
 import type { QueueLogger } from '../queue/dispatcher.js';
+import { publicOnlyLookup, refusedHost, WebhookTargetRefused } from '../webhook-target.js';
 import { webhookSignature } from './webhook-signature.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -14,15 +17,25 @@ export interface WebhookWorkerDeps {
   prefix: string;
   concurrency: number;
   timeoutMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE_ADDRESSES */
+  allowPrivateAddresses: boolean;
   webhooks: WebhookRepository;
   metrics: WorkerMetrics;
   log: QueueLogger;
 }
 
-/** One POST. Redirects are not followed: the receiver must answer 2xx at the URL it gave. */
-async function post(delivery: DeliveryToSend, timeoutMs: number): Promise<Omit<AttemptOutcome, 'last'>> {
+type PostOutcome = Omit<AttemptOutcome, 'last'> & { refused: boolean };
+
+/**
+ * One POST. Redirects are not followed: the receiver must answer 2xx at the URL it gave (and a redirect could lead
+ * to a private address). `dispatcher` connects only to public addresses unless private ones are allowed.
+ */
+async function post(delivery: DeliveryToSend, timeoutMs: number, dispatcher: Agent | null): Promise<PostOutcome> {
+  const refusedUrl = dispatcher ? refusedHost(delivery.url) : null;
+  if (refusedUrl) return { ok: false, refused: true, responseStatus: null, error: `refused: ${refusedUrl}, not a public address` };
   try {
     const res = await fetch(delivery.url, {
+      ...(dispatcher ? { dispatcher } : {}),
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -36,25 +49,32 @@ async function post(delivery: DeliveryToSend, timeoutMs: number): Promise<Omit<A
       signal: AbortSignal.timeout(timeoutMs),
     });
     await res.body?.cancel().catch(() => undefined);
-    if (res.status >= 200 && res.status < 300) return { ok: true, responseStatus: res.status, error: null };
-    return { ok: false, responseStatus: res.status, error: `answered HTTP ${res.status}` };
+    if (res.status >= 200 && res.status < 300) return { ok: true, refused: false, responseStatus: res.status, error: null };
+    return { ok: false, refused: false, responseStatus: res.status, error: `answered HTTP ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
+    if (e.cause instanceof WebhookTargetRefused) return { ok: false, refused: true, responseStatus: null, error: `refused: ${e.cause.message}, not a public address` };
     const error = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
-    return { ok: false, responseStatus: null, error };
+    return { ok: false, refused: false, responseStatus: null, error };
   }
 }
 
-export function startWebhookWorker({ connection, prefix, concurrency, timeoutMs, webhooks, metrics, log }: WebhookWorkerDeps): Worker<WebhookJobData> {
+export function startWebhookWorker(deps: WebhookWorkerDeps): Worker<WebhookJobData> {
+  const { connection, prefix, concurrency, timeoutMs, allowPrivateAddresses, webhooks, metrics, log } = deps;
+  const dispatcher = allowPrivateAddresses ? null : new Agent({ connect: { lookup: publicOnlyLookup } });
   const worker = new Worker<WebhookJobData>(
     WEBHOOK_QUEUE,
     async (job) => {
       const delivery = await webhooks.toSend(job.data.deliveryId);
       if (!delivery || delivery.status !== 'pending') return;
-      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const outcome = await post(delivery, timeoutMs);
+      const { refused, ...outcome } = await post(delivery, timeoutMs, dispatcher);
+      const last = refused || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       metrics.webhookAttempt(outcome.ok ? 'delivered' : 'failed');
       await webhooks.recordAttempt(delivery.id, { ...outcome, last });
+      if (refused) {
+        log.warn({ deliveryId: delivery.id, error: outcome.error }, 'webhook refused');
+        return;
+      }
       if (!outcome.ok) {
         log.warn({ deliveryId: delivery.id, attempt: job.attemptsMade + 1, last, error: outcome.error }, 'webhook delivery failed');
         throw new Error(outcome.error ?? 'webhook delivery failed');
@@ -63,5 +83,6 @@ export function startWebhookWorker({ connection, prefix, concurrency, timeoutMs,
     { connection, prefix, concurrency },
   );
   worker.on('error', (err) => log.error({ err }, 'webhook worker error'));
+  worker.on('closed', () => void dispatcher?.close());
   return worker;
 }

@@ -61,7 +61,14 @@ describe('webhooks', () => {
     }, 30_000, 100);
 
   beforeAll(async () => {
-    ctx = await createTestContext({ WEBHOOK_BACKOFF_MS: String(BACKOFF_MS), WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS), RECONCILE_INTERVAL_MS: '1000' });
+    // The receiver listens on loopback, which webhooks may reach only when private addresses are allowed
+    // (test/security/webhook-targets.test.ts covers the default).
+    ctx = await createTestContext({
+      WEBHOOK_BACKOFF_MS: String(BACKOFF_MS),
+      WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      RECONCILE_INTERVAL_MS: '1000',
+      WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
+    });
     app = await buildTestApp(ctx.config);
     worker = await spawnWorker(ctx.env);
     receiver = await startReceiver();

@@ -12,10 +12,12 @@ import {
 } from '../../contracts/jobs.js';
 import { preprocessingFor } from '../../data/standardize.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
+import { refusedHost } from '../../webhook-target.js';
 import { Errors } from '../errors.js';
 import { checkModelFitsDataset, type ModelLimits } from './job-validation.js';
 
-const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits }> = async (app, { limits }) => {
+/** allowPrivateWebhooks: WEBHOOK_ALLOW_PRIVATE_ADDRESSES, a webhookUrl may name a loopback or private address. */
+const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhooks: boolean }> = async (app, { limits, allowPrivateWebhooks }) => {
   app.addHook('onRequest', app.authenticate);
   const { jobs, datasets, models } = app.repos;
 
@@ -45,6 +47,12 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits }> = async (app, { 
         throw Errors.VALIDATION(`body.training.epochs: expected at most ${limits.maxEpochs} (TRAINING_MAX_EPOCHS), got ${training.epochs}`, {
           field: 'body.training.epochs',
           limit: limits.maxEpochs,
+        });
+      }
+      const refused = webhookUrl && !allowPrivateWebhooks ? refusedHost(webhookUrl) : null;
+      if (refused) {
+        throw Errors.VALIDATION(`body.webhookUrl: expected a public address; ${refused} (allowed only with WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true)`, {
+          field: 'body.webhookUrl',
         });
       }
       const dataset = await datasets.get(request.tenantId, datasetId);
