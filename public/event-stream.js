@@ -1,5 +1,7 @@
 // Server-Sent Events over fetch rather than EventSource: fetch can send the API key in the Authorization header,
-// so the key never appears in a URL (server logs, proxies, browser history). Same parsing rules as src/cli/sse.ts.
+// so the key never appears in a URL (server logs, proxies, browser history); nor is EventSource in Node 20. The
+// dashboard and the CLI (src/cli/follow-job.ts) both read events with this file: it is plain JavaScript that runs in
+// either, typed by event-stream.d.ts. The parsing is the WHATWG "event stream interpretation".
 
 /** Yields { event, data, id } for every event of a text/event-stream body until it ends. */
 export async function* readServerEvents(body) {
@@ -23,7 +25,7 @@ export async function* readServerEvents(body) {
           data = [];
           continue;
         }
-        if (line.startsWith(':')) continue;
+        if (line.startsWith(':')) continue; // a comment: keep-alive
         const colon = line.indexOf(':');
         const field = colon < 0 ? line : line.slice(0, colon);
         const text = colon < 0 ? '' : line.slice(colon + (line[colon + 1] === ' ' ? 2 : 1));

@@ -2,7 +2,7 @@
 // else by polling GET /v1/jobs/:id. Either way the caller sees the same JobProgress updates and one JobOutcome.
 import type { JobStatus, JobView } from '../contracts/jobs.js';
 import type { ApiClient } from './api-client.js';
-import { readServerEvents } from './sse.js';
+import { readServerEvents } from '../../public/event-stream.js';
 
 export const POLL_INTERVAL_MS = 500;
 /** Reconnections of a dropped event stream in a row without a single event before falling back to polling. */

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/cli/api-client.js';
 import { followJob, type JobProgress } from '../../src/cli/follow-job.js';
 import { renderProgress } from '../../src/cli/progress-line.js';
-import { readServerEvents } from '../../src/cli/sse.js';
+import { readServerEvents } from '../../public/event-stream.js';
 
 const JOB = '6f1c2b8e-1111-4a4a-8888-000000000001';
 const MODEL = '6f1c2b8e-2222-4a4a-8888-000000000002';
