@@ -26,6 +26,8 @@ const viewSelect = {
 } as const;
 
 type ViewRow = Prisma.JobGetPayload<{ select: typeof viewSelect }>;
+/** The view's own columns, for the statements that return rows without relations (UPDATE ... RETURNING). */
+const { result: _result, ...scalarViewSelect } = viewSelect;
 
 function toView(row: ViewRow): JobView {
   const { result, error, createdAt, startedAt, finishedAt, ...rest } = row;
@@ -37,6 +39,16 @@ function toView(row: ViewRow): JobView {
     startedAt: startedAt?.toISOString() ?? null,
     finishedAt: finishedAt?.toISOString() ?? null,
   };
+}
+
+async function viewOf(db: Db, tenantId: string, id: string): Promise<JobView | null> {
+  const row = await db.job.findFirst({ where: { id, tenantId }, select: viewSelect });
+  return row ? toView(row) : null;
+}
+
+/** Whether the tenant has this job: one indexed read of its id, for checks that need nothing else. */
+async function jobExists(db: Db, tenantId: string, id: string): Promise<boolean> {
+  return (await db.job.findFirst({ where: { id, tenantId }, select: { id: true } })) !== null;
 }
 
 export interface NewJob {
@@ -56,10 +68,8 @@ export function jobRepository(db: Db) {
       await db.job.create({ data: { id, ...job, epochs: job.training.epochs } });
       return id;
     },
-    async get(tenantId: string, id: string): Promise<JobView | null> {
-      const row = await db.job.findFirst({ where: { id, tenantId }, select: viewSelect });
-      return row ? toView(row) : null;
-    },
+    get: (tenantId: string, id: string) => viewOf(db, tenantId, id),
+    exists: (tenantId: string, id: string) => jobExists(db, tenantId, id),
     /** Weights a warm-started job begins from (the model was checked to be the job's tenant's when it was created). */
     async initialWeights(modelId: string): Promise<SerializedModel | null> {
       const row = await db.model.findUnique({ where: { id: modelId }, select: { weights: true } });
@@ -90,8 +100,7 @@ export function jobRepository(db: Db) {
       return { items: page.map(toView), nextCursor: rows.length > opts.limit ? rows[opts.limit].id : null };
     },
     async metrics(tenantId: string, id: string) {
-      const job = await db.job.findFirst({ where: { id, tenantId }, select: { id: true } });
-      if (!job) return null;
+      if (!(await jobExists(db, tenantId, id))) return null;
       return db.jobMetric.findMany({
         where: { jobId: id },
         orderBy: { epoch: 'asc' },
@@ -105,20 +114,24 @@ export function jobRepository(db: Db) {
         orderBy: { epoch: 'asc' },
         select: { epoch: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true, ms: true },
       }),
-    /** Returns false when the job does not exist for this tenant. Finished jobs stay as they are. */
-    async cancel(tenantId: string, id: string): Promise<boolean> {
-      const { count } = await db.job.updateMany({
+    /**
+     * Cancels the tenant's job if it is active, and returns its view afterwards: status cancelled, or the status it had
+     * already ended with (finished jobs stay as they are). Null when the job does not exist for this tenant.
+     */
+    async cancel(tenantId: string, id: string): Promise<JobView | null> {
+      const [row] = await db.job.updateManyAndReturn({
         where: { id, tenantId, status: { in: ACTIVE } },
         data: { status: 'cancelled', finishedAt: new Date() },
+        select: scalarViewSelect,
       });
-      if (count > 0) return true;
-      return (await db.job.count({ where: { id, tenantId } })) > 0;
+      // An active job has no model yet.
+      return row ? toView({ ...row, result: null }) : viewOf(db, tenantId, id);
     },
     /**
-     * queued -> running; a job already running (redelivered after a stall) stays running. Returns the job's row
-     * afterwards (the worker trains from it when its status is running), null when the job does not exist.
+     * queued -> running; a job already running (redelivered after a stall) stays running, and counts one more run
+     * started on it. Returns the job's row afterwards (the worker trains from it when its status is running), null
+     * when the job does not exist.
      */
-    /** Marks the job running (if it is queued) and counts a run started on it (if it is running). */
     async markRunning(id: string): Promise<Job | null> {
       // One statement: every SET expression sees the row as it was, so "status" below is the status before it.
       // A job that reached the queue some other way still takes one of its tenant's slots while it trains.

@@ -103,7 +103,7 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
     },
     async (request) => {
       const { cursor } = request.query;
-      if (cursor && !(await jobs.get(request.tenantId, cursor))) {
+      if (cursor && !(await jobs.exists(request.tenantId, cursor))) {
         throw Errors.VALIDATION('querystring.cursor: not a cursor returned by this endpoint', { field: 'querystring.cursor' });
       }
       return jobs.list(request.tenantId, request.query);
@@ -159,8 +159,8 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
     },
     async (request) => {
       const { id } = request.params;
-      if (!(await jobs.cancel(request.tenantId, id))) throw Errors.NOT_FOUND(`job ${id} not found`);
-      const job = (await jobs.get(request.tenantId, id))!;
+      const job = await jobs.cancel(request.tenantId, id);
+      if (!job) throw Errors.NOT_FOUND(`job ${id} not found`);
       if (job.status !== 'cancelled') throw Errors.CONFLICT(`job ${id} already ${job.status}`, { status: job.status });
       // Postgres already says cancelled, which the worker re-checks; these only make it take effect sooner.
       await app.queue.remove(id).catch(() => 0); // fails while a worker holds the job's lock
