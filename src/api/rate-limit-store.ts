@@ -5,7 +5,9 @@
 // ahead, about LEASE_AHEAD_MS of its recent traffic and at most LEASE_SHARE of the limit. Positions leased ahead
 // and never used count as used: with N processes, a client may be refused up to N x LEASE_SHARE of the limit early.
 // A quiet key leases nothing ahead, so it is counted exactly. (One Redis call per request was a third of a
-// prediction's CPU; auto-pipelining those calls still left a fifth.)
+// prediction's CPU; auto-pipelining those calls still left a fifth.) While Redis is unreachable each process counts
+// on its own, in windows of its own: a client then gets at most the limit per process, rather than no limit at all
+// or no service at all.
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 
@@ -39,6 +41,9 @@ interface Lease {
   /** Requests since the last lease was asked for, and when: the key's recent rate. */
   served: number;
   askedAt: number;
+  /** The count of this process alone while Redis is unreachable, in its own window ending at localWindowEnds. */
+  localCount: number;
+  localWindowEnds: number;
 }
 
 declare module 'ioredis' {
@@ -77,7 +82,7 @@ class LeasedRedisStore implements FastifyRateLimitStore {
   incr(key: string, done: Callback, windowMs: number, max: number): void {
     let lease = this.leases.get(key);
     if (!lease) {
-      lease = { next: 1, last: 0, windowEnds: 0, waiting: [], fetching: false, served: 0, askedAt: 0 };
+      lease = { next: 1, last: 0, windowEnds: 0, waiting: [], fetching: false, served: 0, askedAt: 0, localCount: 0, localWindowEnds: 0 };
       this.leases.set(key, lease);
       if (this.leases.size > MAX_KEYS) this.leases.delete(this.leases.keys().next().value!);
     }
@@ -107,8 +112,12 @@ class LeasedRedisStore implements FastifyRateLimitStore {
     this.redis.rateLimitLease(this.prefix + key, count, windowMs, (err, reply) => {
       lease.fetching = false;
       if (err) {
-        // Every waiting request learns of the error (the plugin then serves it unlimited: skipOnError).
-        for (const done of lease.waiting.splice(0)) done(err);
+        const now = Date.now();
+        if (lease.localWindowEnds <= now) {
+          lease.localCount = 0;
+          lease.localWindowEnds = now + windowMs;
+        }
+        for (const done of lease.waiting.splice(0)) done(null, { current: ++lease.localCount, ttl: lease.localWindowEnds - now });
         return;
       }
       const [current, ttl] = reply;

@@ -1,12 +1,15 @@
 // The per-key rate limit counts in Redis in leased blocks (src/api/rate-limit-store.ts): however requests are spread
 // over API processes and however many arrive at once, no more than the limit is ever served, and positions leased
-// ahead but never used stay within the documented share of the limit per process.
+// ahead but never used stay within the documented share of the limit per process. While Redis is unreachable a
+// process still limits, counting on its own.
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { buildTestApp } from '../helpers/app.js';
 import { createTestContext, type TestContext } from '../helpers/env.js';
+import { waitFor } from '../helpers/processes.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 /** Unauthenticated requests: counted per address before authentication answers 401, and no database involved. */
 const anonymous = (app: FastifyInstance) => app.inject({ method: 'GET', url: '/v1/jobs' }).then((res) => res.statusCode);
@@ -14,8 +17,8 @@ const anonymous = (app: FastifyInstance) => app.inject({ method: 'GET', url: '/v
 describe('rate limit across API processes', () => {
   let ctx: TestContext;
   const apps: FastifyInstance[] = [];
-  const build = async (prefix: string, max: number) => {
-    const app = await buildTestApp(loadConfig({ ...ctx.env, QUEUE_PREFIX: `${ctx.prefix}:${prefix}`, RATE_LIMIT_MAX: String(max), RATE_LIMIT_WINDOW_MS: '600000' }));
+  const build = async (prefix: string, max: number, env: Record<string, string> = {}) => {
+    const app = await buildTestApp(loadConfig({ ...ctx.env, QUEUE_PREFIX: `${ctx.prefix}:${prefix}`, RATE_LIMIT_MAX: String(max), RATE_LIMIT_WINDOW_MS: '600000', ...env }));
     apps.push(app);
     return app;
   };
@@ -54,5 +57,35 @@ describe('rate limit across API processes', () => {
     const other = await build('steady', max);
     const res = await other.inject({ method: 'GET', url: '/v1/jobs' });
     expect(Number(res.headers['x-ratelimit-remaining'])).toBe(max - counted - 1);
+  });
+
+  it('limits on its own while Redis is unreachable, and counts in Redis again once it is back', async () => {
+    const max = 20;
+    const redisUrl = new URL(ctx.config.REDIS_URL);
+    const proxy = await startTcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    try {
+      const app = await build('outage', max, { REDIS_URL: proxy.url(ctx.config.REDIS_URL) });
+      const ready = async () => (await app.inject({ method: 'GET', url: '/ready' })).statusCode;
+      await waitFor('the API to reach Redis', async () => (await ready()) === 200);
+      expect(await anonymous(app)).toBe(401);
+      await proxy.stop();
+      await waitFor('the API to see Redis gone', async () => (await ready()) === 503);
+      const during = [];
+      for (let i = 0; i < max + 10; i++) during.push(await anonymous(app));
+      // Counted from 1 in a window of this process's own, as if the outage began a new window.
+      expect(during).toEqual([...Array(max).fill(401), ...Array(10).fill(429)]);
+      const refused = await app.inject({ method: 'GET', url: '/v1/jobs' });
+      expect(refused.json().error).toMatchObject({ code: 'ERR_RATE_LIMITED' });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+
+      await proxy.start();
+      await waitFor('the API to see Redis back', async () => (await ready()) === 200, 15_000);
+      // Redis's window still holds the one request counted before the outage.
+      const after = await app.inject({ method: 'GET', url: '/v1/jobs' });
+      expect(after.statusCode).toBe(401);
+      expect(Number(after.headers['x-ratelimit-remaining'])).toBe(max - 2);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -18,6 +18,8 @@ declare module 'fastify' {
 export default fp<{ redisUrl: string; prefix: string; tenantLimit: number }>(
   async (app, opts) => {
     const redis = createRedis(opts.redisUrl, 'client');
+    // Reconnection errors while Redis is down: /ready reports the outage, so they are not logged at every attempt.
+    redis.on('error', (err) => app.log.debug({ err }, 'queue client: redis error'));
     const queue = new Queue<TrainingJobData>(TRAINING_QUEUE, { connection: redis, prefix: opts.prefix });
     const { jobs } = app.repos;
     const dispatcher = createDispatcher({ jobs, queue, tenantLimit: opts.tenantLimit, log: app.log });

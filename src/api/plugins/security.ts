@@ -51,8 +51,8 @@ export default fp<SecurityOptions>(
       timeWindow: opts.rateLimitWindowMs,
       // Counted in Redis, so every API process shares a key's limit; leased in blocks (rate-limit-store.ts).
       store: leasedRedisStore(app.redis, `${app.queuePrefix}:rate-limit:`),
-      // Redis down: serve rather than fail every request (readiness reports the outage).
-      skipOnError: true,
+      // The store never fails a request: while Redis is unreachable it counts in this process alone.
+      skipOnError: false,
       keyGenerator: rateLimitKey,
       errorResponseBuilder: (_request, context) =>
         Errors.RATE_LIMITED(`rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} s`, {
