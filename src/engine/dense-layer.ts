@@ -58,16 +58,24 @@ export class DenseLayer implements Layer {
 
   /** Returns the outputs a (rows x units); the pre-activations stay in `z` for fused losses. */
   forward(x: FloatArray, rows: number): FloatArray {
+    const z = this.forwardLogits(x, rows);
+    this.activation.forward(z, this.aView, rows, this.units);
+    return this.aView;
+  }
+
+  /**
+   * z = x·W + b without the activation: the training pass of an output layer whose loss is fused with its
+   * activation (the loss computes the activation from z itself). output() is left stale.
+   */
+  forwardLogits(x: FloatArray, rows: number): FloatArray {
     this.ensure(rows);
     const n = this.units;
     const z = this.zView;
     // Seed z with the bias row, then let gemm accumulate x·W onto it (beta = 1): one pass fewer.
     repeatRow(this.bias, z, rows);
     gemm(false, false, rows, n, this.inputs, 1, x, this.inputs, this.kernel, n, 1, z, n);
-    const a = this.aView;
-    this.activation.forward(z, a, rows, n);
     this.input = x;
-    return a;
+    return z;
   }
 
   /** Pre-activations of the last forward pass. */

@@ -29,7 +29,15 @@ export const tsGemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, bet
     return;
   }
   if (m * n * k <= SMALL_WORK) {
-    smallGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    // Batch 1 gets its own loops: a weight gradient is an outer product (k = 1), the other products a single row.
+    // op(A)[i][p] = a[i*ai + p*ap], op(B)[p][j] = b[p*bp + j*bj].
+    const ai = transA ? 1 : lda;
+    const ap = transA ? lda : 1;
+    const bp = transB ? 1 : ldb;
+    const bj = transB ? ldb : 1;
+    if (k === 1) outerProduct(m, n, alpha, a, ai, b, bj, beta, c, ldc);
+    else if (m === 1) rowProduct(n, k, alpha, a, 0, ap, b, bp, bj, beta, c, 0);
+    else smallGemm(m, n, k, alpha, a, ai, ap, b, bp, bj, beta, c, ldc);
     return;
   }
   const nPanels = Math.ceil(n / NR);
@@ -54,28 +62,15 @@ export const tsGemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, bet
 };
 
 /**
- * Small products (Iris-sized layers, batch 1 to a few dozen): no packing. Each element of C is a dot product kept in
+ * Small products (Iris-sized layers, batch 2 to a few dozen): no packing. Each element of C is a dot product kept in
  * registers, a 2 x 4 block of them at a time, so one load of op(A) serves four multiply-adds and one load of op(B)
  * two. A read-modify-write of C per multiply-add (the axpy form) costs about three times as much in JavaScript,
  * and packing would cost more than the product itself.
  */
 function smallGemm(
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: FloatArray, lda: number, b: FloatArray, ldb: number, beta: number, c: FloatArray, ldc: number,
+  m: number, n: number, k: number, alpha: number, a: FloatArray, ai: number, ap: number,
+  b: FloatArray, bp: number, bj: number, beta: number, c: FloatArray, ldc: number,
 ): void {
-  // op(A)[i][p] = a[i*ai + p*ap], op(B)[p][j] = b[p*bp + j*bj].
-  const ai = transA ? 1 : lda;
-  const ap = transA ? lda : 1;
-  const bp = transB ? 1 : ldb;
-  const bj = transB ? ldb : 1;
-  if (k === 1) {
-    // A weight gradient at batch 1: an outer product, one multiply per element of C.
-    for (let i = 0; i < m; i++) {
-      const av = alpha * a[i * ai];
-      for (let j = 0, ci = i * ldc; j < n; j++) put(c, ci + j, av * b[j * bj], 1, beta);
-    }
-    return;
-  }
   const n4 = n - (n % 4);
   let i = 0;
   for (; i + 1 < m; i += 2) {
@@ -106,13 +101,33 @@ function smallGemm(
       put(c, c1 + j, s1, alpha, beta);
     }
   }
-  if (i === m) return;
-  // The last row of an odd m: the same dot products, one row.
-  const ci = i * ldc;
+  // The last row of an odd m.
+  if (i < m) rowProduct(n, k, alpha, a, i * ai, ap, b, bp, bj, beta, c, i * ldc);
+}
+
+/** A weight gradient at batch 1: C = alpha · a ⊗ b + beta · C, one multiply per element of C. */
+function outerProduct(
+  m: number, n: number, alpha: number, a: FloatArray, ai: number, b: FloatArray, bj: number, beta: number, c: FloatArray, ldc: number,
+): void {
+  for (let i = 0; i < m; i++) {
+    const av = alpha * a[i * ai];
+    const ci = i * ldc;
+    // beta is tested once per row, not once per element: at batch 1 this loop is most of a weight gradient.
+    if (beta === 0) for (let j = 0; j < n; j++) c[ci + j] = av * b[j * bj];
+    else for (let j = 0; j < n; j++) c[ci + j] = beta * c[ci + j] + av * b[j * bj];
+  }
+}
+
+/** One row of C (at offset ci) from one row of op(A) (at offset ia0): dot products with four columns of op(B) at a time. */
+function rowProduct(
+  n: number, k: number, alpha: number, a: FloatArray, ia0: number, ap: number,
+  b: FloatArray, bp: number, bj: number, beta: number, c: FloatArray, ci: number,
+): void {
+  const n4 = n - (n % 4);
   let j = 0;
   for (; j < n4; j += 4) {
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (let p = 0, ia = i * ai, ib = j * bj; p < k; p++, ia += ap, ib += bp) {
+    for (let p = 0, ia = ia0, ib = j * bj; p < k; p++, ia += ap, ib += bp) {
       const av = a[ia];
       s0 += av * b[ib]; s1 += av * b[ib + bj]; s2 += av * b[ib + 2 * bj]; s3 += av * b[ib + 3 * bj];
     }
@@ -121,7 +136,7 @@ function smallGemm(
   }
   for (; j < n; j++) {
     let s = 0;
-    for (let p = 0, ia = i * ai, ib = j * bj; p < k; p++, ia += ap, ib += bp) s += a[ia] * b[ib];
+    for (let p = 0, ia = ia0, ib = j * bj; p < k; p++, ia += ap, ib += bp) s += a[ia] * b[ib];
     put(c, ci + j, s, alpha, beta);
   }
 }

@@ -34,7 +34,8 @@ export function wasmAvailable(): boolean {
 const isF32 = (x: FloatArray) => x instanceof Float32Array;
 
 export const gemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-  if (isF32(c) && isF32(a) && isF32(b) && m * n * k >= WASM_MIN_WORK && wasmAvailable()) {
+  // The size test first: it is the cheap one, and it alone sends Iris-sized products to TypeScript.
+  if (m * n * k >= WASM_MIN_WORK && isF32(c) && isF32(a) && isF32(b) && wasmAvailable()) {
     wasmGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
     tsGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

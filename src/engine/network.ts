@@ -26,6 +26,7 @@ export class Network {
   readonly recurrent: boolean;
   /** Positions in parameters() of the tensors weight decay applies to: kernels, not biases. */
   readonly kernelIndices: readonly number[];
+  private outGradBuf: FloatArray;
   private outGrad: FloatArray;
 
   constructor(
@@ -47,7 +48,7 @@ export class Network {
     this.head = this.layers[this.layers.length - 1] as DenseLayer;
     this.kernelIndices = this.layers.flatMap((l) => l.parameters).flatMap((p, i) => (p.name === 'bias' ? [] : [i]));
     this.loss = getLoss(spec.loss);
-    this.outGrad = new this.Float(0);
+    this.outGradBuf = this.outGrad = new this.Float(0);
   }
 
   /** Input values per step (per row without recurrent layers). */
@@ -87,9 +88,27 @@ export class Network {
 
   /** Forward pass over rows samples; the returned view (rows x outputWidth) is overwritten by the next pass. */
   forward(x: FloatArray, rows: number): FloatArray {
+    return this.head.forward(this.forwardBelowHead(x, rows), rows * this.outputSteps);
+  }
+
+  /** Runs every layer but the head and returns the head's input. */
+  private forwardBelowHead(x: FloatArray, rows: number): FloatArray {
     let a = x;
-    for (const layer of this.layers) a = layer.forward(a, this.rowsOf(layer, rows));
+    for (let i = 0; i < this.layers.length - 1; i++) {
+      const layer = this.layers[i];
+      a = layer.forward(a, this.rowsOf(layer, rows));
+    }
     return a;
+  }
+
+  /**
+   * The forward pass a loss needs: a fused loss reads the logits and computes the output activation itself, so
+   * the head's activation is skipped (it would be computed twice); the other losses read the outputs.
+   */
+  private forwardForLoss(x: FloatArray, rows: number): FloatArray {
+    const below = this.forwardBelowHead(x, rows);
+    const n = rows * this.outputSteps;
+    return this.loss.wrt === 'z' ? this.head.forwardLogits(below, n) : this.head.forward(below, n);
   }
 
   /** Outputs for a batch of rows x inputWidth inputs, as a fresh array (rows x outputWidth). */
@@ -100,10 +119,8 @@ export class Network {
 
   /** Mean loss of a batch, without gradients. */
   evaluate(x: FloatArray, y: FloatArray, rows: number): number {
-    this.forward(x, rows);
-    const n = rows * this.outputSteps;
-    const input = this.loss.wrt === 'z' ? this.head.z(n) : this.head.output(n);
-    return this.loss.compute(input, y, null, n, this.outputSize);
+    const input = this.forwardForLoss(x, rows);
+    return this.loss.compute(input, y, null, rows * this.outputSteps, this.outputSize);
   }
 
   /**
@@ -112,29 +129,29 @@ export class Network {
    * time in recurrent layers.
    */
   lossAndGradients(x: FloatArray, y: FloatArray, rows: number, bpttSteps?: number): number {
-    this.forward(x, rows);
+    const input = this.forwardForLoss(x, rows);
     const n = rows * this.outputSteps;
     const out = this.outputSize;
-    if (this.outGrad.length < n * out) this.outGrad = new this.Float(n * out);
-    const grad = this.outGrad.subarray(0, n * out);
-    const head = this.head;
+    const grad = this.outGradView(n * out);
+    const loss = this.loss.compute(input, y, grad, n, out);
     const hasBelow = this.layers.length > 1;
     // Fused losses hand over dL/dz; the others dL/da, which the head turns into dL/dz itself.
-    let d: FloatArray | null;
-    let loss: number;
-    if (this.loss.wrt === 'z') {
-      loss = this.loss.compute(head.z(n), y, grad, n, out);
-      d = head.backwardFromZ(grad, n, hasBelow);
-    } else {
-      loss = this.loss.compute(head.output(n), y, grad, n, out);
-      d = head.backward(grad, n, hasBelow);
-    }
+    let d = this.loss.wrt === 'z' ? this.head.backwardFromZ(grad, n, hasBelow) : this.head.backward(grad, n, hasBelow);
     // Chain rule from the output layer back to the first: each layer's dL/dx is dL/d(output) of the one below.
     for (let i = this.layers.length - 2; i >= 0; i--) {
       const layer = this.layers[i];
       d = layer.backward(d!, this.rowsOf(layer, rows), i > 0, bpttSteps);
     }
     return loss;
+  }
+
+  /** dL/d(output) of n values; the view is cached, since a fresh subarray per step is garbage per step. */
+  private outGradView(n: number): FloatArray {
+    if (this.outGrad.length !== n) {
+      if (this.outGradBuf.length < n) this.outGradBuf = new this.Float(n);
+      this.outGrad = this.outGradBuf.subarray(0, n);
+    }
+    return this.outGrad;
   }
 
   private rowsOf(layer: Layer, rows: number): number {

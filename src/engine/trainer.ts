@@ -259,10 +259,14 @@ function accuracy(net: Network, correct: number, samples: number): number | null
   return perRow > 0 ? correct / (samples * net.outputSteps * perRow) : null;
 }
 
-/** Correct predictions of the last forward pass over `samples` rows, as accuracy() counts them (0 for regression). */
+/**
+ * Correct predictions of the last forward pass over `samples` rows, as accuracy() counts them (0 for regression).
+ * Both classification losses are fused with their output activation, so training skips it and this reads the
+ * logits z: argmax softmax(z) = argmax z, and sigmoid(z) >= 0.5 exactly when z >= 0.
+ */
 function countCorrect(net: Network, y: FloatArray, samples: number): number {
   const rows = samples * net.outputSteps;
-  const a = net.head.output(rows);
+  const z = net.head.z(rows);
   const n = net.outputSize;
   if (net.spec.loss === 'categoricalCrossEntropy') {
     let correct = 0;
@@ -270,7 +274,7 @@ function countCorrect(net: Network, y: FloatArray, samples: number): number {
       let best = 0;
       let target = 0;
       for (let j = 1; j < n; j++) {
-        if (a[r * n + j] > a[r * n + best]) best = j;
+        if (z[r * n + j] > z[r * n + best]) best = j;
         if (y[r * n + j] > y[r * n + target]) target = j;
       }
       if (best === target) correct++;
@@ -279,7 +283,7 @@ function countCorrect(net: Network, y: FloatArray, samples: number): number {
   }
   if (net.spec.loss === 'binaryCrossEntropy') {
     let correct = 0;
-    for (let i = 0; i < rows * n; i++) if (a[i] >= 0.5 === y[i] >= 0.5) correct++;
+    for (let i = 0; i < rows * n; i++) if (z[i] >= 0 === y[i] >= 0.5) correct++;
     return correct;
   }
   return 0;

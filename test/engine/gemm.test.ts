@@ -78,6 +78,36 @@ describe.each(implementations)('%s', (_name, impl) => {
     }
   });
 
+  it('matches the reference on batch-1 shapes (one row of C, outer products) with padded leading dimensions', () => {
+    const rng = new Rng(17);
+    for (const Float of [Float32Array, Float64Array]) {
+      const tolerance = Float === Float32Array ? 1e-5 : 1e-12;
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        // m = 1: forward x·W and input gradients dz·Wᵀ at batch 1; k = 1: weight gradients xᵀ·dz at batch 1.
+        const shapes = [1, 2, 3, 4, 5, 16, 17].flatMap((s) => [[1, s, 4], [1, 3, s], [s, 16, 1], [4, s, 1], [1, s, 1]]);
+        for (const [m, n, k] of shapes) {
+          for (const [alpha, beta] of [[1, 0], [1, 1], [0.5 + rng.next(), rng.next()]]) {
+            const lda = (transA ? m : k) + 2;
+            const ldb = (transB ? k : n) + 3;
+            const ldc = n + 1;
+            const a = randomArray(Float, (transA ? k : m) * lda, rng);
+            const b = randomArray(Float, (transB ? n : k) * ldb, rng);
+            const c0 = randomArray(Float, m * ldc, rng);
+            const fast = Float.from(c0);
+            const ref = Float.from(c0);
+            impl(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, fast, ldc);
+            gemmReference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, ref, ldc);
+            for (let i = 0; i < m * ldc; i++) {
+              // Padding columns of C are left as they were.
+              if (i % ldc >= n) expect(fast[i]).toBe(c0[i]);
+              else expect(Math.abs(fast[i] - ref[i]) / (1 + Math.abs(ref[i]))).toBeLessThan(tolerance);
+            }
+          }
+        }
+      }
+    }
+  });
+
   it('never reads C when beta is 0', () => {
     const a = Float64Array.of(1, 2, 3, 4);
     const b = Float64Array.of(1, 0, 0, 1);
