@@ -59,7 +59,7 @@ describe('rate limit across API processes', () => {
     expect(Number(res.headers['x-ratelimit-remaining'])).toBe(max - counted - 1);
   });
 
-  it('limits on its own while Redis is unreachable, and counts in Redis again once it is back', async () => {
+  it('limits on its own while Redis is unreachable, counts in Redis again once it is back, and closes without it', async () => {
     const max = 20;
     const redisUrl = new URL(ctx.config.REDIS_URL);
     const proxy = await startTcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
@@ -84,6 +84,10 @@ describe('rate limit across API processes', () => {
       const after = await app.inject({ method: 'GET', url: '/v1/jobs' });
       expect(after.statusCode).toBe(401);
       expect(Number(after.headers['x-ratelimit-remaining'])).toBe(max - 2);
+
+      await proxy.stop();
+      await waitFor('the API to see Redis gone again', async () => (await ready()) === 503);
+      await app.close();
     } finally {
       await proxy.stop();
     }

@@ -29,7 +29,8 @@ export default fp<{ redisUrl: string; prefix: string; tenantLimit: number }>(
     app.decorate('dispatchJobs', (tenantId: string) => dispatcher.dispatch(tenantId));
     app.addHook('onClose', async () => {
       await queue.close();
-      await redis.quit();
+      // While Redis is unreachable QUIT cannot be sent (no offline queue): drop the connection, so shutdown completes.
+      await redis.quit().catch(() => redis.disconnect());
     });
   },
   { name: 'queue', dependencies: ['prisma'] },
