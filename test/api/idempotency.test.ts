@@ -3,6 +3,7 @@ import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
+import { uploadIris } from '../helpers/jobs.js';
 
 describe('Idempotency-Key', () => {
   const service = useTestService();
@@ -26,8 +27,7 @@ describe('Idempotency-Key', () => {
 
   beforeAll(async () => {
     key = (await createTenant(service.app, 'idem')).apiKey;
-    const upload = await request(service.app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(key)).set('content-type', 'text/csv').send(csv);
-    datasetId = upload.body.id;
+    datasetId = await uploadIris(service.app, key);
   });
 
   it('a retried job submission returns the first response and creates one job', async () => {

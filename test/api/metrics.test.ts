@@ -5,7 +5,8 @@ import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, serializeModel } from '../../src/engine/index.js';
 import { buildTestApp, createTenant, useTestService } from '../helpers/app.js';
-import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
+import { IRIS_COLUMNS, auth, irisNetwork } from '../helpers/fixtures.js';
+import { uploadIris } from '../helpers/jobs.js';
 
 /** The value of one sample line, e.g. value(text, 'backprop_jobs', { status: 'queued' }). */
 function value(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -28,8 +29,8 @@ describe('GET /metrics', () => {
   });
 
   it('reports HTTP latency by route, prediction latency, jobs by status, queue depth and wait, and training throughput', async () => {
-    const upload = await request(service.app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(key)).set('content-type', 'text/csv').send(toCsv(IRIS_COLUMNS, irisSplit().train));
-    const job = await request(service.app.server).post('/v1/jobs').set(auth(key)).send({ datasetId: upload.body.id, model: irisNetwork, training: { epochs: 5 } });
+    const datasetId = await uploadIris(service.app, key);
+    const job = await request(service.app.server).post('/v1/jobs').set(auth(key)).send({ datasetId, model: irisNetwork, training: { epochs: 5 } });
     expect(job.status).toBe(202);
     await request(service.app.server).get(`/v1/jobs/${randomUUID()}`).set(auth(key)).expect(404);
     await request(service.app.server).get('/no/such/path').expect(404);

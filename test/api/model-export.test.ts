@@ -8,8 +8,8 @@ import { applyPreprocessing } from '../../src/data/standardize.js';
 import { createNetwork, deserializeModel, serializeModel, type ModelSpec } from '../../src/engine/index.js';
 import { fromModelJson, type ModelJsonExport } from '../../src/export/model-json.js';
 import { createTenant, useTestService } from '../helpers/app.js';
-import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
-import { waitForJob } from '../helpers/jobs.js';
+import { IRIS_COLUMNS, auth, irisNetwork, irisSplit } from '../helpers/fixtures.js';
+import { uploadIris, waitForJob } from '../helpers/jobs.js';
 
 const CLASSES = ['setosa', 'versicolor', 'virginica'];
 const maxDifference = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, r) => row.map((v, c) => Math.abs(v - b[r][c]))));
@@ -33,11 +33,11 @@ describe('model export and import', () => {
     await service.app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
     key = (await createTenant(service.app)).apiKey;
-    const upload = await request(service.app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(key)).set('content-type', 'text/csv').send(toCsv(IRIS_COLUMNS, irisSplit().train));
+    const datasetId = await uploadIris(service.app, key);
     const job = await request(service.app.server)
       .post('/v1/jobs')
       .set(auth(key))
-      .send({ datasetId: upload.body.id, model: irisNetwork, training: { optimizer: { type: 'adam', learningRate: 0.01 }, epochs: 30, batchSize: 16, seed: 7 }, preprocessing: { standardize: true } });
+      .send({ datasetId, model: irisNetwork, training: { optimizer: { type: 'adam', learningRate: 0.01 }, epochs: 30, batchSize: 16, seed: 7 }, preprocessing: { standardize: true } });
     modelId = (await waitForJob(service.app, key, job.body.id, (j) => j.status === 'succeeded', 'the job to succeed')).modelId!;
   });
 

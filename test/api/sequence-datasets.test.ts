@@ -4,7 +4,8 @@ import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, serializeModel, type ModelSpec } from '../../src/engine/index.js';
 import { createTenant, useTestService } from '../helpers/app.js';
-import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
+import { IRIS_COLUMNS, auth, irisNetwork } from '../helpers/fixtures.js';
+import { uploadIris } from '../helpers/jobs.js';
 import { FREQUENCY_CLASSES, frequencySequences } from '../helpers/sequences.js';
 
 const expectError = (res: request.Response, status: number, code: string, ...fragments: string[]) => {
@@ -54,7 +55,7 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
     const res = await json({ name: 'frequencies', sequences, targets: labels });
     expect(res.status, res.text).toBe(201);
     classesId = res.body.id;
-    irisId = (await csv(toCsv(IRIS_COLUMNS, irisSplit().train), { name: 'iris', target: 'species' })).body.id;
+    irisId = await uploadIris(service.app, key);
   });
 
   describe('uploads', () => {

@@ -2,8 +2,8 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createTenant, useTestService } from '../helpers/app.js';
-import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
-import { waitForJob } from '../helpers/jobs.js';
+import { auth, irisNetwork } from '../helpers/fixtures.js';
+import { uploadIris, waitForJob } from '../helpers/jobs.js';
 
 describe('tenant isolation', () => {
   const service = useTestService({ worker: true });
@@ -12,13 +12,7 @@ describe('tenant isolation', () => {
   it("answers 404 for another tenant's dataset, job, metrics, model and predictions", async () => {
     const first = (await createTenant(service.app, 'first')).apiKey;
     const second = (await createTenant(service.app, 'second')).apiKey;
-    const upload = await request(service.app.server)
-      .post('/v1/datasets')
-      .query({ name: 'iris', target: 'species' })
-      .set(auth(first))
-      .set('content-type', 'text/csv')
-      .send(toCsv(IRIS_COLUMNS, irisSplit().train));
-    const datasetId = upload.body.id as string;
+    const datasetId = await uploadIris(service.app, first);
     const created = await request(service.app.server)
       .post('/v1/jobs')
       .set(auth(first))

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { buildTestApp, createTenant, useTestService } from '../helpers/app.js';
 import { ADMIN_KEY } from '../helpers/env.js';
-import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
+import { auth, irisNetwork, toCsv } from '../helpers/fixtures.js';
+import { uploadIris } from '../helpers/jobs.js';
 
 const expectError = (res: request.Response, status: number, code: string, ...fragments: string[]) => {
   expect(res.status, res.text).toBe(status);
@@ -26,8 +27,7 @@ describe('validation errors', () => {
 
   beforeAll(async () => {
     key = (await createTenant(service.app)).apiKey;
-    const res = await csv(toCsv(IRIS_COLUMNS, irisSplit().train), { name: 'iris', target: 'species' });
-    irisId = res.body.id;
+    irisId = await uploadIris(service.app, key);
   });
 
   describe('authentication', () => {

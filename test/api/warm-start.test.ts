@@ -3,7 +3,8 @@
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, useTestService } from '../helpers/app.js';
-import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
+import { auth, irisNetwork } from '../helpers/fixtures.js';
+import { uploadIris } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/processes.js';
 
 describe('warm start (initialModelId)', () => {
@@ -13,13 +14,7 @@ describe('warm start (initialModelId)', () => {
 
   beforeAll(async () => {
     ({ apiKey } = await createTenant(service.app));
-    const upload = await request(service.app.server)
-      .post('/v1/datasets')
-      .query({ name: 'iris', target: 'species' })
-      .set(auth(apiKey))
-      .set('content-type', 'text/csv')
-      .send(toCsv(IRIS_COLUMNS, irisSplit().train));
-    datasetId = upload.body.id;
+    datasetId = await uploadIris(service.app, apiKey);
   });
 
   const train = async (body: object) => {

@@ -1,22 +1,19 @@
 // Fault 5. At-least-once delivery: the same job processed twice, at the same time by two workers and again after
 // it finished, leaves one model and one metric row per epoch.
-import type { FastifyInstance } from 'fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRAINING_QUEUE, type TrainingJobData } from '../../src/contracts/job-data.js';
 import { enqueueTraining } from '../../src/queue/producer.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { randomPrefix } from '../helpers/databases.js';
-import { createTestContext, deleteRedisPrefix, type TestContext } from '../helpers/env.js';
-import { epochsUpTo, inspectDatabase, type Inspector } from '../helpers/inspect.js';
+import { deleteRedisPrefix } from '../helpers/env.js';
+import { epochsUpTo } from '../helpers/inspect.js';
 import { submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
 import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.js';
 
 describe('at-least-once delivery', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let audit: Inspector;
+  const service = useTestService({ env: { WORKER_CONCURRENCY: '1' }, audit: true });
   let redis: Redis;
   /** A second queue (own prefix) on the same database: its worker receives the very same job a second time. */
   const otherPrefix = randomPrefix();
@@ -24,9 +21,7 @@ describe('at-least-once delivery', () => {
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    ctx = await createTestContext({ WORKER_CONCURRENCY: '1' });
-    app = await buildTestApp(ctx.config);
-    audit = await inspectDatabase(ctx.db.url);
+    const { ctx } = service;
     redis = new Redis(ctx.config.REDIS_URL, { maxRetriesPerRequest: null });
     otherQueue = new Queue<TrainingJobData>(TRAINING_QUEUE, { connection: redis, prefix: otherPrefix });
     workers.push(await spawnWorker(ctx.env), await spawnWorker({ ...ctx.env, QUEUE_PREFIX: otherPrefix }));
@@ -35,13 +30,11 @@ describe('at-least-once delivery', () => {
     for (const w of workers) await w.stop();
     await otherQueue?.close();
     await redis?.quit();
-    await deleteRedisPrefix(ctx.config.REDIS_URL, otherPrefix);
-    await audit?.close();
-    await app?.close();
-    await ctx?.cleanup();
+    await deleteRedisPrefix(service.ctx.config.REDIS_URL, otherPrefix);
   });
 
   it('two workers training the same job at once store one model and one row per epoch', async () => {
+    const { app, audit } = service;
     const { id: tenantId, apiKey } = await createTenant(app);
     const datasetId = await uploadSlowDataset(app, apiKey);
     const epochs = 25;
@@ -67,6 +60,7 @@ describe('at-least-once delivery', () => {
   });
 
   it('a job delivered again after it succeeded is not trained again', async () => {
+    const { app, audit } = service;
     const { id: tenantId, apiKey } = await createTenant(app);
     const datasetId = await uploadSlowDataset(app, apiKey);
     const epochs = 5;

@@ -1,9 +1,9 @@
 // A job that takes its worker down every time (out of memory, a native crash) is not resumed forever: after
 // JOB_MAX_CRASHES deaths in a row it fails with ERR_WORKER_CRASHED, and a clean hand-back (SIGTERM) resets the count.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, useTestService } from '../helpers/app.js';
 import { submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, workerHealth, type WorkerProcess } from '../helpers/processes.js';
+import { workerHealth } from '../helpers/processes.js';
 
 describe('crash limit per job', () => {
   const service = useTestService({
@@ -11,19 +11,10 @@ describe('crash limit per job', () => {
   });
   let key: string;
   let datasetId: string;
-  const all: WorkerProcess[] = [];
-  const worker = async () => {
-    const w = await spawnWorker(service.ctx.env);
-    all.push(w);
-    return w;
-  };
 
   beforeAll(async () => {
     key = (await createTenant(service.app)).apiKey;
     datasetId = await uploadSlowDataset(service.app, key);
-  });
-  afterAll(async () => {
-    for (const w of all) await w.kill();
   });
 
   it('fails the job once its worker died JOB_MAX_CRASHES + 1 times in a row; a SIGTERM hand-back is no crash', async () => {
@@ -32,7 +23,7 @@ describe('crash limit per job', () => {
     // Two deaths, a clean hand-back (which resets the count), then three deaths: only the third in a row is one too many.
     let epoch = 0;
     for (const end of ['kill', 'kill', 'stop', 'kill', 'kill', 'kill'] as const) {
-      const w = await worker();
+      const w = await service.startWorker();
       // Ended only once its run has trained an epoch past the last one, so that its start is counted in Postgres.
       await waitForJob(app, key, jobId, (j) => j.epoch > epoch, 'the new worker to train the job', 30_000);
       await w[end]();
@@ -40,7 +31,7 @@ describe('crash limit per job', () => {
       expect(job.status).toBe('running');
       epoch = job.epoch;
     }
-    const last = await worker();
+    const last = await service.startWorker();
     const failed = await waitForJob(app, key, jobId, (j) => j.status === 'failed', 'the job to fail', 30_000);
     expect(failed.error).toMatchObject({ code: 'ERR_WORKER_CRASHED', message: expect.stringContaining('last 3 runs') });
     expect((await workerHealth(last)).activeJobs).toBe(0);

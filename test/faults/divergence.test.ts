@@ -1,38 +1,20 @@
 // Fault 7. A loss that turns NaN or infinite fails the job with a reason naming the epoch, the last finite loss and
 // a suggested learning rate; the job is not retried (not by BullMQ, not by the reconciler).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { describe, expect, it } from 'vitest';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { auth, syntheticRegression } from '../helpers/fixtures.js';
-import { epochsUpTo, inspectDatabase, type Inspector } from '../helpers/inspect.js';
+import { epochsUpTo } from '../helpers/inspect.js';
 import { waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
 
 const RECONCILE_MS = 500;
 
 describe('divergence', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let worker: WorkerProcess;
-  let audit: Inspector;
-
-  beforeAll(async () => {
-    ctx = await createTestContext({ RECONCILE_INTERVAL_MS: String(RECONCILE_MS), WORKER_CONCURRENCY: '1' });
-    app = await buildTestApp(ctx.config);
-    worker = await spawnWorker(ctx.env);
-    audit = await inspectDatabase(ctx.db.url);
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await audit?.close();
-    await app?.close();
-    await ctx?.cleanup();
-  });
+  const service = useTestService({ env: { RECONCILE_INTERVAL_MS: String(RECONCILE_MS), WORKER_CONCURRENCY: '1' }, worker: true, audit: true });
 
   it('fails the job with the epoch, the last finite loss and a suggested learning rate, and never retries it', async () => {
+    const { app, audit } = service;
     const { apiKey } = await createTenant(app);
     const { columns, rows } = syntheticRegression(200, 4);
     const upload = await request(app.server).post('/v1/datasets').set(auth(apiKey)).send({ name: 'diverges', columns, rows, target: 'y' });

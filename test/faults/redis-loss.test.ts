@@ -1,53 +1,49 @@
 // Fault 3. Redis loses its data while jobs train and wait: FLUSHALL, then a restart without persistence. The
 // reconciler re-enqueues every job Postgres says is queued or running, and all of them finish, each exactly once.
 // A private redis-server: the shared one serves other test runs.
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
-import { epochsUpTo, inspectDatabase, type Inspector } from '../helpers/inspect.js';
+import { createTenant, useTestService } from '../helpers/app.js';
+import { epochsUpTo } from '../helpers/inspect.js';
 import { submitJob, uploadSlowDataset } from '../helpers/jobs.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
-import { loggedEntries, spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.js';
+import { loggedEntries, waitFor, type WorkerProcess } from '../helpers/processes.js';
 
 describe('Redis data loss', () => {
   let redisServer: PrivateRedis;
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let audit: Inspector;
   let key: string;
   let datasetId: string;
   const workers: WorkerProcess[] = [];
   const epochs = 60;
   const options = { checkpointEvery: 5, seed: 13 };
 
+  // Registered before the service, so the private Redis is up before it and stopped after it.
   beforeAll(async () => {
     redisServer = await startPrivateRedis();
-    ctx = await createTestContext({
+  });
+  afterAll(async () => {
+    await redisServer?.stop();
+  });
+  const service = useTestService({
+    env: () => ({
       REDIS_URL: redisServer.url,
       RECONCILE_INTERVAL_MS: '1000',
       JOB_LOCK_DURATION_MS: '2000',
       STALLED_INTERVAL_MS: '1000',
       WORKER_CONCURRENCY: '1',
       TENANT_MAX_CONCURRENT_JOBS: '10',
-    });
-    app = await buildTestApp(ctx.config);
-    audit = await inspectDatabase(ctx.db.url);
-    key = (await createTenant(app)).apiKey;
-    datasetId = await uploadSlowDataset(app, key);
-    workers.push(await spawnWorker(ctx.env), await spawnWorker(ctx.env));
+    }),
+    audit: true,
   });
-  afterAll(async () => {
-    for (const w of workers) await w.stop();
-    await audit?.close();
-    await app?.close();
-    await ctx?.cleanup();
-    await redisServer?.stop();
+  beforeAll(async () => {
+    key = (await createTenant(service.app)).apiKey;
+    datasetId = await uploadSlowDataset(service.app, key);
+    workers.push(await service.startWorker(), await service.startWorker());
   });
 
   /** Four jobs: two training past a checkpoint and two waiting when `loseData` runs; then all must finish once. */
   async function survives(loseData: () => Promise<void>): Promise<string> {
+    const { app, audit } = service;
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await submitJob(app, key, datasetId, epochs, options));
     await waitFor('two jobs to train past a checkpoint', async () => {

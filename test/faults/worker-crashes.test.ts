@@ -2,53 +2,45 @@
 // it from the last checkpoint (and what the crash cost is measured); then a batch of jobs while workers are killed
 // and restarted over and over: every job completes, none lost, none duplicated, all bit-identical.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
-import { epochsUpTo, inspectDatabase, type Inspector } from '../helpers/inspect.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTenant, useTestService } from '../helpers/app.js';
+import { epochsUpTo } from '../helpers/inspect.js';
 import { submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
-import { loggedEntries, spawnWorker, waitFor, workerHealth, type WorkerProcess } from '../helpers/processes.js';
+import { loggedEntries, waitFor, workerHealth, type WorkerProcess } from '../helpers/processes.js';
 
 const LOCK_MS = 2000;
 const STALLED_MS = 1000;
 
 describe('worker crashes', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let audit: Inspector;
+  const service = useTestService({
+    env: {
+      JOB_LOCK_DURATION_MS: String(LOCK_MS),
+      STALLED_INTERVAL_MS: String(STALLED_MS),
+      RECONCILE_INTERVAL_MS: '1000',
+      WORKER_CONCURRENCY: '1',
+      TENANT_MAX_CONCURRENT_JOBS: '10',
+    },
+    audit: true,
+  });
   let key: string;
   let datasetId: string;
+  /** Every worker started, killed ones too: their logs tell how many resumes there were. */
   const all: WorkerProcess[] = [];
 
   const spawn = async () => {
-    const w = await spawnWorker(ctx.env);
+    const w = await service.startWorker();
     all.push(w);
     return w;
   };
   const activeJobs = async (w: WorkerProcess) => (await workerHealth(w)).activeJobs;
 
   beforeAll(async () => {
-    ctx = await createTestContext({
-      JOB_LOCK_DURATION_MS: String(LOCK_MS),
-      STALLED_INTERVAL_MS: String(STALLED_MS),
-      RECONCILE_INTERVAL_MS: '1000',
-      WORKER_CONCURRENCY: '1',
-      TENANT_MAX_CONCURRENT_JOBS: '10',
-    });
-    app = await buildTestApp(ctx.config);
-    audit = await inspectDatabase(ctx.db.url);
-    key = (await createTenant(app)).apiKey;
-    datasetId = await uploadSlowDataset(app, key);
-  });
-  afterAll(async () => {
-    for (const w of all) await w.kill();
-    await audit?.close();
-    await app?.close();
-    await ctx?.cleanup();
+    key = (await createTenant(service.app)).apiKey;
+    datasetId = await uploadSlowDataset(service.app, key);
   });
 
   it('two workers, the one training is killed: the other finishes the job; the crash costs seconds', async () => {
+    const { app, audit } = service;
     const workers = [await spawn(), await spawn()];
     const epochs = 150;
     const options = { checkpointEvery: 5, seed: 21 };
@@ -89,6 +81,7 @@ describe('worker crashes', () => {
   });
 
   it('a batch of jobs completes while workers are killed and restarted every ~1.5 s', async () => {
+    const { app, audit } = service;
     const jobsCount = 6;
     const epochs = 40;
     const options = { checkpointEvery: 5, seed: 4 };

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { expect } from 'vitest';
-import { auth, syntheticRegression } from './fixtures.js';
+import { IRIS_COLUMNS, auth, irisSplit, syntheticRegression, toCsv } from './fixtures.js';
 import { waitFor, workerHealth, type WorkerProcess } from './processes.js';
 
 /** An app built in the test, or the URL of a spawned API process. */
@@ -12,6 +12,18 @@ const agent = (target: Target) => (typeof target === 'string' ? request(target) 
 /** POST /v1/datasets with a JSON body; returns the dataset's id. */
 export async function uploadDataset(target: Target, key: string, body: object): Promise<string> {
   const res = await agent(target).post('/v1/datasets').set(auth(key)).send(body);
+  if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${res.text}`);
+  return res.body.id;
+}
+
+/** POST /v1/datasets with the Iris training rows as CSV (target `species`); returns the dataset's id. */
+export async function uploadIris(target: Target, key: string, name = 'iris'): Promise<string> {
+  const res = await agent(target)
+    .post('/v1/datasets')
+    .query({ name, target: 'species' })
+    .set(auth(key))
+    .set('content-type', 'text/csv')
+    .send(toCsv(IRIS_COLUMNS, irisSplit().train));
   if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${res.text}`);
   return res.body.id;
 }

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, serializeModel } from '../../src/engine/index.js';
 import { createTenant, useTestService } from '../helpers/app.js';
 import { ADMIN_KEY } from '../helpers/env.js';
-import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
+import { IRIS_COLUMNS, auth, irisNetwork } from '../helpers/fixtures.js';
+import { uploadIris } from '../helpers/jobs.js';
 
 interface Owned {
   tenantId: string;
@@ -27,17 +28,12 @@ describe("another tenant's ids", () => {
   beforeAll(async () => {
     first = await createTenant(service.app, 'first-tenant');
     second = await createTenant(service.app, 'second-tenant');
-    const upload = await request(service.app.server)
-      .post('/v1/datasets')
-      .query({ name: 'first-secret-dataset', target: 'species' })
-      .set(auth(first.apiKey))
-      .set('content-type', 'text/csv')
-      .send(toCsv(IRIS_COLUMNS, irisSplit().train));
+    const datasetId = await uploadIris(service.app, first.apiKey, 'first-secret-dataset');
     const job = await request(service.app.server)
       .post('/v1/jobs')
       .set(auth(first.apiKey))
       .set('idempotency-key', 'first-key')
-      .send({ datasetId: upload.body.id, model: irisNetwork, training: { epochs: 2 } });
+      .send({ datasetId, model: irisNetwork, training: { epochs: 2 } });
     expect(job.status).toBe(202);
     // The model is stored directly: training it is not what this test is about.
     const spec = { inputSize: 4, ...irisNetwork, layers: irisNetwork.layers.map((l) => ({ ...l })) };
@@ -56,7 +52,7 @@ describe("another tenant's ids", () => {
         weights: JSON.parse(JSON.stringify(serializeModel(createNetwork(spec, 1)))),
       },
     });
-    owned = { tenantId: first.id, keyId: first.keyId, datasetId: upload.body.id, jobId: job.body.id, modelId };
+    owned = { tenantId: first.id, keyId: first.keyId, datasetId, jobId: job.body.id, modelId };
     secret = [owned.datasetId, owned.jobId, owned.modelId, owned.keyId, 'first-secret-dataset', 'first-tenant', 'setosa'];
   });
 

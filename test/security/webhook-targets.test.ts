@@ -10,8 +10,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nonPublicRange, refusedHost } from '../../src/webhook-target.js';
 import { createTenant, useTestService } from '../helpers/app.js';
-import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, toCsv } from '../helpers/fixtures.js';
-import { waitForJob } from '../helpers/jobs.js';
+import { auth, irisNetwork } from '../helpers/fixtures.js';
+import { uploadIris, waitForJob } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/processes.js';
 
 describe('webhook targets', () => {
@@ -52,13 +52,7 @@ describe('webhook targets', () => {
 
     beforeAll(async () => {
       key = (await createTenant(service.app)).apiKey;
-      const upload = await request(service.app.server)
-        .post('/v1/datasets')
-        .query({ name: 'iris', target: 'species' })
-        .set(auth(key))
-        .set('content-type', 'text/csv')
-        .send(toCsv(IRIS_COLUMNS, irisSplit().train));
-      irisId = upload.body.id;
+      irisId = await uploadIris(service.app, key);
       receiver = createServer((req, res) => {
         hits.push(req.url ?? '');
         res.end('ok');

@@ -1,34 +1,26 @@
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { auth } from '../helpers/fixtures.js';
 import { cancelAndExpectStopped, getJob, metricCount, submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/processes.js';
+import type { WorkerProcess } from '../helpers/processes.js';
 
 describe('cancellation', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
+  // The worker starts in the first test, once the jobs it must not run are queued.
+  const service = useTestService();
   let key: string;
   let datasetId: string;
-  let worker: WorkerProcess | undefined;
+  let worker: WorkerProcess;
 
-  const cancel = (id: string) => request(app.server).post(`/v1/jobs/${id}/cancel`).set(auth(key));
+  const cancel = (id: string) => request(service.app.server).post(`/v1/jobs/${id}/cancel`).set(auth(key));
 
   beforeAll(async () => {
-    ctx = await createTestContext();
-    app = await buildTestApp(ctx.config);
-    key = (await createTenant(app)).apiKey;
-    datasetId = await uploadSlowDataset(app, key);
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await app?.close();
-    await ctx?.cleanup();
+    key = (await createTenant(service.app)).apiKey;
+    datasetId = await uploadSlowDataset(service.app, key);
   });
 
   it('a queued job never starts, even when the queue still holds it', async () => {
+    const { app } = service;
     // No worker runs yet, so both jobs wait in the queue.
     const viaApi = await submitJob(app, key, datasetId, 5);
     const res = await cancel(viaApi);
@@ -42,7 +34,7 @@ describe('cancellation', () => {
     await app.db.job.update({ where: { id: raced }, data: { status: 'cancelled', finishedAt: new Date() } });
     expect(await app.queue.getJob(raced)).toBeDefined();
 
-    worker = await spawnWorker(ctx.env);
+    worker = await service.startWorker();
     await expect.poll(async () => (await app.queue.getJob(raced))?.failedReason, { timeout: 20_000 }).toBeTruthy();
     for (const id of [viaApi, raced]) {
       const job = await getJob(app, key, id);
@@ -53,14 +45,16 @@ describe('cancellation', () => {
   });
 
   it('a running job stops within one epoch and ends cancelled', async () => {
+    const { app } = service;
     const id = await submitJob(app, key, datasetId, 500);
     const running = await waitForJob(app, key, id, (j) => j.status === 'running' && j.epoch >= 3, 'the job to run 3 epochs');
-    await cancelAndExpectStopped(app, key, id, running, worker!);
+    await cancelAndExpectStopped(app, key, id, running, worker);
     // A finished job cannot be cancelled again into another state.
     expect((await cancel(id)).body.status).toBe('cancelled');
   });
 
   it('cancelling a finished job answers 409', async () => {
+    const { app } = service;
     const id = await submitJob(app, key, datasetId, 2);
     await waitForJob(app, key, id, (j) => j.status === 'succeeded', 'the short job to succeed');
     const res = await cancel(id);

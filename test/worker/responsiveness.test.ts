@@ -1,44 +1,35 @@
 // Training runs in a worker thread: while a long job trains, the worker process's event loop keeps answering and
 // BullMQ keeps renewing the job's lock (with a 2 s lock, a blocked loop would let the job stall within seconds).
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRAINING_QUEUE } from '../../src/contracts/job-data.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { auth } from '../helpers/fixtures.js';
 import { getJob, submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, workerHealth, type WorkerHealthBody, type WorkerProcess } from '../helpers/processes.js';
+import { workerHealth, type WorkerHealthBody } from '../helpers/processes.js';
 
 const LOCK_MS = 2000;
 
 describe('worker responsiveness while training', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let worker: WorkerProcess;
+  const service = useTestService({ env: { JOB_LOCK_DURATION_MS: String(LOCK_MS) }, worker: true });
   let redis: Redis;
 
   beforeAll(async () => {
-    ctx = await createTestContext({ JOB_LOCK_DURATION_MS: String(LOCK_MS) });
-    app = await buildTestApp(ctx.config);
-    worker = await spawnWorker(ctx.env);
-    redis = new Redis(ctx.config.REDIS_URL);
+    redis = new Redis(service.ctx.config.REDIS_URL);
   });
   afterAll(async () => {
     await redis?.quit();
-    await worker?.stop();
-    await app?.close();
-    await ctx?.cleanup();
   });
 
   it('keeps the event loop responsive and renews the lock throughout a long job', async () => {
+    const { app, worker } = service;
     const key = (await createTenant(app)).apiKey;
     const datasetId = await uploadSlowDataset(app, key);
     const jobId = await submitJob(app, key, datasetId, 1000, { checkpointEvery: 5 });
     await waitForJob(app, key, jobId, (j) => j.status === 'running' && j.epoch >= 1, 'training to start');
 
-    const lockKey = `${ctx.prefix}:${TRAINING_QUEUE}:${jobId}:lock`;
+    const lockKey = `${service.ctx.prefix}:${TRAINING_QUEUE}:${jobId}:lock`;
     const roundTrips: number[] = [];
     const lockTtls: number[] = [];
     let health: WorkerHealthBody | undefined;

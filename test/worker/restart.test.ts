@@ -7,7 +7,8 @@ import { createTestContext, type TestContext } from '../helpers/env.js';
 import { auth } from '../helpers/fixtures.js';
 import { submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
 import { epochsUpTo, inspectDatabase } from '../helpers/inspect.js';
-import { loggedEntries, spawnApi, spawnWorker, type Spawned, type WorkerProcess } from '../helpers/processes.js';
+import { spawnApi, spawnWorker, type Spawned } from '../helpers/processes.js';
+import { expectResumesAfterKill } from '../helpers/resume.js';
 
 describe('process restarts', () => {
   let ctx: TestContext;
@@ -59,37 +60,22 @@ describe('process restarts', () => {
     const epochs = 40;
     const options = { checkpointEvery: 5, seed: 11 };
     const audit = await inspectDatabase(ctx.db.url);
+    const startWorker = async () => {
+      const worker = await spawnWorker(env);
+      processes.push(worker);
+      return worker;
+    };
 
-    let worker: WorkerProcess = await spawnWorker(env);
-    processes.push(worker);
-    const reference = await submitJob(api.url, key, datasetId, epochs, options);
-    await waitForJob(api.url, key, reference, (j) => j.status === 'succeeded', 'the reference job', 90_000);
-
-    const jobId = await submitJob(api.url, key, datasetId, epochs, options);
-    await waitForJob(api.url, key, jobId, (j) => j.epoch >= 12, 'the job to pass a checkpoint', 60_000);
-    await worker.kill();
-    const atCrash = await audit.job(jobId);
-    const checkpointAtCrash = await audit.checkpointEpoch(jobId);
-    expect(atCrash?.status).toBe('running');
-    expect(checkpointAtCrash).toBeGreaterThanOrEqual(10);
-    expect(checkpointAtCrash! % options.checkpointEvery).toBe(0);
-
-    worker = await spawnWorker(env);
-    processes.push(worker);
-    const job = await waitForJob(api.url, key, jobId, (j) => j.status !== 'running', 'the job to finish after the crash', 90_000);
-    expect(job.status).toBe('succeeded');
-
-    // Exactly one metric row per epoch: no gap, no duplicate (the replayed epochs rewrote their own rows).
-    expect(await audit.metricEpochs(jobId)).toEqual(epochsUpTo(epochs));
-    expect(await audit.metricLosses(jobId)).toEqual(await audit.metricLosses(reference));
-    // Byte-identical final weights to the uninterrupted run with the same seed, and one model.
-    const weights = await audit.modelWeights(jobId);
-    expect(weights).not.toBeNull();
-    expect(weights).toBe(await audit.modelWeights(reference));
-    expect(await audit.modelCount(jobId)).toBe(1);
-    // The new worker continued from the checkpoint stored before the crash, not from epoch 0.
-    const resumed = loggedEntries(worker.output(), 'resuming job from its checkpoint');
-    expect(resumed).toContainEqual(expect.objectContaining({ jobId, resumeEpoch: checkpointAtCrash }));
+    const { worker } = await expectResumesAfterKill({
+      target: api.url,
+      key,
+      audit,
+      submit: () => submitJob(api.url, key, datasetId, epochs, options),
+      epochs,
+      checkpointEvery: options.checkpointEvery,
+      worker: await startWorker(),
+      startWorker,
+    });
     await worker.stop();
     await audit.close();
   });

@@ -1,32 +1,16 @@
 // TENANT_MAX_CONCURRENT_JOBS: a tenant's further jobs wait queued in Postgres (not on the queue) and start, oldest
 // first, as its running ones finish; other tenants are not held up by it.
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
-import { inspectDatabase, type Inspector } from '../helpers/inspect.js';
+import { describe, expect, it } from 'vitest';
+import { createTenant, useTestService } from '../helpers/app.js';
 import { submitJob, uploadSlowDataset } from '../helpers/jobs.js';
-import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/processes.js';
 
 describe('concurrent jobs per tenant', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let worker: WorkerProcess;
-  let audit: Inspector;
-
-  beforeAll(async () => {
-    ctx = await createTestContext({ TENANT_MAX_CONCURRENT_JOBS: '1', WORKER_CONCURRENCY: '2', RECONCILE_INTERVAL_MS: '1000' });
-    app = await buildTestApp(ctx.config);
-    audit = await inspectDatabase(ctx.db.url);
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await audit?.close();
-    await app?.close();
-    await ctx?.cleanup();
-  });
+  // No worker yet: the test checks what is on the queue before one starts.
+  const service = useTestService({ env: { TENANT_MAX_CONCURRENT_JOBS: '1', WORKER_CONCURRENCY: '2', RECONCILE_INTERVAL_MS: '1000' }, audit: true });
 
   it('runs one job of a tenant at a time, in order, while another tenant\'s job runs alongside', async () => {
+    const { app, audit } = service;
     const a = (await createTenant(app, 'a')).apiKey;
     const b = (await createTenant(app, 'b')).apiKey;
     const [datasetA, datasetB] = [await uploadSlowDataset(app, a), await uploadSlowDataset(app, b)];
@@ -41,7 +25,7 @@ describe('concurrent jobs per tenant', () => {
     const statuses = await audit.query<{ status: string }>('SELECT status FROM "Job" WHERE id = ANY($1::uuid[])', [[...jobsA, jobB]]);
     expect(statuses.map((s) => s.status)).toEqual(['queued', 'queued', 'queued', 'queued']);
 
-    worker = await spawnWorker(ctx.env);
+    await service.startWorker();
     let maxRunningA = 0;
     let sawBothTenantsRunning = false;
     await waitFor('every job to finish', async () => {

@@ -2,15 +2,14 @@
 // is POSTed once per event, signed with the tenant's secret, retried with exponential backoff after a 500, given
 // up after WEBHOOK_MAX_ATTEMPTS, and every delivery is visible at GET /v1/jobs/:id/webhooks.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../src/worker/webhook-signature.js';
-import { buildTestApp, createTenant } from '../helpers/app.js';
-import { ADMIN_KEY, createTestContext, type TestContext } from '../helpers/env.js';
-import { IRIS_COLUMNS, auth, irisNetwork, irisSplit, syntheticRegression, toCsv } from '../helpers/fixtures.js';
-import { submitJob, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
-import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes.js';
+import { createTenant, useTestService } from '../helpers/app.js';
+import { ADMIN_KEY } from '../helpers/env.js';
+import { auth, irisNetwork, syntheticRegression } from '../helpers/fixtures.js';
+import { submitJob, uploadIris, uploadSlowDataset, waitForJob } from '../helpers/jobs.js';
+import { waitFor } from '../helpers/processes.js';
 
 const BACKOFF_MS = 150;
 const MAX_ATTEMPTS = 3;
@@ -41,16 +40,24 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; ser
 }
 
 describe('webhooks', () => {
-  let ctx: TestContext;
-  let app: FastifyInstance;
-  let worker: WorkerProcess;
+  // The receiver listens on loopback, which webhooks may reach only when private addresses are allowed
+  // (test/security/webhook-targets.test.ts covers the default).
+  const service = useTestService({
+    env: {
+      WEBHOOK_BACKOFF_MS: String(BACKOFF_MS),
+      WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      RECONCILE_INTERVAL_MS: '1000',
+      WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
+    },
+    worker: true,
+  });
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let tenant: { id: string; apiKey: string };
   let secret: string;
   let irisId: string;
 
   const deliveries = async (jobId: string) => {
-    const res = await request(app.server).get(`/v1/jobs/${jobId}/webhooks`).set(auth(tenant.apiKey));
+    const res = await request(service.app.server).get(`/v1/jobs/${jobId}/webhooks`).set(auth(tenant.apiKey));
     expect(res.status).toBe(200);
     return res.body.items as { id: string; event: string; status: string; attempts: number; lastError: string | null; responseStatus: number | null; deliveredAt: string | null; url: string }[];
   };
@@ -61,32 +68,19 @@ describe('webhooks', () => {
     }, 30_000, 100);
 
   beforeAll(async () => {
-    // The receiver listens on loopback, which webhooks may reach only when private addresses are allowed
-    // (test/security/webhook-targets.test.ts covers the default).
-    ctx = await createTestContext({
-      WEBHOOK_BACKOFF_MS: String(BACKOFF_MS),
-      WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-      RECONCILE_INTERVAL_MS: '1000',
-      WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
-    });
-    app = await buildTestApp(ctx.config);
-    worker = await spawnWorker(ctx.env);
     receiver = await startReceiver();
-    tenant = await createTenant(app);
-    const res = await request(app.server).get(`/v1/tenants/${tenant.id}/webhook-secret`).set(auth(ADMIN_KEY));
+    tenant = await createTenant(service.app);
+    const res = await request(service.app.server).get(`/v1/tenants/${tenant.id}/webhook-secret`).set(auth(ADMIN_KEY));
     expect(res.status).toBe(200);
     secret = res.body.secret;
-    const upload = await request(app.server).post('/v1/datasets').query({ name: 'iris', target: 'species' }).set(auth(tenant.apiKey)).set('content-type', 'text/csv').send(toCsv(IRIS_COLUMNS, irisSplit().train));
-    irisId = upload.body.id;
+    irisId = await uploadIris(service.app, tenant.apiKey);
   });
   afterAll(async () => {
-    await worker?.stop();
-    await app?.close();
     await new Promise((r) => receiver?.server.close(r));
-    await ctx?.cleanup();
   });
 
   it('keeps one secret per tenant, readable and replaceable with the admin key only', async () => {
+    const { app } = service;
     const again = await request(app.server).get(`/v1/tenants/${tenant.id}/webhook-secret`).set(auth(ADMIN_KEY));
     expect(again.body).toEqual({ tenantId: tenant.id, secret });
     expect(secret).toMatch(/^whsec_[\w-]{43}$/);
@@ -101,6 +95,7 @@ describe('webhooks', () => {
   });
 
   it('POSTs the summary of a succeeded job, signed, and retries after a 500 with the same event id', async () => {
+    const { app } = service;
     const job = await request(app.server)
       .post('/v1/jobs')
       .set(auth(tenant.apiKey))
@@ -129,6 +124,7 @@ describe('webhooks', () => {
   });
 
   it('POSTs failures and cancellations too, and gives up after WEBHOOK_MAX_ATTEMPTS', async () => {
+    const { app } = service;
     const { columns, rows } = syntheticRegression(200, 4);
     const diverging = await request(app.server).post('/v1/datasets').set(auth(tenant.apiKey)).send({ name: 'diverges', columns, rows, target: 'y' });
     const failing = await request(app.server)
@@ -174,6 +170,7 @@ describe('webhooks', () => {
   });
 
   it('refuses a webhookUrl that is not http(s), and hides deliveries from other tenants', async () => {
+    const { app } = service;
     const bad = await request(app.server).post('/v1/jobs').set(auth(tenant.apiKey)).send({ datasetId: irisId, model: irisNetwork, webhookUrl: 'ftp://example.com/x' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/^body\.webhookUrl: /);
