@@ -19,20 +19,28 @@ describe('hardening', () => {
     key = (await createTenant(service.app)).apiKey;
   });
 
-  it('sends security headers on answers and errors alike', async () => {
+  it('sends security headers on answers and errors alike: the strict API set under /v1, helmet\'s elsewhere', async () => {
+    const everywhere = (res: request.Response) => {
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    };
     for (const res of [
       await request(service.app.server).get('/v1/datasets').set(auth(key)),
       await request(service.app.server).get('/v1/datasets'),
-      await request(service.app.server).get('/nowhere'),
-      await request(service.app.server).get('/health'),
+      await request(service.app.server).get('/v1/nowhere').set(auth(key)),
     ]) {
+      everywhere(res);
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['cache-control']).toBe('no-store');
+    }
+    for (const res of [await request(service.app.server).get('/nowhere'), await request(service.app.server).get('/health')]) {
+      everywhere(res);
       expect(res.headers['content-security-policy']).toContain("default-src 'self'");
       expect(res.headers['content-security-policy']).toContain("frame-ancestors 'self'");
-      expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
       expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
-      expect(res.headers['referrer-policy']).toBe('no-referrer');
-      expect(res.headers['x-powered-by']).toBeUndefined();
     }
   });
 
