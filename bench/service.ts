@@ -50,6 +50,12 @@ function uploadCsv(bytes: number): string {
   return lines.join('\n');
 }
 
+/** CPU time (user + system) a process has used so far, in ms: /proc/<pid>/stat counts clock ticks of 10 ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** A `kB` field of /proc/<pid>/status, in kB. */
 function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -246,12 +252,18 @@ try {
     await call('POST', `/v1/models/${modelId}/predict`, apiKey, JSON.parse(predictBody)); // warm the model cache
 
     await waitFor('bare Fastify', async () => (await fetch(`http://127.0.0.1:${bare.port}/predict`, { method: 'POST' })).ok);
-    const load = (url: string, headers: Record<string, string>) =>
-      autocannon({ url, method: 'POST', connections: CONNECTIONS, duration: DURATION_S, headers: { 'content-type': 'application/json', ...headers }, body: predictBody });
+    /** autocannon's result, and the server's CPU time per request while it ran (in µs). */
+    const load = async (url: string, headers: Record<string, string>, server: number) => {
+      // Warm-up, untimed: both servers are measured with their hot paths compiled.
+      await autocannon({ url, method: 'POST', connections: CONNECTIONS, duration: 2, headers: { 'content-type': 'application/json', ...headers }, body: predictBody });
+      const cpuBefore = cpuMs(server);
+      const result = await autocannon({ url, method: 'POST', connections: CONNECTIONS, duration: DURATION_S, headers: { 'content-type': 'application/json', ...headers }, body: predictBody });
+      return { result, cpuUs: ((cpuMs(server) - cpuBefore) * 1000) / result.requests.total };
+    };
     progress(`autocannon: bare Fastify, ${CONNECTIONS} connections, ${DURATION_S} s`);
-    const bareResult = await load(`http://127.0.0.1:${bare.port}/predict`, {});
+    const { result: bareResult, cpuUs: bareCpuUs } = await load(`http://127.0.0.1:${bare.port}/predict`, {}, bareProc.pid!);
     progress(`autocannon: predict, ${CONNECTIONS} connections, ${DURATION_S} s`);
-    const predictResult = await load(`${api.url}/v1/models/${modelId}/predict`, { authorization: `Bearer ${apiKey}` });
+    const { result: predictResult, cpuUs: predictCpuUs } = await load(`${api.url}/v1/models/${modelId}/predict`, { authorization: `Bearer ${apiKey}` }, api.child.pid!);
     const rps = (r: autocannon.Result) => Math.round(r.requests.average).toLocaleString('en-US');
     const fails = (r: autocannon.Result) => r.non2xx + r.errors;
     rows.push(
@@ -262,6 +274,7 @@ try {
         `${((predictResult.requests.average / bareResult.requests.average) * 100).toFixed(0)}%`,
       ],
       ['predict latency p50 / p99', `${predictResult.latency.p50} / ${predictResult.latency.p99} ms`, `${bareResult.latency.p50} / ${bareResult.latency.p99} ms`, ''],
+      ['server CPU per request (user + system)', `${Math.round(predictCpuUs)} µs`, `${Math.round(bareCpuUs)} µs`, `${(predictCpuUs / bareCpuUs).toFixed(1)}x`],
     );
     notes.push(`Non-2xx or errors: predict ${fails(predictResult)}, bare ${fails(bareResult)}.`);
   }
