@@ -51,6 +51,27 @@ export const predictBodySchema = z.strictObject({
 });
 export type PredictBody = z.infer<typeof predictBodySchema>;
 
+/**
+ * Whether `body` is the common case of predictBodySchema, rows of numbers in feature order, checked without zod:
+ * true only for bodies the schema accepts (as its first row form). Everything else, errors included, goes through
+ * the schema. zod's union of row forms cost a fifth of a prediction's CPU.
+ */
+export function isRowsOfNumbers(body: unknown): body is PredictBody {
+  if (typeof body !== 'object' || body === null || Object.getPrototypeOf(body) !== Object.prototype) return false;
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || keys[0] !== 'inputs') return false;
+  const inputs = (body as { inputs: unknown }).inputs;
+  if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > MAX_PREDICT_ROWS) return false;
+  for (const row of inputs) {
+    if (!Array.isArray(row)) return false;
+    for (const value of row) {
+      // The negated test also refuses NaN, which JSON cannot carry anyway.
+      if (typeof value !== 'number' || !(value >= -FLOAT32_MAX && value <= FLOAT32_MAX)) return false;
+    }
+  }
+  return true;
+}
+
 export const predictResponseSchema = z.object({
   outputs: z
     .union([z.array(z.array(z.number())), z.array(z.array(z.array(z.number())))])

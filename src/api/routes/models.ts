@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { commonErrorResponses, errorBodySchema, idParamsSchema } from '../../contracts/common.js';
-import { MAX_PREDICT_CELLS, modelSchema, predictBodySchema, predictResponseSchema, type PredictBody } from '../../contracts/models.js';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import { isRowsOfNumbers, MAX_PREDICT_CELLS, modelSchema, predictBodySchema, predictResponseSchema, type PredictBody } from '../../contracts/models.js';
 import { listNames } from '../../data/dataset-error.js';
 import { applyPreprocessing } from '../../data/standardize.js';
 import type { StoredModel } from '../../db/models.js';
@@ -121,6 +122,13 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
       // at run time: the handler builds it from a Float32Array (non-finite values are refused above) and the model's
       // class names. Checking it with zod cost 7% of a prediction's CPU.
       serializerCompiler: () => (data) => JSON.stringify(data),
+      // Rows of numbers skip zod (isRowsOfNumbers accepts nothing the schema refuses); any other body, and every
+      // error, gets the schema's checks and messages.
+      validatorCompiler: (route) => {
+        // Fastify hands the compiler one part's schema at a time, whatever the route-level type says.
+        const bySchema = validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0]);
+        return route.httpPart === 'body' ? (data) => (isRowsOfNumbers(data) ? { value: data } : bySchema(data)) : bySchema;
+      },
     },
     async (request) => {
       const loaded = cache.peek(request.tenantId, request.params.id) ?? (await load(request.tenantId, request.params.id));
