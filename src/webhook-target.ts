@@ -7,12 +7,15 @@
 import { lookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
 import ipaddr from 'ipaddr.js';
 
+/** The address as reached: ::ffff:10.0.0.1 reaches 10.0.0.1. */
+function reached(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  const parsed = ipaddr.parse(address);
+  return parsed instanceof ipaddr.IPv6 && parsed.isIPv4MappedAddress() ? parsed.toIPv4Address() : parsed;
+}
+
 /** The range a non-public address falls in ('loopback', 'private', 'linkLocal', ...), or null for a public one. */
 export function nonPublicRange(address: string): string | null {
-  let parsed = ipaddr.parse(address);
-  // ::ffff:10.0.0.1 reaches 10.0.0.1.
-  if (parsed instanceof ipaddr.IPv6 && parsed.isIPv4MappedAddress()) parsed = parsed.toIPv4Address();
-  const range = parsed.range();
+  const range = reached(address).range();
   return range === 'unicast' ? null : range;
 }
 
@@ -22,7 +25,10 @@ export function refusedHost(url: string): string | null {
   if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is a loopback name`;
   if (!ipaddr.isValid(host)) return null;
   const range = nonPublicRange(host);
-  return range ? `${host} is a ${range} address` : null;
+  if (!range) return null;
+  // The URL parser writes [::ffff:10.0.0.1] as ::ffff:a00:1: name the IPv4 address too.
+  const ipv4 = reached(host).toString();
+  return `${host}${ipv4 === ipaddr.parse(host).toString() ? '' : ` (${ipv4})`} is a ${range} address`;
 }
 
 /** A connection refused because its host resolved to a non-public address. */

@@ -72,7 +72,7 @@ describe('webhook targets', () => {
         [`http://127.0.0.1:${port}/hook`, '127.0.0.1 is a loopback address'],
         [`http://localhost:${port}/hook`, 'localhost is a loopback name'],
         [`http://[::1]:${port}/hook`, '::1 is a loopback address'],
-        [`http://[::ffff:7f00:1]:${port}/hook`, '::ffff:7f00:1 is a loopback address'],
+        [`http://[::ffff:127.0.0.1]:${port}/hook`, '::ffff:7f00:1 (127.0.0.1) is a loopback address'],
         ['http://169.254.169.254/latest/meta-data/', '169.254.169.254 is a linkLocal address'],
         ['http://10.0.0.5/hook', '10.0.0.5 is a private address'],
       ];
