@@ -24,11 +24,11 @@ export function refusedHost(url: string): string | null {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is a loopback name`;
   if (!ipaddr.isValid(host)) return null;
-  const range = nonPublicRange(host);
-  if (!range) return null;
-  // The URL parser writes [::ffff:10.0.0.1] as ::ffff:a00:1: name the IPv4 address too.
-  const ipv4 = reached(host).toString();
-  return `${host}${ipv4 === ipaddr.parse(host).toString() ? '' : ` (${ipv4})`} is a ${range} address`;
+  const address = reached(host);
+  const range = address.range();
+  if (range === 'unicast') return null;
+  // The URL parser writes [::ffff:10.0.0.1] as ::ffff:a00:1: name the IPv4 address reached too.
+  return `${address.toString() === host ? host : `${host} (${address.toString()})`} is a ${range} address`;
 }
 
 /** A connection refused because its host resolved to a non-public address. */
