@@ -33,6 +33,8 @@ describe('worker crashes', () => {
     return w;
   };
   const activeJobs = async (w: WorkerProcess) => (await workerHealth(w)).activeJobs;
+  /** Mean epoch time of the jobs trained so far in this file (100 ms before any). */
+  const meanEpochMs = async () => (await service.audit.query<{ ms: number | null }>('SELECT avg(ms)::float AS ms FROM "JobMetric"'))[0].ms ?? 100;
 
   beforeAll(async () => {
     key = (await createTenant(service.app)).apiKey;
@@ -83,7 +85,9 @@ describe('worker crashes', () => {
   it('a batch of jobs completes while workers are killed and restarted every ~1.5 s', async () => {
     const { app, audit } = service;
     const jobsCount = 6;
-    const epochs = 40;
+    // Jobs of about 2.5 s whatever the machine's speed, so that kills every 1 to 2 s land mid-training, after
+    // checkpoints: an epoch of this set takes about 17 ms on a quiet machine, ten times that on a busy one.
+    const epochs = Math.min(400, Math.max(40, Math.round(2500 / (await meanEpochMs()))));
     const options = { checkpointEvery: 5, seed: 4 };
     const workers = [await spawn(), await spawn()];
     const ids: string[] = [];

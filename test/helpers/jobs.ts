@@ -35,7 +35,11 @@ export async function postJob(target: Target, key: string, body: object): Promis
   return res.body.id;
 }
 
-/** A regression dataset and network sized so one epoch takes roughly 0.1-0.2 s on this machine. */
+/**
+ * A regression dataset and network for jobs that run a while: an epoch takes about 17 ms on a quiet machine with the
+ * wasm kernels and up to ten times that on a busy one, so tests that need a job mid-training wait for an epoch or
+ * scale their epochs rather than assume a duration.
+ */
 export async function uploadSlowDataset(target: Target, key: string): Promise<string> {
   const { columns, rows } = syntheticRegression(2000, 20);
   return uploadDataset(target, key, { name: 'slow', columns, rows, target: 'y' });
