@@ -4,9 +4,7 @@
 // format sends the stored bytes unchanged.
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-
-/** https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format". */
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+import { COPY_SIGNATURE as SIGNATURE, withCopyClient } from './pg-copy.js';
 const NO_MORE_ROWS = -1;
 
 /**
@@ -16,18 +14,11 @@ const NO_MORE_ROWS = -1;
 export async function copyByteaColumns(pool: pg.Pool, table: string, columns: string[], where: Record<string, string>): Promise<Buffer[] | null> {
   const conditions = Object.entries(where).map(([column, value]) => `${pg.escapeIdentifier(column)} = ${pg.escapeLiteral(value)}`);
   const select = `SELECT ${columns.map(pg.escapeIdentifier).join(', ')} FROM ${pg.escapeIdentifier(table)} WHERE ${conditions.join(' AND ')} LIMIT 1`;
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return withCopyClient(pool, async (client) => {
     const chunks: Buffer[] = [];
     for await (const chunk of client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`))) chunks.push(chunk as Buffer);
     return firstRow(Buffer.concat(chunks), columns.length);
-  } catch (err) {
-    broken = err as Error; // a COPY that failed half-way leaves the connection in an unknown state: drop it
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  });
 }
 
 function firstRow(data: Buffer, columns: number): Buffer[] | null {

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { COPY_SIGNATURE as SIGNATURE, withCopyClient } from './pg-copy.js';
 
 export interface DatasetRow {
   id: string;
@@ -26,7 +27,6 @@ export interface DatasetRow {
 }
 
 const COLUMNS = ['id', 'tenantId', 'name', 'rowCount', 'features', 'targets', 'classes', 'stats', 'sequenceLength', 'targetSteps', 'inputs', 'outputs', 'createdAt'];
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const PIECE = 64 * 1024;
 const JSONB_VERSION = 1;
 
@@ -76,14 +76,5 @@ function* copyData(row: DatasetRow): Generator<Buffer> {
 
 export async function insertDataset(pool: pg.Pool, row: DatasetRow): Promise<void> {
   const columns = COLUMNS.map((c) => pg.escapeIdentifier(c)).join(', ');
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await pipeline(Readable.from(copyData(row)), client.query(copyFrom(`COPY "Dataset" (${columns}) FROM STDIN (FORMAT binary)`)));
-  } catch (err) {
-    broken = err as Error; // a COPY that failed half-way leaves the connection in an unknown state: drop it
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  await withCopyClient(pool, (client) => pipeline(Readable.from(copyData(row)), client.query(copyFrom(`COPY "Dataset" (${columns}) FROM STDIN (FORMAT binary)`))));
 }
