@@ -35,14 +35,9 @@ export class NumericStats {
   of(column: number): ColumnStats {
     return { kind: 'numeric', min: this.min[column], max: this.max[column], mean: this.mean[column], std: Math.sqrt(this.m2[column] / this.rows) };
   }
-}
 
-/** Statistics of every column of a row-major rows x width matrix, by name. */
-export function matrixStats(values: Float32Array, names: readonly string[], rows: number): Record<string, ColumnStats> {
-  const stats = new NumericStats(names.length);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < names.length; c++) stats.add(c, values[r * names.length + c]);
-    stats.endRow();
+  /** Every column's statistics, keyed by its name (names in column order). */
+  byName(names: readonly string[]): Record<string, ColumnStats> {
+    return Object.fromEntries(names.map((name, column) => [name, this.of(column)]));
   }
-  return Object.fromEntries(names.map((name, c) => [name, stats.of(c)]));
 }

@@ -138,7 +138,7 @@ export class DatasetBuilder {
   finish(): EncodedDataset {
     if (this.rows === 0) throw new DatasetError('dataset has no data rows', { field: 'rows' });
     const { features, targetNames, targetIdx, columns } = this;
-    const stats: Record<string, ColumnStats> = Object.fromEntries(features.map((name, f) => [name, this.featureStats.of(f)]));
+    const stats: Record<string, ColumnStats> = this.featureStats.byName(features);
     const encoded = this.targets.finish({
       column: (k) => `column "${columns[targetIdx[k]]}"`,
       at: (r, k) => ({

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { ColumnStats, SequenceDatasetBody } from '../contracts/datasets.js';
 import { describeCell, FINITE_FLOAT32, toNumber, type Cell } from './cells.js';
-import { matrixStats, NumericStats } from './column-stats.js';
+import { NumericStats } from './column-stats.js';
 import { DatasetError, DatasetTooLargeError, listNames } from './dataset-error.js';
 import { checkColumns, checkRow, NO_DATASET_LIMITS, pushFeatures, type DatasetLimits, type EncodedDataset } from './encode-dataset.js';
 import { TargetEncoder, type TargetLocator } from './encode-targets.js';
@@ -165,6 +165,8 @@ export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits
   checkSize(sequences.length, steps, width, sequences.length * (perStepTargets ? steps : 1) * targetWidth, limits);
 
   const inputs = new Float32Array(sequences.length * steps * width);
+  // Over every step of every sequence, gathered as the values are stored (a step is a row of the features).
+  const featureStats = new NumericStats(width);
   const targetEncoder = new TargetEncoder(targetNames);
   sequences.forEach((sequence, i) => {
     const field = `sequences[${i}]`;
@@ -190,7 +192,9 @@ export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits
           });
         }
         inputs[offset + f] = v;
+        featureStats.add(f, v);
       });
+      featureStats.endRow();
     });
     pushTarget(targetEncoder, targets[i], shape, i, steps);
   });
@@ -202,7 +206,7 @@ export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits
     sequenceLength: steps,
     perStepTargets,
     inputs,
-    featureStats: matrixStats(inputs, features, sequences.length * steps),
+    featureStats: featureStats.byName(features),
     targets: targetEncoder,
     // Only class labels can fail in the target encoder, and they are one per sequence.
     locate: {
@@ -351,7 +355,7 @@ export async function encodeSequenceCsv(input: Readable, options: SequenceCsvOpt
     sequenceLength,
     perStepTargets: options.perStepTargets,
     inputs: inputs.toArray(),
-    featureStats: Object.fromEntries(features.map((name, f) => [name, featureStats!.of(f)])),
+    featureStats: featureStats!.byName(features),
     targets,
     locate: {
       column: (k) => `column "${columns[targetIdx[k]]}"`,

@@ -95,7 +95,7 @@ export class TargetEncoder {
   finish(locate: TargetLocator): EncodedTargets {
     const rows = this.cells / this.width;
     if (this.values) {
-      const stats = Object.fromEntries(this.names.map((name, k) => [name, this.numericStats.of(k)]));
+      const stats = this.numericStats.byName(this.names);
       return { outputs: this.values.toArray(), outputWidth: this.width, stats };
     }
     if (this.width !== 1) {
