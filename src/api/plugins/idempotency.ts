@@ -19,10 +19,13 @@ declare module 'fastify' {
 
 const PURGE_EVERY_MS = 3600_000;
 
-/** The query string and the body as parsed (CSV text or JSON): what makes a retry "the same request". */
+/**
+ * The query string and the body as parsed: what makes a retry "the same request". A streamed CSV upload stands for
+ * itself as its SHA-256 (CsvUpload.toJSON); no other body reaches here as text, since validation comes first.
+ */
 function requestHash(request: FastifyRequest): string {
   const hash = createHash('sha256').update(JSON.stringify(request.query ?? {})).update('\n');
-  return hash.update(typeof request.body === 'string' ? `csv:${request.body}` : `json:${JSON.stringify(request.body ?? null)}`).digest('hex');
+  return hash.update(`json:${JSON.stringify(request.body ?? null)}`).digest('hex');
 }
 
 export default fp<{ ttlSeconds: number }>(
