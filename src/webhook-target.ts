@@ -32,9 +32,7 @@ export function refusedHost(url: string): string | null {
 }
 
 /** A connection refused because its host resolved to a non-public address. */
-export class WebhookTargetRefused extends Error {
-  readonly code = 'ERR_WEBHOOK_TARGET';
-}
+export class WebhookTargetRefused extends Error {}
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 

@@ -13,7 +13,7 @@ export function issueApiKey(): { apiKey: string; hash: string; prefix: string } 
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or null without one. */
-export function bearerToken(request: FastifyRequest): string | null {
+function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   return (header && /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1]) || null;
 }

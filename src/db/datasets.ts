@@ -110,3 +110,5 @@ export function datasetRepository(db: Db) {
   };
 }
 export type DatasetRepository = ReturnType<typeof datasetRepository>;
+/** What a run's set-up reads a dataset through: the repository itself, or the worker's cache in front of it. */
+export type TrainingDataReader = Pick<DatasetRepository, 'getTrainingData'>;

@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import { TRAINING_QUEUE, type TrainingInput, type TrainingJobData } from '../contracts/job-data.js';
 import type { Training, StoredPreprocessing } from '../contracts/training.js';
 import { applyPreprocessing } from '../data/standardize.js';
-import type { DatasetRepository } from '../db/datasets.js';
+import type { TrainingDataReader } from '../db/datasets.js';
 import type { JobRepository } from '../db/jobs.js';
 import type { ModelSpec, TrainingOptions } from '../engine/index.js';
 import type { Job } from '../generated/prisma/client.js';
@@ -23,7 +23,7 @@ class MissingJobError extends Error {
  * Everything a run of `job` (its row, as the worker process marked it running) trains on, read from Postgres, the
  * dataset possibly through a cache (src/worker/dataset-cache.ts).
  */
-export async function loadTrainingInput(jobs: JobRepository, datasets: Pick<DatasetRepository, 'getTrainingData'>, job: Job): Promise<TrainingInput> {
+export async function loadTrainingInput(jobs: JobRepository, datasets: TrainingDataReader, job: Job): Promise<TrainingInput> {
   const data = await datasets.getTrainingData(job.tenantId, job.datasetId);
   if (!data) throw new MissingJobError(`dataset ${job.datasetId} of job ${job.id} does not exist`);
   const training = job.training as Training;

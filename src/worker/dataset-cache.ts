@@ -3,10 +3,9 @@
 // the same read, later ones find it here. The arrays live in shared memory (see DatasetRepository.getTrainingData),
 // so handing them to a training thread copies nothing. Bounded by bytes, least recently used out first; an evicted
 // dataset stays alive only as long as a run still trains on it.
-import type { DatasetRepository } from '../db/datasets.js';
+import type { DatasetRepository, TrainingDataReader } from '../db/datasets.js';
 
-export type TrainingData = NonNullable<Awaited<ReturnType<DatasetRepository['getTrainingData']>>>;
-export type TrainingDataReader = Pick<DatasetRepository, 'getTrainingData'>;
+type TrainingData = NonNullable<Awaited<ReturnType<DatasetRepository['getTrainingData']>>>;
 /** Where a run's dataset came from: a read of its own, another run's read still in flight, or the cache. */
 export type DatasetSource = 'postgres' | 'shared' | 'cache';
 
@@ -24,7 +23,7 @@ export class DatasetCache implements TrainingDataReader {
   constructor(
     private readonly source: TrainingDataReader,
     private readonly maxBytes: number,
-    private readonly onRead: (source: DatasetSource) => void = () => undefined,
+    private readonly onRead: (source: DatasetSource) => void,
   ) {}
 
   /** Keyed by tenant as well, like the model cache, so a dataset is never handed across tenants. */

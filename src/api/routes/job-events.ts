@@ -43,7 +43,7 @@ const jobEventRoutes: FastifyPluginAsyncZod<{ pingIntervalMs: number }> = async 
     async (request, reply) => {
       const { id } = request.params;
       const { tenantId } = request;
-      if (!(await jobs.get(tenantId, id))) throw Errors.NOT_FOUND(`job ${id} not found`);
+      if (!(await jobs.exists(tenantId, id))) throw Errors.NOT_FOUND(`job ${id} not found`);
 
       const after = Number(request.headers['last-event-id'] ?? 0);
       const stream = new JobEventStream(

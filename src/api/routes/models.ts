@@ -1,6 +1,5 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { commonErrorResponses, errorBodySchema, idParamsSchema } from '../../contracts/common.js';
-import { validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { isRowsOfNumbers, MAX_PREDICT_CELLS, modelSchema, predictBodySchema, predictResponseSchema, type PredictBody } from '../../contracts/models.js';
 import { listNames } from '../../data/dataset-error.js';
 import { applyPreprocessing } from '../../data/standardize.js';
