@@ -55,11 +55,6 @@ function rateLimitKey(request: FastifyRequest): string {
 export default fp<SecurityOptions>(
   async (app, opts) => {
     const pageHeaders = helmetHeaders(HELMET_OPTIONS);
-    app.addHook('onRequest', (request, reply, done) => {
-      reply.headers(request.url.startsWith('/v1/') ? API_HEADERS : pageHeaders);
-      done();
-    });
-
     await app.register(rateLimit, {
       global: false,
       max: opts.rateLimitMax,
@@ -75,11 +70,14 @@ export default fp<SecurityOptions>(
           retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
         }),
     });
-    // An instance-wide hook runs before the route plugins' authentication, so a flood is turned away before it
-    // costs a database lookup; health checks and the docs are not limited.
+    // One instance-wide hook: the headers first (a 429 carries them too), then the limit, before the route plugins'
+    // authentication, so a flood is turned away before it costs a database lookup. Health checks and the docs are
+    // not limited.
     const limit = app.rateLimit();
     app.addHook('onRequest', (request, reply, done) => {
-      if (!request.url.startsWith('/v1/')) return done();
+      const api = request.url.startsWith('/v1/');
+      reply.headers(api ? API_HEADERS : pageHeaders);
+      if (!api) return done();
       limit.call(app, request, reply).then(() => done(), done);
     });
   },
