@@ -98,12 +98,14 @@ export function datasetRepository(db: Db) {
     /**
      * The summary and the packed training arrays (the job's stored preprocessing applies to them). The arrays come
      * by binary COPY (src/db/bytea-copy.ts) into shared memory, which training threads read without a copy each.
+     * The two reads go out at once, one round trip of waiting rather than two; a dataset never changes once stored.
      */
     async getTrainingData(tenantId: string, id: string) {
-      const row = await db.dataset.findFirst({ where: { id, tenantId }, select: summary });
-      if (!row) return null;
-      const packed = await copyByteaColumns(poolOf(db), 'Dataset', ['inputs', 'outputs'], { id, tenantId });
-      if (!packed) return null;
+      const [row, packed] = await Promise.all([
+        db.dataset.findFirst({ where: { id, tenantId }, select: summary }),
+        copyByteaColumns(poolOf(db), 'Dataset', ['inputs', 'outputs'], { id, tenantId }),
+      ]);
+      if (!row || !packed) return null;
       const [inputs, outputs] = packed.map((bytes) => unpackFloat32(bytes, true));
       return { ...toSummary(row), inputs, outputs };
     },
