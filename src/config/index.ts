@@ -34,8 +34,12 @@ export const configSchema = z.object({
   TENANT_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).default(4),
   /** SIGTERM: how long a worker (checkpointing its jobs) or the API (finishing requests) may take before it exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
-  /** Port of the worker's own health endpoint (event-loop delay, active jobs); 0 picks a free port. */
-  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  /**
+   * Port of the worker's own health endpoint (event-loop delay, active jobs). Unset: 3001, or a free port when
+   * another worker on the host has 3001 (logged in "worker started"). Set: exactly that port, and the worker
+   * refuses to start, in one line, when it is taken; 0 always picks a free port.
+   */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** How many deserialized models the API keeps in memory for predictions. */
   MODEL_CACHE_SIZE: z.coerce.number().int().min(0).default(32),
   /** Dataset limits, checked while a CSV is read, so an oversized upload fails before it is held in memory. */

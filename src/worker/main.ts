@@ -2,11 +2,23 @@
 import '../runtime/wasm-flags.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
+import { checkHealthPort, HealthPortInUseError } from './health-server.js';
 import { startTrainingWorker } from './training-worker.js';
 
 const config = loadConfig();
 const log = createLogger(config);
-const training = await startTrainingWorker(config, log);
+
+/** A taken health port is the user's to fix: one line on stderr, exit 1, no stack. */
+function exitIfPortTaken(err: unknown): never {
+  if (err instanceof HealthPortInUseError) {
+    console.error(`worker: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
+// Checked before the worker takes any job; the bind at the end of start-up can still lose a race, caught the same way.
+await checkHealthPort(config.WORKER_HEALTH_PORT, config.HOST).catch(exitIfPortTaken);
+const training = await startTrainingWorker(config, log).catch(exitIfPortTaken);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
