@@ -6,10 +6,25 @@ import type { ActivationName, FloatArray, LossName } from './types.js';
  * A loss returns the batch mean of the per-sample loss and writes the gradient of that mean into grad.
  * When it is fused with the output activation (`wrt: 'z'`), it reads the pre-activations and writes
  * dL/dz directly; otherwise it reads the outputs and writes dL/da for the activation's backward.
+ *
+ * computeWeighted is the same with per-sample weights (Keras' sample_weight, reduced over the batch size):
+ * sum_r w_r · l_r / rows, and each row's gradient scaled by its w_r. One weight covers `steps` consecutive rows
+ * (the output steps of a sequence-to-sequence sample). It is a loop of its own so the unweighted one stays as it
+ * is; every weight is multiplied in where an exact 1 leaves the result unchanged, so weights of 1 give the
+ * unweighted loss and gradient bit for bit.
  */
 export interface Loss {
   wrt: 'z' | 'a';
   compute(input: FloatArray, targets: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  computeWeighted(
+    input: FloatArray,
+    targets: FloatArray,
+    grad: FloatArray | null,
+    rows: number,
+    cols: number,
+    weights: FloatArray,
+    steps: number,
+  ): number;
 }
 
 /** Keras' convention: the mean over the output units, then the mean over the batch. */
@@ -22,6 +37,20 @@ const meanSquaredError: Loss = {
       const d = a[i] - y[i];
       sum += d * d;
       if (grad) grad[i] = scale * d;
+    }
+    return sum / (rows * cols);
+  },
+  computeWeighted(a, y, grad, rows, cols, weights, steps) {
+    let sum = 0;
+    const scale = 2 / (rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const w = weights[Math.floor(r / steps)];
+      for (let i = r * cols, end = i + cols; i < end; i++) {
+        const d = a[i] - y[i];
+        const wd = w * d;
+        sum += wd * d;
+        if (grad) grad[i] = scale * wd;
+      }
     }
     return sum / (rows * cols);
   },
@@ -43,6 +72,23 @@ const binaryCrossEntropy: Loss = {
       if (grad) {
         const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
         grad[i] = scale * (s - y[i]);
+      }
+    }
+    return sum / (rows * cols);
+  },
+  computeWeighted(z, y, grad, rows, cols, weights, steps) {
+    let sum = 0;
+    const scale = 1 / (rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const w = weights[Math.floor(r / steps)];
+      const wScale = w * scale;
+      for (let i = r * cols, end = i + cols; i < end; i++) {
+        const x = z[i];
+        sum += w * (Math.max(x, 0) - x * y[i] + Math.log1p(Math.exp(-Math.abs(x))));
+        if (grad) {
+          const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+          grad[i] = wScale * (s - y[i]);
+        }
       }
     }
     return sum / (rows * cols);
@@ -78,6 +124,32 @@ const categoricalCrossEntropy: Loss = {
       if (grad) {
         const scale = ySum / (sumExp * rows);
         for (let j = 0; j < cols; j++) grad[o + j] = grad[o + j] * scale - y[o + j] / rows;
+      }
+    }
+    return total / rows;
+  },
+  computeWeighted(z, y, grad, rows, cols, weights, steps) {
+    let total = 0;
+    for (let r = 0; r < rows; r++) {
+      const w = weights[Math.floor(r / steps)];
+      const o = r * cols;
+      let max = -Infinity;
+      for (let j = 0; j < cols; j++) if (z[o + j] > max) max = z[o + j];
+      let sumExp = 0;
+      for (let j = 0; j < cols; j++) {
+        const e = Math.exp(z[o + j] - max);
+        if (grad) grad[o + j] = e;
+        sumExp += e;
+      }
+      const lse = max + Math.log(sumExp);
+      let ySum = 0;
+      for (let j = 0; j < cols; j++) {
+        total += w * y[o + j] * (lse - z[o + j]);
+        ySum += y[o + j];
+      }
+      if (grad) {
+        const scale = (w * ySum) / (sumExp * rows);
+        for (let j = 0; j < cols; j++) grad[o + j] = grad[o + j] * scale - (w * y[o + j]) / rows;
       }
     }
     return total / rows;

@@ -117,23 +117,21 @@ export class Network {
     return this.Float.from(this.forward(inputs, rows));
   }
 
-  /** Mean loss of a batch, without gradients. */
-  evaluate(x: FloatArray, y: FloatArray, rows: number): number {
-    const input = this.forwardForLoss(x, rows);
-    return this.loss.compute(input, y, null, rows * this.outputSteps, this.outputSize);
+  /** Mean loss of a batch, without gradients; weighted by `weights` (one per row) when given. */
+  evaluate(x: FloatArray, y: FloatArray, rows: number, weights: FloatArray | null = null): number {
+    return this.computeLoss(this.forwardForLoss(x, rows), y, null, rows, weights);
   }
 
   /**
    * One forward pass, the loss, and one backward pass: fills every layer's gradients with the gradient of the
    * batch-mean loss and returns that loss. Nothing is updated here. bpttSteps truncates backpropagation through
-   * time in recurrent layers.
+   * time in recurrent layers. With `weights` (one per row), the loss is sum_r w_r · l_r / rows.
    */
-  lossAndGradients(x: FloatArray, y: FloatArray, rows: number, bpttSteps?: number): number {
+  lossAndGradients(x: FloatArray, y: FloatArray, rows: number, bpttSteps?: number, weights: FloatArray | null = null): number {
     const input = this.forwardForLoss(x, rows);
     const n = rows * this.outputSteps;
-    const out = this.outputSize;
-    const grad = this.outGradView(n * out);
-    const loss = this.loss.compute(input, y, grad, n, out);
+    const grad = this.outGradView(n * this.outputSize);
+    const loss = this.computeLoss(input, y, grad, rows, weights);
     const hasBelow = this.layers.length > 1;
     // Fused losses hand over dL/dz; the others dL/da, which the head turns into dL/dz itself.
     let d = this.loss.wrt === 'z' ? this.head.backwardFromZ(grad, n, hasBelow) : this.head.backward(grad, n, hasBelow);
@@ -143,6 +141,13 @@ export class Network {
       d = layer.backward(d!, this.rowsOf(layer, rows), i > 0, bpttSteps);
     }
     return loss;
+  }
+
+  /** The unweighted loss keeps its own loop: weights cost one check per batch, never one per value. */
+  private computeLoss(input: FloatArray, y: FloatArray, grad: FloatArray | null, rows: number, weights: FloatArray | null): number {
+    const n = rows * this.outputSteps;
+    if (weights === null) return this.loss.compute(input, y, grad, n, this.outputSize);
+    return this.loss.computeWeighted(input, y, grad, n, this.outputSize, weights, this.outputSteps);
   }
 
   /** dL/d(output) of n values; the view is cached, since a fresh subarray per step is garbage per step. */

@@ -33,10 +33,13 @@ export class Trainer {
   private readonly batchSize: number;
   private readonly xBatch: FloatArray;
   private readonly yBatch: FloatArray;
+  /** The batch's sample weights; null when the dataset has none (the unweighted loss). */
+  private readonly wBatch: FloatArray | null;
   private viewRows = -1;
   private xView: FloatArray;
   private yView: FloatArray;
-  private readonly validation: { x: FloatArray; y: FloatArray; rows: number } | null;
+  private wView: FloatArray | null;
+  private readonly validation: EvaluationSet | null;
   private lastFiniteLoss: number | null = null;
   private best: { loss: number | null; wait: number; weights: FloatArray[] | null } = { loss: null, wait: 0, weights: null };
 
@@ -57,8 +60,10 @@ export class Trainer {
     this.batchSize = Math.min(options.batchSize, split.train.length);
     this.xBatch = new network.Float(this.batchSize * inputs);
     this.yBatch = new network.Float(this.batchSize * outputs);
+    this.wBatch = data.weights ? new network.Float(this.batchSize) : null;
     this.xView = this.xBatch;
     this.yView = this.yBatch;
+    this.wView = this.wBatch;
     this.validation = split.validation.length > 0 ? this.gather(split.validation) : null;
     this.rng = new Rng(seed);
     this.optimizer = createOptimizer(options.optimizer, network.parameters().map((p) => p.length), network.Float);
@@ -131,7 +136,7 @@ export class Trainer {
       this.gatherBatch(start, rows);
       const x = this.xView;
       const y = this.yView;
-      const loss = net.lossAndGradients(x, y, rows, this.options.bpttSteps);
+      const loss = net.lossAndGradients(x, y, rows, this.options.bpttSteps, this.wView);
       // Checked before any update: a diverged batch must not write NaN into the weights.
       if (!Number.isFinite(loss)) throw new DivergenceError(epoch, this.lastFiniteLoss, this.options.optimizer.learningRate);
       this.lastFiniteLoss = loss;
@@ -156,8 +161,8 @@ export class Trainer {
     return { epoch, loss, valLoss, accuracy: accuracy(net, correct, this.order.length), valAccuracy, ms: performance.now() - started };
   }
 
-  /** Mean loss and accuracy over a contiguous set of rows, evaluated chunk by chunk. */
-  evaluate(set: { x: FloatArray; y: FloatArray; rows: number }): { loss: number; accuracy: number | null } {
+  /** Mean loss (weighted when the set has weights) and accuracy over a contiguous set of rows, chunk by chunk. */
+  evaluate(set: EvaluationSet): { loss: number; accuracy: number | null } {
     const net = this.network;
     let lossSum = 0;
     let correct = 0;
@@ -165,7 +170,8 @@ export class Trainer {
       const rows = Math.min(EVAL_CHUNK, set.rows - start);
       const x = set.x.subarray(start * net.inputWidth, (start + rows) * net.inputWidth);
       const y = set.y.subarray(start * net.outputWidth, (start + rows) * net.outputWidth);
-      lossSum += net.evaluate(x, y, rows) * rows;
+      const w = set.w ? set.w.subarray(start, start + rows) : null;
+      lossSum += net.evaluate(x, y, rows, w) * rows;
       correct += countCorrect(net, y, rows);
     }
     return { loss: lossSum / set.rows, accuracy: accuracy(net, correct, set.rows) };
@@ -212,11 +218,12 @@ export class Trainer {
     }
   }
 
-  private gather(rows: Uint32Array): { x: FloatArray; y: FloatArray; rows: number } {
+  private gather(rows: Uint32Array): EvaluationSet {
     const x = new this.network.Float(rows.length * this.network.inputWidth);
     const y = new this.network.Float(rows.length * this.network.outputWidth);
-    this.gatherInto(rows, 0, rows.length, x, y);
-    return { x, y, rows: rows.length };
+    const w = this.data.weights ? new this.network.Float(rows.length) : null;
+    this.gatherInto(rows, 0, rows.length, x, y, w);
+    return { x, y, w, rows: rows.length };
   }
 
   /** Copies training rows order[start, start + rows) into the batch buffers and points the batch views at them. */
@@ -226,11 +233,12 @@ export class Trainer {
       this.viewRows = rows;
       this.xView = this.xBatch.subarray(0, rows * this.network.inputWidth);
       this.yView = this.yBatch.subarray(0, rows * this.network.outputWidth);
+      this.wView = this.wBatch?.subarray(0, rows) ?? null;
     }
-    this.gatherInto(this.order, start, rows, this.xBatch, this.yBatch);
+    this.gatherInto(this.order, start, rows, this.xBatch, this.yBatch, this.wBatch);
   }
 
-  private gatherInto(order: Uint32Array, start: number, count: number, x: FloatArray, y: FloatArray): void {
+  private gatherInto(order: Uint32Array, start: number, count: number, x: FloatArray, y: FloatArray, w: FloatArray | null): void {
     const nIn = this.network.inputWidth;
     const nOut = this.network.outputWidth;
     const { inputs, targets } = this.data;
@@ -247,7 +255,17 @@ export class Trainer {
       const yd = r * nOut;
       for (let j = 0; j < nOut; j++) y[yd + j] = targets[ys + j];
     }
+    const { weights } = this.data;
+    if (w && weights) for (let r = 0; r < count; r++) w[r] = weights[order[start + r]];
   }
+}
+
+/** Rows gathered for evaluation: inputs, targets and, when the dataset has them, sample weights. */
+export interface EvaluationSet {
+  x: FloatArray;
+  y: FloatArray;
+  w?: FloatArray | null;
+  rows: number;
 }
 
 /**
@@ -289,7 +307,12 @@ function countCorrect(net: Network, y: FloatArray, samples: number): number {
   return 0;
 }
 
-function splitRows(rows: number, fraction: number, seed: number): { train: Uint32Array; validation: Uint32Array } {
+/**
+ * The rows a Trainer trains on and the rows it holds out for validation (validationSplit = fraction), drawn from
+ * the seed's own stream: a caller can know which rows are training rows before training (e.g. to fit class weights
+ * on them). Without a split every row trains, in order.
+ */
+export function splitRows(rows: number, fraction: number, seed: number): { train: Uint32Array; validation: Uint32Array } {
   const all = new Uint32Array(rows);
   for (let i = 0; i < rows; i++) all[i] = i;
   const valCount = Math.floor(rows * fraction);
@@ -329,6 +352,17 @@ function checkDataset(data: Dataset, network: Network): void {
   }
   checkBatch(data.inputs, rows, inputs, 'inputs');
   checkBatch(data.targets, rows, outputs, 'targets');
+  if (data.weights !== undefined) checkWeights(data.weights, rows);
+}
+
+function checkWeights(weights: FloatArray, rows: number): void {
+  if (weights === null || typeof weights !== 'object' || weights.length !== rows) {
+    throw invalid('weights', `${rows} numbers, one per row`, weights?.length ?? weights);
+  }
+  for (let r = 0; r < rows; r++) {
+    const w = weights[r];
+    if (!(Number.isFinite(w) && w >= 0)) throw invalid(`weights[${r}]`, 'a finite number >= 0', w);
+  }
 }
 
 function validateOptions(o: TrainingOptions): void {

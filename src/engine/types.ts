@@ -111,6 +111,12 @@ export interface Dataset {
   /** Row-major, rows x units of the last layer (rows x sequenceLength x units for sequence-to-sequence models). */
   targets: FloatArray;
   rows: number;
+  /**
+   * Optional sample weights, one per row, finite and >= 0 (Keras' sample_weight): the loss of a batch becomes
+   * sum_r w_r · l_r / rows, so a weight-0 row contributes nothing. A sequence-to-sequence sample's weight applies to
+   * every one of its steps. Used for the validation loss too.
+   */
+  weights?: FloatArray;
 }
 
 export interface EpochReport {

@@ -8,12 +8,15 @@ import {
   type LossName,
   type ModelSpec,
 } from '../../src/engine/index.js';
-import { OUTPUT_FOR, randomizeBiases, targetsFor, worstRelativeError } from '../helpers/finite-differences.js';
+import { OUTPUT_FOR, randomizeBiases, randomRowWeights, targetsFor, worstRelativeError } from '../helpers/finite-differences.js';
 
 describe('gradient check (float64, central differences)', () => {
-  const cases: [LossName, ActivationName][] = LOSS_NAMES.flatMap((loss) => ACTIVATION_NAMES.map((act) => [loss, act] as [LossName, ActivationName]));
+  // Every loss x hidden activation, unweighted and with non-uniform sample weights (one of them 0).
+  const cases: [LossName, ActivationName, boolean][] = LOSS_NAMES.flatMap((loss) =>
+    ACTIVATION_NAMES.flatMap((act) => [false, true].map((weighted) => [loss, act, weighted] as [LossName, ActivationName, boolean])),
+  );
 
-  it.each(cases)('%s with a %s hidden layer', (loss, activation) => {
+  it.each(cases)('%s with a %s hidden layer, row weights %s', (loss, activation, weighted) => {
     const rng = new Rng(1234);
     const output = OUTPUT_FOR[loss] ?? activation;
     const spec: ModelSpec = {
@@ -30,6 +33,7 @@ describe('gradient check (float64, central differences)', () => {
     const rows = 6;
     const x = new Float64Array(rows * 3).map(() => rng.next() * 4 - 2);
     const y = targetsFor(loss, rows, 3, rng);
-    expect(worstRelativeError(network, x, y, rows)).toBeLessThan(1e-6);
+    const weights = weighted ? randomRowWeights(rows, rng) : null;
+    expect(worstRelativeError(network, x, y, rows, undefined, weights)).toBeLessThan(1e-6);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createNetwork, Rng, type LayerSpec, type LossName, type ModelSpec, type Network, type RecurrentLayerSpec } from '../../src/engine/index.js';
-import { OUTPUT_FOR, randomizeBiases, targetsFor, worstRelativeError } from '../helpers/finite-differences.js';
+import { OUTPUT_FOR, randomizeBiases, randomRowWeights, targetsFor, worstRelativeError } from '../helpers/finite-differences.js';
 
 const INPUTS = 3;
 const OUTPUTS = 3;
@@ -26,12 +26,15 @@ function network(recurrent: RecurrentLayerSpec[], steps: number, loss: LossName,
  */
 const STEP = 1e-4;
 
-/** Worst relative error over every weight, for a random batch of sequences and targets (per step if seq-to-seq). */
-function check(net: Network): number {
+/**
+ * Worst relative error over every weight, for a random batch of sequences and targets (per step if seq-to-seq);
+ * weighted, with one non-uniform weight per sequence (covering all its steps).
+ */
+function check(net: Network, weighted = false): number {
   const rng = new Rng(1234);
   const x = new Float64Array(ROWS * net.inputWidth).map(() => rng.next() * 4 - 2);
   const y = targetsFor(net.spec.loss, ROWS * net.outputSteps, OUTPUTS, rng);
-  return worstRelativeError(net, x, y, ROWS, STEP);
+  return worstRelativeError(net, x, y, ROWS, STEP, weighted ? randomRowWeights(ROWS, rng) : null);
 }
 
 describe('gradient check through time (float64, central differences)', () => {
@@ -56,6 +59,15 @@ describe('gradient check through time (float64, central differences)', () => {
   ] as const;
   it.each(activations)('%s with %s activation, binary cross-entropy', (type, activation) => {
     expect(check(network([{ type, units: 4, activation }], 5, 'binaryCrossEntropy'))).toBeLessThan(1e-6);
+  });
+
+  const weightedCases = (['rnn', 'lstm'] as const).flatMap((type) =>
+    (['meanSquaredError', 'binaryCrossEntropy', 'categoricalCrossEntropy'] as const).flatMap((loss) =>
+      [false, true].map((returnSequences) => [type, loss, returnSequences] as const),
+    ),
+  );
+  it.each(weightedCases)('%s, %s with row weights, returnSequences %s', (type, loss, returnSequences) => {
+    expect(check(network([{ type, units: 4, returnSequences }], 5, loss), true)).toBeLessThan(1e-6);
   });
 
   it('rnn feeding an lstm, then a dense hidden layer (input gradients through time)', () => {

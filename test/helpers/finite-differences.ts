@@ -23,22 +23,40 @@ export function targetsFor(loss: LossName, rows: number, width: number, rng: Rng
 }
 
 /**
+ * Non-uniform sample weights, one per row, in [0.25, 3), with row 1 weighted 0: the weighted loss must be
+ * differentiated row by row, and a weight-0 row must drop out of it.
+ */
+export function randomRowWeights(rows: number, rng: Rng): Float64Array {
+  const w = new Float64Array(rows).map(() => 0.25 + rng.next() * 2.75);
+  if (rows > 1) w[1] = 0;
+  return w;
+}
+
+/**
  * Central differences in float64 against the analytic gradient of every parameter of the network (the
  * helper_test_op idea from tinygrad: one table-driven checker for every combination). Returns the worst
  * relative error. The step h trades truncation error (h² f''') against rounding: a loss evaluated with
- * ~1e-16 absolute noise gives difference quotients with ~1e-16 / 2h of noise.
+ * ~1e-16 absolute noise gives difference quotients with ~1e-16 / 2h of noise. With weights (one per row), the
+ * weighted loss is checked.
  */
-export function worstRelativeError(network: Network, x: Float64Array, y: Float64Array, rows: number, h = 1e-5): number {
-  network.lossAndGradients(x, y, rows);
+export function worstRelativeError(
+  network: Network,
+  x: Float64Array,
+  y: Float64Array,
+  rows: number,
+  h = 1e-5,
+  weights: Float64Array | null = null,
+): number {
+  network.lossAndGradients(x, y, rows, undefined, weights);
   const analytic = network.gradients().map((g) => Float64Array.from(g));
   let worst = 0;
   network.parameters().forEach((p, t) => {
     for (let i = 0; i < p.length; i++) {
       const saved = p[i];
       p[i] = saved + h;
-      const plus = network.evaluate(x, y, rows);
+      const plus = network.evaluate(x, y, rows, weights);
       p[i] = saved - h;
-      const minus = network.evaluate(x, y, rows);
+      const minus = network.evaluate(x, y, rows, weights);
       p[i] = saved;
       const numeric = (plus - minus) / (2 * h);
       const a = analytic[t][i];
