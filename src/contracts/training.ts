@@ -29,6 +29,10 @@ export const EPOCHS_CEILING = 1_000_000;
 /** No sequence is longer: the engine bounds steps x features per sequence by 2^20. */
 const MAX_SEQUENCE_STEPS = 1 << 20;
 
+/** Loss weights per class, for imbalanced classes: 'balanced', or a weight per class label. */
+export const classWeightsSchema = z.union([z.literal('balanced'), z.record(z.string(), z.number().positive().max(1e6))]);
+export type ClassWeights = z.infer<typeof classWeightsSchema>;
+
 export const trainingSchema = z
   .strictObject({
     optimizer: optimizerSchema.default({ type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }),
@@ -55,6 +59,15 @@ export const trainingSchema = z
           'step). Default: none, the whole sequence. Only for models with recurrent layers (else 422)',
       ),
     shuffle: z.boolean().default(true),
+    classWeights: classWeightsSchema
+      .optional()
+      .describe(
+        'Classification only (else 422): weights the loss of each row by its class. "balanced" gives each class ' +
+          'n_train / (classes x n_class), counted over the training rows as scikit-learn does (every class then weighs ' +
+          'as much in total; a class absent from the training rows weighs 1); a map gives a class label its weight, ' +
+          'absent labels weigh 1, and a label that is not a class of the dataset is refused (422). The validation ' +
+          'loss, hence early stopping, is weighted the same way',
+      ),
   })
   .meta({ id: 'Training' });
 export type Training = z.infer<typeof trainingSchema>;
