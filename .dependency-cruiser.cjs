@@ -11,9 +11,16 @@ module.exports = {
     {
       name: 'processor-imports-engine-and-contracts-only',
       severity: 'error',
-      comment: 'The worker-thread processor trains; persistence happens on the worker side.',
+      comment: 'The worker-thread processor trains and judges; persistence happens on the worker side.',
       from: { path: '^src/worker/processor\\.ts$' },
-      to: { pathNot: '^(src/engine/|src/contracts/|src/worker/protocol\\.ts$|node_modules/zod/)', dependencyTypesNot: ['type-only'] },
+      to: { pathNot: '^(src/engine/|src/contracts/|src/evaluation/|src/worker/protocol\\.ts$|node_modules/zod/)', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'evaluation-is-pure',
+      severity: 'error',
+      comment: 'Judging a model is arithmetic: it runs in the training thread and in the API alike.',
+      from: { path: '^src/evaluation/' },
+      to: { pathNot: '^(src/engine/|src/contracts/|src/evaluation/|node_modules/zod/)', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-circular',

@@ -1,11 +1,22 @@
 // Recently used models stay deserialized in memory, so a burst of predictions does not re-read and re-decode
 // weights from Postgres each time. A Map iterates in insertion order, which makes it a compact LRU.
+import { RowEncoder } from '../data/encode-inputs.js';
+import { storedEncoding } from '../data/encoding.js';
 import { deserializeModel, type Network } from '../engine/index.js';
 import type { StoredModel } from '../db/models.js';
 
 export interface LoadedModel {
   model: StoredModel;
   network: Network;
+  /** The model's stored preprocessing, ready to turn predict rows into inputs. */
+  encoder: RowEncoder;
+}
+
+/** A model's encoder: rows of a fitted model may also carry its dataset's targets and ignored columns. */
+export function encoderOf(model: StoredModel): RowEncoder {
+  const encoding = storedEncoding(model.preprocessing, model.features)!;
+  const fitted = model.preprocessing.columns !== undefined;
+  return new RowEncoder(encoding, fitted ? [...model.targets, ...(model.preprocessing.ignored ?? [])] : null);
 }
 
 export class ModelCache {
@@ -33,7 +44,7 @@ export class ModelCache {
     const key = `${tenantId}:${id}`;
     const model = await load();
     if (!model) return null;
-    const loaded = { model, network: deserializeModel(model.weights) };
+    const loaded = { model, network: deserializeModel(model.weights), encoder: encoderOf(model) };
     if (this.capacity > 0) {
       this.entries.set(key, loaded);
       if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);

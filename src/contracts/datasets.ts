@@ -4,8 +4,23 @@ import { nameSchema } from './common.js';
 /** Absolute ceiling on dataset columns; DATASET_MAX_COLUMNS (at most this) is the limit in force. */
 export const COLUMNS_CEILING = 100_000;
 
-const cellSchema = z.union([z.number(), z.string()]);
+const cellSchema = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 const columnNameSchema = nameSchema();
+
+export const columnTypeSchema = z
+  .enum(['numeric', 'categorical', 'boolean'])
+  .describe('numeric: every value a finite number; categorical: labels (one-hot encoded); boolean: true/false or yes/no, trained as 1/0');
+export type ColumnType = z.infer<typeof columnTypeSchema>;
+export const columnRoleSchema = z.enum(['feature', 'target', 'ignored']);
+export type ColumnRole = z.infer<typeof columnRoleSchema>;
+
+const ignoreSchema = z
+  .array(columnNameSchema)
+  .max(COLUMNS_CEILING)
+  .describe('Columns that are neither feature nor target (ids, names, dates): not stored, shown in the dataset view as ignored');
+const columnTypesSchema = z
+  .record(columnNameSchema, columnTypeSchema)
+  .describe('Declared column types, overriding inference (e.g. { "cylinders": "categorical" })');
 
 export const jsonDatasetBodySchema = z.strictObject({
   name: nameSchema(),
@@ -15,6 +30,8 @@ export const jsonDatasetBodySchema = z.strictObject({
     .min(1, 'rows must contain at least one row')
     .describe('At most DATASET_MAX_ROWS rows and DATASET_MAX_CELLS cells'),
   target: z.union([columnNameSchema, z.array(columnNameSchema).min(1)]).describe('Target column name or names'),
+  ignore: ignoreSchema.optional(),
+  columnTypes: columnTypesSchema.optional(),
 });
 export type JsonDatasetBody = z.infer<typeof jsonDatasetBodySchema>;
 
@@ -22,9 +39,10 @@ export const sequenceDatasetBodySchema = z
   .strictObject({
     name: nameSchema(),
     sequences: z
-      .array(z.array(z.array(z.number())))
+      .array(z.array(z.array(z.number().nullable())))
       .describe(
-        'One entry per sequence: its steps in order, each step an array of feature values. Every sequence has the same ' +
+        'One entry per sequence: its steps in order, each step an array of feature values (null for a missing one, imputed ' +
+          'at training). Every sequence has the same ' +
           'number of steps and every step the same number of features (ragged or empty sequences answer 400)',
       ),
     targets: z
@@ -50,6 +68,12 @@ export const csvDatasetQuerySchema = z.object({
         'sequence, in order, and every sequence has the same number of steps. The other non-target columns are the ' +
         'features of a step. The target of a sequence is taken from its last row',
     ),
+  ignore: z.string().max(20_000).optional().describe('Columns to leave out, comma separated (e.g. name,id)'),
+  columnTypes: z
+    .string()
+    .max(20_000)
+    .optional()
+    .describe('Declared column types, comma separated column:type pairs (e.g. cylinders:categorical,vip:boolean)'),
   perStepTargets: z
     .enum(['true', 'false'])
     .optional()
@@ -80,8 +104,38 @@ export const datasetSchema = z
   })
   .meta({ id: 'Dataset' });
 
+export const numericSummarySchema = z.object({ min: z.number(), max: z.number(), mean: z.number(), std: z.number() });
+export type NumericSummary = z.infer<typeof numericSummarySchema>;
+
+/** How many category counts a dataset view shows per column, most frequent first. */
+export const VIEW_CATEGORIES = 50;
+
+export const columnViewSchema = z
+  .object({
+    name: z.string(),
+    type: columnTypeSchema,
+    role: columnRoleSchema,
+    missing: z.number().int().describe('Missing cells (empty, null, NA, N/A, NaN, null, ?) among the rows kept'),
+    distinct: z.number().int().optional().describe('Distinct values other than missing (not counted for sequence datasets)'),
+    distinctCapped: z.boolean().optional().describe('true when there are more distinct values than counted (distinct is a lower bound)'),
+    stats: numericSummarySchema.optional().describe('Numeric and boolean columns: over the values present'),
+    categories: z
+      .array(z.object({ value: z.string(), count: z.number().int() }))
+      .optional()
+      .describe(`Categorical columns: the ${VIEW_CATEGORIES} most frequent values with their counts`),
+    warnings: z.array(z.string()).describe('Things a person should look at: an identifier-like column, a constant column'),
+  })
+  .meta({ id: 'DatasetColumn' });
+export type ColumnView = z.infer<typeof columnViewSchema>;
+
 export const datasetDetailSchema = datasetSchema
-  .extend({ stats: z.record(z.string(), columnStatsSchema) })
+  .extend({
+    stats: z.record(z.string(), columnStatsSchema).describe('Per feature and target column (kept for older clients; columns says more)'),
+    columns: z.array(columnViewSchema).describe('Every column of the upload in its order: type, role, missing and distinct counts, statistics'),
+    skippedRows: z
+      .object({ count: z.number().int(), reason: z.string() })
+      .describe('Rows left out of training: rows whose target is missing'),
+  })
   .meta({ id: 'DatasetDetail' });
 
 export const datasetListSchema = z.object({ items: z.array(datasetSchema) });

@@ -1,6 +1,7 @@
 // What crosses the queue and the thread boundary: the BullMQ job payload, and the messages between a training
 // thread and its worker process. Plain JSON, except the dataset's typed arrays.
 import type { EpochReport, ModelSpec, SerializedModel, TrainingCheckpoint, TrainingOptions } from '../engine/index.js';
+import type { Evaluation } from './evaluation.js';
 import type { JobError, JobStatus } from './jobs.js';
 
 export const TRAINING_QUEUE = 'training';
@@ -23,15 +24,22 @@ export interface TrainingInput {
    * Preprocessed row-major float32, straight from the dataset's stored packed bytes: nothing is re-parsed. In shared
    * memory, so the thread gets the process's arrays rather than a copy; nothing writes to them once handed over.
    */
-  dataset: { rows: number; inputs: Float32Array; targets: Float32Array };
+  dataset: { rows: number; inputs: Float32Array; targets: Float32Array; weights?: Float32Array };
   /** Warm start: the weights training begins from when there is no checkpoint yet. */
   initialModel: SerializedModel | null;
+  /** How the finished model is judged on the held-out rows. */
+  evaluation: EvaluationContext;
 }
+
+/** What the thread needs to judge the final model: class labels, or target names and the targets' training scale. */
+export type EvaluationContext =
+  | { kind: 'classification'; labels: string[] }
+  | { kind: 'regression'; names: string[]; scale?: { center: number[]; scale: number[] } };
 
 export type TrainingProgress =
   | { kind: 'epoch'; report: EpochReport }
   | { kind: 'checkpoint'; checkpoint: TrainingCheckpoint }
-  | { kind: 'final'; model: SerializedModel; last: EpochReport | null; epochs: number }
+  | { kind: 'final'; model: SerializedModel; last: EpochReport | null; epochs: number; evaluation: Evaluation | null }
   | { kind: 'error'; error: JobError };
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { modelSpecBodySchema } from './model-spec.js';
-import { preprocessingBodySchema, trainingSchema } from './training.js';
+import { DEFAULT_PREPROCESSING, preprocessingBodySchema } from './preprocessing.js';
+import { trainingSchema } from './training.js';
 
 export const jobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
@@ -20,7 +21,7 @@ export const createJobBodySchema = z
     datasetId: z.uuid(),
     model: modelSpecBodySchema,
     training: trainingSchema.default(trainingSchema.parse({})),
-    preprocessing: preprocessingBodySchema.default({ standardize: false }),
+    preprocessing: preprocessingBodySchema.default(DEFAULT_PREPROCESSING),
     webhookUrl: webhookUrlSchema.optional(),
     initialModelId: z
       .uuid()

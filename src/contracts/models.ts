@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { FLOAT32_MAX } from './common.js';
+import { evaluationSchema } from './evaluation.js';
 import { storedModelSpecSchema } from './model-spec.js';
-import { storedPreprocessingSchema } from './training.js';
+import { storedPreprocessingSchema } from './preprocessing.js';
 
 export const modelSchema = z
   .object({
@@ -20,6 +21,9 @@ export const modelSchema = z
       accuracy: z.number().nullable(),
       valAccuracy: z.number().nullable(),
     }),
+    evaluation: evaluationSchema
+      .nullable()
+      .describe('The final model judged on its job\'s validation split (or training rows without one); null for imported models'),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Model' });
@@ -30,16 +34,24 @@ export const MAX_PREDICT_CELLS = 1_000_000;
 /** Models compute in float32: a larger magnitude would turn into Infinity. */
 const featureValue = z.number().min(-FLOAT32_MAX).max(FLOAT32_MAX);
 
+/** A raw cell of a keyed row: a number, a category, a boolean, or null (an absent key is missing too). */
+const rawValue = z.union([featureValue, z.string().max(1000), z.boolean(), z.null()]);
+
 /** One input: a row in feature order, a row keyed by feature name, or (sequence models) a sequence of steps. */
 const predictRowSchema = z.union(
   [
-    z.array(featureValue).describe('A row of feature values in dataset column order'),
-    z.record(z.string(), featureValue).describe('A row keyed by feature name'),
-    z.array(z.array(featureValue)).describe('Sequence models: a sequence, each step the features of that step in order'),
+    z.array(featureValue.nullable()).describe('Models with numeric and boolean features only: feature values in column order, null for missing'),
+    z
+      .record(z.string(), rawValue)
+      .describe(
+        'A row keyed by column name with raw values: numbers, category strings, booleans; null or an absent key for missing. ' +
+          'Columns the training dataset ignored may be present',
+      ),
+    z.array(z.array(featureValue.nullable())).describe('Sequence models: a sequence, each step the features of that step in order'),
   ],
   {
     error:
-      'expected a row (numbers in feature order, or an object keyed by feature name) or, for sequence models, a sequence (an array of steps)',
+      'expected a row (an object keyed by column name, or numbers in feature order) or, for sequence models, a sequence (an array of steps)',
   },
 );
 
@@ -77,4 +89,12 @@ export const predictResponseSchema = z.object({
     .union([z.array(z.array(z.number())), z.array(z.array(z.array(z.number())))])
     .describe('One array of output values per row or sequence; per step (an array of arrays) when the model outputs every step'),
   labels: z.array(z.string()).optional().describe('Predicted class per row or sequence, for classification models'),
+  warnings: z
+    .array(z.object({ row: z.number().int(), column: z.string(), value: z.string(), message: z.string() }))
+    .optional()
+    .describe('Values the model had not seen in training (answered through the column\'s "other" input), by row and column'),
+});
+
+export const evaluateBodySchema = z.strictObject({
+  datasetId: z.uuid().describe("A dataset with the model's feature and target columns; encoded with the model's stored preprocessing, never refitted"),
 });

@@ -71,15 +71,3 @@ export const trainingSchema = z
   })
   .meta({ id: 'Training' });
 export type Training = z.infer<typeof trainingSchema>;
-
-export const preprocessingBodySchema = z.strictObject({
-  standardize: z.boolean().default(false).describe('Scale every feature to zero mean and unit variance'),
-});
-
-/** Preprocessing as stored with a job and its model: the statistics travel with it. */
-export const storedPreprocessingSchema = z.object({
-  standardize: z.boolean(),
-  mean: z.array(z.number()).optional(),
-  std: z.array(z.number()).optional(),
-});
-export type StoredPreprocessing = z.infer<typeof storedPreprocessingSchema>;

@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { ColumnStats, SequenceDatasetBody } from '../contracts/datasets.js';
 import { describeCell, FINITE_FLOAT32, toNumber, type Cell } from './cells.js';
+import type { StoredColumn } from './column-reader.js';
 import { NumericStats } from './column-stats.js';
 import { DatasetError, DatasetTooLargeError, listNames } from './dataset-error.js';
 import { checkColumns, checkRow, NO_DATASET_LIMITS, pushFeatures, type DatasetLimits, type EncodedDataset } from './encode-dataset.js';
@@ -23,7 +24,7 @@ interface SequenceParts {
   perStepTargets: boolean;
   inputs: Float32Array;
   /** Per feature over every step of every sequence (what standardization uses). */
-  featureStats: Record<string, ColumnStats>;
+  featureStats: NumericStats;
   /** Holding sequences x targets, or sequences x sequenceLength x targets with perStepTargets. */
   targets: TargetEncoder;
   locate: TargetLocator;
@@ -32,7 +33,13 @@ interface SequenceParts {
 function finish(parts: SequenceParts): EncodedDataset {
   const { features, targetNames, sequences, sequenceLength, perStepTargets, inputs, featureStats } = parts;
   const encoded = parts.targets.finish(parts.locate);
-  return { features, targets: targetNames, rows: sequences, inputs, ...encoded, sequenceLength, perStepTargets, stats: { ...featureStats, ...encoded.stats } };
+  // Features of a step are numeric; missing cells (NaN) are counted so a job knows to add "was missing" inputs.
+  const columns = features.map((name, f): StoredColumn => {
+    const { min, max, mean, std } = featureStats.of(f);
+    return { name, type: 'numeric', role: 'feature', missing: featureStats.missing(f), distinct: -1, stats: { min, max, mean, std }, warnings: [] };
+  });
+  const stats = { ...featureStats.byName(features), ...encoded.stats };
+  return { features, targets: targetNames, rows: sequences, inputs, ...encoded, sequenceLength, perStepTargets, stats, columns };
 }
 
 /** Steps over all sequences count as rows (they are the CSV form's rows); cells include one target row per step or per sequence. */
@@ -183,7 +190,8 @@ export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits
       }
       const offset = (i * steps + t) * width;
       step.forEach((value, f) => {
-        const v = toNumber(value);
+        // null is a missing value (NaN), imputed when a job trains.
+        const v = value === null ? NaN : toNumber(value);
         if (v === null) {
           throw new DatasetError(`${field}[${t}][${f}] (feature "${features[f]}"): expected ${FINITE_FLOAT32}, got ${describeCell(value)}`, {
             field: `${field}[${t}][${f}]`,
@@ -194,7 +202,6 @@ export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits
         inputs[offset + f] = v;
         featureStats.add(f, v);
       });
-      featureStats.endRow();
     });
     pushTarget(targetEncoder, targets[i], shape, i, steps);
   });
@@ -206,7 +213,7 @@ export function encodeSequences(body: SequenceDatasetBody, limits: DatasetLimits
     sequenceLength: steps,
     perStepTargets,
     inputs,
-    featureStats: featureStats.byName(features),
+    featureStats,
     targets: targetEncoder,
     // Only class labels can fail in the target encoder, and they are one per sequence.
     locate: {
@@ -355,7 +362,7 @@ export async function encodeSequenceCsv(input: Readable, options: SequenceCsvOpt
     sequenceLength,
     perStepTargets: options.perStepTargets,
     inputs: inputs.toArray(),
-    featureStats: featureStats!.byName(features),
+    featureStats: featureStats!,
     targets,
     locate: {
       column: (k) => `column "${columns[targetIdx[k]]}"`,

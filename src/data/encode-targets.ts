@@ -7,7 +7,7 @@ import type { ColumnStats } from '../contracts/datasets.js';
 import { MAX_LAYER_UNITS } from '../contracts/model-spec.js';
 import { NumericStats } from './column-stats.js';
 import { DatasetError, DatasetTooLargeError } from './dataset-error.js';
-import { describeCell, toNumber, unusableName, type Cell } from './cells.js';
+import { describeCell, labelOf, toNumber, unusableName, type Cell } from './cells.js';
 import { GrowingArray } from './growing-array.js';
 
 /** The widest output layer a model may have, hence the most classes a target can usefully have. */
@@ -43,10 +43,15 @@ export class TargetEncoder {
   /** The first label that cannot be a class, as the error to raise if the target is classes. */
   private labelError: ((locate: TargetLocator) => DatasetError) | null = null;
 
-  constructor(private readonly names: readonly string[]) {
+  /** kind 'classes': the cells are class labels even when they are numbers (a target declared categorical). */
+  constructor(
+    private readonly names: readonly string[],
+    kind?: 'classes',
+  ) {
     this.width = names.length;
     this.numericStats = new NumericStats(this.width);
     this.classIds = this.width === 1 ? new GrowingArray(Uint16Array) : null;
+    if (kind === 'classes') this.values = null;
   }
 
   /** The next target cell: row after row, `names.length` cells per row. */
@@ -61,10 +66,9 @@ export class TargetEncoder {
       } else {
         this.values.push(v);
         this.numericStats.add(k, v);
-        if (k === this.width - 1) this.numericStats.endRow();
       }
     }
-    if (this.classIds) this.addLabel(String(cell).trim(), r);
+    if (this.classIds) this.addLabel(typeof cell === 'string' ? cell.trim() : labelOf(cell), r);
   }
 
   private addLabel(label: string, r: number): void {

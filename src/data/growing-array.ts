@@ -4,7 +4,7 @@
 
 const CHUNK = 64 * 1024;
 
-export class GrowingArray<T extends Float32Array | Uint16Array> {
+export class GrowingArray<T extends Float32Array | Uint16Array | Uint8Array> {
   private readonly full: T[] = [];
   private current: T;
   private used = 0;

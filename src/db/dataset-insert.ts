@@ -20,13 +20,18 @@ export interface DatasetRow {
   stats: unknown;
   sequenceLength: number | null;
   targetSteps: number | null;
+  columns: unknown;
+  skippedRows: number;
   inputs: Uint8Array;
   outputs: Uint8Array;
   /** Written here rather than left to the column default, so the caller knows the row without reading it back. */
   createdAt: Date;
 }
 
-const COLUMNS = ['id', 'tenantId', 'name', 'rowCount', 'features', 'targets', 'classes', 'stats', 'sequenceLength', 'targetSteps', 'inputs', 'outputs', 'createdAt'];
+const COLUMNS = [
+  'id', 'tenantId', 'name', 'rowCount', 'features', 'targets', 'classes', 'stats', 'sequenceLength', 'targetSteps', 'columns', 'skippedRows',
+  'inputs', 'outputs', 'createdAt',
+];
 const PIECE = 64 * 1024;
 const JSONB_VERSION = 1;
 
@@ -68,6 +73,8 @@ function* copyData(row: DatasetRow): Generator<Buffer> {
   yield* field(jsonb(row.stats));
   yield* field(int4(row.sequenceLength));
   yield* field(int4(row.targetSteps));
+  yield* field(jsonb(row.columns));
+  yield* field(int4(row.skippedRows));
   yield* bytea(row.inputs);
   yield* bytea(row.outputs);
   yield* field(timestamp(row.createdAt));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ColumnStats, DatasetKind } from '../contracts/datasets.js';
+import type { StoredColumn } from '../data/column-reader.js';
 import type { EncodedDataset } from '../data/encode-dataset.js';
 import { packFloat32, unpackFloat32 } from '../data/float-pack.js';
 import { copyByteaColumns } from './bytea-copy.js';
@@ -34,6 +35,25 @@ export interface DatasetSummary {
   targets: string[];
   classes?: string[];
   createdAt: Date;
+}
+
+/**
+ * The columns of a dataset as stored, or for datasets stored before columns were (and sequence datasets) what they
+ * were: numeric features and targets, or a class target, with nothing missing.
+ */
+function columnsOf(row: SummaryRow & { columns: unknown; stats: unknown }): StoredColumn[] {
+  if (row.columns) return row.columns as StoredColumn[];
+  const stats = row.stats as Record<string, ColumnStats>;
+  const describe = (name: string, role: 'feature' | 'target'): StoredColumn => {
+    const s = stats[name];
+    if (s?.kind === 'categorical') {
+      const entries = Object.entries(s.counts);
+      return { name, type: 'categorical', role, missing: 0, distinct: entries.length, labels: entries.map((e) => e[0]), counts: entries.map((e) => e[1]), warnings: [] };
+    }
+    const summary = s ? { min: s.min, max: s.max, mean: s.mean, std: s.std } : undefined;
+    return { name, type: 'numeric', role, missing: 0, distinct: -1, ...(summary ? { stats: summary } : {}), warnings: [] };
+  };
+  return [...(row.features as string[]).map((f) => describe(f, 'feature')), ...(row.targets as string[]).map((t) => describe(t, 'target'))];
 }
 
 type SummaryRow = {
@@ -80,6 +100,8 @@ export function datasetRepository(db: Db) {
         stats: data.stats,
         sequenceLength: data.sequenceLength ?? null,
         targetSteps: data.sequenceLength === undefined ? null : data.perStepTargets ? data.sequenceLength : 1,
+        columns: data.columns ?? null,
+        skippedRows: data.skippedRows ?? 0,
         inputs: packFloat32(data.inputs),
         outputs: packFloat32(data.outputs),
         createdAt: new Date(),
@@ -87,9 +109,11 @@ export function datasetRepository(db: Db) {
       await insertDataset(poolOf(db), row);
       return toSummary(row);
     },
+    /** The summary with every column's description, and the rows the upload skipped. */
     async get(tenantId: string, id: string) {
-      const row = await db.dataset.findFirst({ where: { id, tenantId }, select: { ...summary, stats: true } });
-      return row ? { ...toSummary(row), stats: row.stats as Record<string, ColumnStats> } : null;
+      const row = await db.dataset.findFirst({ where: { id, tenantId }, select: { ...summary, stats: true, columns: true, skippedRows: true } });
+      if (!row) return null;
+      return { ...toSummary(row), stats: row.stats as Record<string, ColumnStats>, columns: columnsOf(row), skippedRows: row.skippedRows };
     },
     async list(tenantId: string, limit = 100) {
       const rows = await db.dataset.findMany({ where: { tenantId }, select: summary, orderBy: { createdAt: 'desc' }, take: limit });
@@ -102,12 +126,20 @@ export function datasetRepository(db: Db) {
      */
     async getTrainingData(tenantId: string, id: string) {
       const [row, packed] = await Promise.all([
-        db.dataset.findFirst({ where: { id, tenantId }, select: summary }),
+        db.dataset.findFirst({ where: { id, tenantId }, select: { ...summary, stats: true, columns: true } }),
         copyByteaColumns(poolOf(db), 'Dataset', ['inputs', 'outputs'], { id, tenantId }),
       ]);
       if (!row || !packed) return null;
       const [inputs, outputs] = packed.map((bytes) => unpackFloat32(bytes, true));
-      return { ...toSummary(row), inputs, outputs };
+      const features = new Set(row.features as string[]);
+      const columns = columnsOf(row);
+      return {
+        ...toSummary(row),
+        columns: columns.filter((c) => c.role === 'feature' && features.has(c.name)),
+        ignored: columns.filter((c) => c.role === 'ignored').map((c) => c.name),
+        inputs,
+        outputs,
+      };
     },
   };
 }

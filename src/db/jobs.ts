@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { finishedStatuses, type JobError, type JobStatus, type JobView } from '../contracts/jobs.js';
 import type { ModelSpecBody } from '../contracts/model-spec.js';
-import type { StoredPreprocessing, Training } from '../contracts/training.js';
-import type { EpochReport, SerializedModel, TrainingCheckpoint } from '../engine/index.js';
+import type { StoredPreprocessing } from '../contracts/preprocessing.js';
+import type { Training } from '../contracts/training.js';
+import type { Evaluation } from '../contracts/evaluation.js';
+import type { EpochReport, ModelSpec, SerializedModel, TrainingCheckpoint } from '../engine/index.js';
 import type { Db } from './client.js';
 import type { Job, Prisma } from '../generated/prisma/client.js';
 
@@ -71,6 +73,10 @@ export function jobRepository(db: Db) {
     get: (tenantId: string, id: string) => viewOf(db, tenantId, id),
     exists: (tenantId: string, id: string) => jobExists(db, tenantId, id),
     /** Weights a warm-started job begins from (the model was checked to be the job's tenant's when it was created). */
+    /** The job's preprocessing as its first run fitted it, and its model spec with the encoded input width. */
+    async recordPreprocessing(id: string, spec: ModelSpec, preprocessing: StoredPreprocessing): Promise<void> {
+      await db.job.update({ where: { id }, data: { model: spec as unknown as Prisma.InputJsonValue, preprocessing: preprocessing as Prisma.InputJsonValue } });
+    },
     async initialWeights(modelId: string): Promise<SerializedModel | null> {
       const row = await db.model.findUnique({ where: { id: modelId }, select: { weights: true } });
       return row ? (row.weights as unknown as SerializedModel) : null;
@@ -179,7 +185,7 @@ export function jobRepository(db: Db) {
     },
     latestCheckpoint: (id: string) => db.checkpoint.findUnique({ where: { jobId: id } }),
     /** Stores the model and marks the job succeeded in one transaction; a redelivered final changes nothing. */
-    async recordFinal(id: string, weights: SerializedModel, last: EpochReport | null, epochs: number): Promise<string | null> {
+    async recordFinal(id: string, weights: SerializedModel, last: EpochReport | null, epochs: number, evaluation: Evaluation | null): Promise<string | null> {
       return db.$transaction(async (tx) => {
         // The dataset's column names only: its packed arrays are tens of megabytes the model does not need.
         const job = await tx.job.findUnique({
@@ -205,6 +211,7 @@ export function jobRepository(db: Db) {
               accuracy: last?.accuracy ?? null,
               valAccuracy: last?.valAccuracy ?? null,
             },
+            ...(evaluation ? { evaluation: evaluation as Prisma.InputJsonValue } : {}),
             weights: weights as unknown as Prisma.InputJsonValue,
           },
         });

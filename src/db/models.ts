@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Evaluation } from '../contracts/evaluation.js';
 import type { ModelSpecBody } from '../contracts/model-spec.js';
-import type { StoredPreprocessing } from '../contracts/training.js';
+import type { StoredPreprocessing } from '../contracts/preprocessing.js';
 import type { SerializedModel } from '../engine/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
@@ -16,6 +17,7 @@ export interface StoredModel {
   targets: string[];
   classes?: string[];
   metrics: { epochs: number; loss: number | null; valLoss: number | null; accuracy: number | null; valAccuracy: number | null };
+  evaluation: Evaluation | null;
   weights: SerializedModel;
   createdAt: Date;
 }
@@ -39,6 +41,7 @@ export function modelRepository(db: Db) {
       targets: row.targets as string[],
       ...(row.classes ? { classes: row.classes as string[] } : {}),
       metrics: row.metrics as StoredModel['metrics'],
+      evaluation: (row.evaluation as Evaluation | null) ?? null,
       weights: row.weights as unknown as SerializedModel,
       createdAt: row.createdAt,
     };

@@ -1,6 +1,6 @@
 // The service's own export: everything POST /v1/models/:id/predict uses, as one JSON document. The engine part
 // (dtype, spec, weights) is a SerializedModel, so fromModelJson() + deserializeModel() rebuilds the network bit for bit.
-import type { StoredPreprocessing } from '../contracts/training.js';
+import type { StoredPreprocessing } from '../contracts/preprocessing.js';
 import { deserializeModel, type SerializedModel } from '../engine/index.js';
 
 export const MODEL_JSON_FORMAT = 'backprop-service/model@1';

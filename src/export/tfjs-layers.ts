@@ -2,7 +2,7 @@
 // with tf.loadLayersModel() in a browser or in Node. Keras and this engine store the same matrices the same way
 // (kernel inputs x units, row-major; LSTM gates side by side in the order input, forget, cell, output), so the
 // weights are copied as they are; only the topology has to be written out.
-import type { StoredPreprocessing } from '../contracts/training.js';
+import type { StoredPreprocessing } from '../contracts/preprocessing.js';
 import { deserializeModel, LEAKY_RELU_SLOPE, type ActivationName, type LayerSpec, type SerializedModel } from '../engine/index.js';
 
 export const TFJS_WEIGHTS_PATH = 'weights.bin';

@@ -12,7 +12,9 @@ import {
   type TrainingJobData,
   type TrainingResult,
 } from '../contracts/job-data.js';
-import { DivergenceError, EngineError, Trainer, createNetwork, deserializeModel, serializeModel, type EpochReport } from '../engine/index.js';
+import type { Evaluation } from '../contracts/evaluation.js';
+import { DivergenceError, EngineError, Trainer, createNetwork, deserializeModel, serializeModel, splitRows, type EpochReport } from '../engine/index.js';
+import { judge } from '../evaluation/judge.js';
 
 /** Lets the thread's event loop deliver messages (the parent's cancel, replies) between two synchronous epochs. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -76,7 +78,7 @@ export default async function train(job: SandboxedJob<TrainingJobData>, _token?:
       if (start.reason === 'shutdown') throw new ReleasedError(`job ${data.jobId} not started: the worker is shutting down`);
       throw new CancelledError(`job ${data.jobId} not started: it is ${start.status ?? 'gone'}`);
     }
-    const { dataset, spec, options, checkpointEvery, initialModel } = start.input;
+    const { dataset, spec, options, checkpointEvery, initialModel, evaluation } = start.input;
     const trainer = start.checkpoint
       ? Trainer.fromCheckpoint(start.checkpoint, dataset)
       : new Trainer(initialModel ? deserializeModel(initialModel) : createNetwork(spec, options.seed), dataset, options);
@@ -103,7 +105,9 @@ export default async function train(job: SandboxedJob<TrainingJobData>, _token?:
       link.post({ kind: 'epoch', report: last });
       if (trainer.epoch % checkpointEvery === 0 && !trainer.done) await checkpoint();
     }
-    const stored = await link.request<{ ok: boolean }>({ kind: 'final', model: serializeModel(trainer.network), last, epochs: trainer.epoch });
+    const judged = judgeFinal(trainer, dataset, evaluation);
+    const final = { kind: 'final' as const, model: serializeModel(trainer.network), last, epochs: trainer.epoch, evaluation: judged };
+    const stored = await link.request<{ ok: boolean }>(final);
     if (!stored.ok) throw new Error(`job ${data.jobId}: the trained model could not be stored`);
     return { epochs: trainer.epoch, loss: last?.loss ?? null };
   } catch (err) {
@@ -119,3 +123,20 @@ export default async function train(job: SandboxedJob<TrainingJobData>, _token?:
     link.close();
   }
 }
+
+/**
+ * The final (or best restored) model on the validation split, or on the training rows when there is none. A model
+ * whose figures cannot be computed (outputs that overflow) is stored without them rather than not at all.
+ */
+function judgeFinal(trainer: Trainer, dataset: StartInput['dataset'], context: StartInput['evaluation']): Evaluation | null {
+  const { validationSplit = 0, seed = 0 } = trainer.options;
+  const { validation } = splitRows(dataset.rows, validationSplit, seed);
+  try {
+    return validation.length > 0 ? judge(trainer.network, dataset, context, validation, 'validation') : judge(trainer.network, dataset, context, null, 'training');
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
+  }
+}
+
+type StartInput = Extract<StartReply, { proceed: true }>['input'];

@@ -110,7 +110,7 @@ export class ProgressRecorder {
           this.afterAllWritten(jobId, () => jobs.recordCheckpoint(jobId, message.checkpoint))));
       case 'final': {
         const stored = ok(await this.enqueue(jobId, 'storing the model',
-          this.afterAllWritten(jobId, () => jobs.recordFinal(jobId, message.model, message.last, message.epochs))));
+          this.afterAllWritten(jobId, () => jobs.recordFinal(jobId, message.model, message.last, message.epochs, message.evaluation))));
         this.announceEnd(jobId);
         return stored;
       }

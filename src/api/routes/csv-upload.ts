@@ -8,9 +8,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { csvDatasetQuerySchema } from '../../contracts/datasets.js';
+import { columnTypeSchema, csvDatasetQuerySchema, type ColumnType } from '../../contracts/datasets.js';
 import { DatasetError, DatasetTooLargeError } from '../../data/dataset-error.js';
-import { encodeCsv, type DatasetLimits, type EncodedDataset } from '../../data/encode-dataset.js';
+import { encodeCsv, type DatasetLimits, type EncodedDataset, type TableOptions } from '../../data/encode-dataset.js';
 import { encodeSequenceCsv } from '../../data/encode-sequences.js';
 import { ApiError, Errors } from '../errors.js';
 import { checkTextHeaders, discardBody, utf8BodyStream } from '../plugins/body-parsers.js';
@@ -40,6 +40,8 @@ type CsvQuery = z.infer<typeof csvDatasetQuerySchema>;
 /** What the query asks for, or the error to answer. */
 function csvRequest(query: CsvQuery): { name: string; encode: (body: Readable, limits: DatasetLimits) => Promise<EncodedDataset> } | ApiError {
   const { name, target, sequence, perStepTargets } = query;
+  const options = tableOptions(query);
+  if (options instanceof ApiError) return options;
   if (!name) return Errors.VALIDATION('querystring.name: required for text/csv uploads', { field: 'querystring.name' });
   if (!target) return Errors.VALIDATION('querystring.target: required for text/csv uploads', { field: 'querystring.target' });
   if (perStepTargets !== undefined && sequence === undefined) {
@@ -52,9 +54,32 @@ function csvRequest(query: CsvQuery): { name: string; encode: (body: Readable, l
     name,
     encode: (body, limits) =>
       sequence === undefined
-        ? encodeCsv(body, targets, limits)
+        ? encodeCsv(body, targets, limits, options)
         : encodeSequenceCsv(body, { target: targets, sequence, perStepTargets: perStepTargets === 'true' }, limits),
   };
+}
+
+const splitList = (list: string | undefined) => (list ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+/** ?ignore=a,b&columnTypes=c:categorical,d:boolean, or the error naming what is wrong with them. */
+function tableOptions(query: CsvQuery): TableOptions | ApiError {
+  const columnTypes: Record<string, ColumnType> = {};
+  for (const pair of splitList(query.columnTypes)) {
+    const at = pair.lastIndexOf(':');
+    const type = columnTypeSchema.safeParse(at < 0 ? '' : pair.slice(at + 1).trim());
+    if (at <= 0 || !type.success) {
+      return Errors.VALIDATION(`querystring.columnTypes: expected column:type pairs with a type of ${columnTypeSchema.options.join(', ')}, got "${pair}"`, {
+        field: 'querystring.columnTypes',
+      });
+    }
+    columnTypes[pair.slice(0, at).trim()] = type.data;
+  }
+  if ((query.ignore !== undefined || query.columnTypes !== undefined) && query.sequence !== undefined) {
+    return Errors.VALIDATION('querystring.ignore, querystring.columnTypes: only for tabular CSVs (not with querystring.sequence)', {
+      field: query.ignore !== undefined ? 'querystring.ignore' : 'querystring.columnTypes',
+    });
+  }
+  return { ignore: splitList(query.ignore), columnTypes };
 }
 
 export function csvUploadParser(limits: DatasetLimits) {

@@ -4,6 +4,8 @@ import { commonErrorResponses, errorBodySchema, idempotencyHeadersSchema, idPara
 import {
   csvDatasetQuerySchema,
   datasetDetailSchema,
+  VIEW_CATEGORIES,
+  type ColumnView,
   datasetListSchema,
   datasetSchema,
   jsonDatasetBodySchema,
@@ -11,11 +13,21 @@ import {
 } from '../../contracts/datasets.js';
 import { encodeDataset, type DatasetLimits, type EncodedDataset } from '../../data/encode-dataset.js';
 import { encodeSequences } from '../../data/encode-sequences.js';
+import type { StoredColumn } from '../../data/column-reader.js';
 import type { DatasetSummary } from '../../db/datasets.js';
 import { Errors } from '../errors.js';
 import { csvBodySchema, csvUploadParser, CsvUpload, datasetApiError } from './csv-upload.js';
 
 const view = ({ createdAt, ...d }: DatasetSummary) => ({ ...d, createdAt: createdAt.toISOString() });
+
+/** A stored column as the dataset view shows it: the most frequent categories with their counts, not the dictionary. */
+function columnView({ labels, counts, distinct, ...column }: StoredColumn): ColumnView {
+  const categories = labels
+    ?.map((value, i) => ({ value, count: counts![i] }))
+    .sort((a, b) => b.count - a.count)
+    .slice(0, VIEW_CATEGORIES);
+  return { ...column, ...(distinct >= 0 ? { distinct } : {}), ...(categories ? { categories } : {}) };
+}
 
 function encodeOrThrow(build: () => EncodedDataset): EncodedDataset {
   try {
@@ -38,9 +50,11 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (a
         tags: ['datasets'],
         summary: 'Upload a dataset as JSON or CSV (Content-Type: text/csv, ?name=...&target=col[,col][&sequence=idColumn])',
         description:
-          'Feature columns must be numeric. A single non-numeric target column becomes classes (one-hot for ' +
-          'training, labels in predictions). Ragged rows, non-numeric or non-finite feature cells and empty data ' +
-          'answer 400 naming the row and column. Sequence datasets (for rnn/lstm models) come as JSON ' +
+          'Column types are inferred (numeric, categorical, boolean; columnTypes overrides), ignore leaves columns out, ' +
+          'and empty cells, null, NA, N/A, NaN, null and ? are missing (rows with a missing target are skipped and ' +
+          'counted). A single non-numeric target column becomes classes (one-hot for training, labels in predictions). ' +
+          'A mostly numeric column with a few labels, ragged rows, non-finite numbers, unknown names in ignore or ' +
+          'columnTypes, and empty data answer 400 naming the row and column. Sequence datasets (for rnn/lstm models) come as JSON ' +
           '{ name, sequences, targets } or as a CSV with one row per step and a sequence id column (?sequence=); all ' +
           'sequences must have the same number of steps (a ragged or empty one answers 400 naming it). For sequence ' +
           'datasets DATASET_MAX_ROWS counts steps. Bodies above BODY_LIMIT_BYTES, and datasets above DATASET_MAX_ROWS, ' +
@@ -75,7 +89,8 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (a
       } else {
         name = body.name;
         const targets = Array.isArray(body.target) ? body.target : [body.target];
-        encoded = encodeOrThrow(() => encodeDataset(body.columns, body.rows, targets, limits));
+        const options = { ignore: body.ignore, columnTypes: body.columnTypes };
+        encoded = encodeOrThrow(() => encodeDataset(body.columns, body.rows, targets, limits, options));
       }
       const dataset = await app.repos.datasets.create(request.tenantId, name, encoded);
       return reply.status(201).send(view(dataset));
@@ -87,7 +102,7 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (a
     {
       schema: {
         tags: ['datasets'],
-        summary: 'A dataset with its per-column statistics',
+        summary: 'A dataset with its columns: type, role, missing and distinct counts, statistics or categories, warnings',
         security: [{ bearer: [] }],
         params: idParamsSchema,
         response: { 200: datasetDetailSchema, ...commonErrorResponses },
@@ -96,7 +111,9 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (a
     async (request) => {
       const dataset = await app.repos.datasets.get(request.tenantId, request.params.id);
       if (!dataset) throw Errors.NOT_FOUND(`dataset ${request.params.id} not found`);
-      return view(dataset) as z.infer<typeof datasetDetailSchema>;
+      const { columns, skippedRows, ...rest } = dataset;
+      const skipped = { count: skippedRows, reason: skippedRows > 0 ? 'the target is missing (empty, null, NA, N/A, NaN, null or ?)' : 'none skipped' };
+      return { ...view(rest), columns: columns.map(columnView), skippedRows: skipped } as z.infer<typeof datasetDetailSchema>;
     },
   );
 

@@ -3,6 +3,7 @@ import type { ModelSpec } from '../../engine/index.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { commonErrorResponses, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
 import {
+  type CreateJobBody,
   createJobBodySchema,
   jobListSchema,
   jobQueuedSchema,
@@ -10,7 +11,10 @@ import {
   listJobsQuerySchema,
   metricListSchema,
 } from '../../contracts/jobs.js';
-import { preprocessingFor } from '../../data/standardize.js';
+import { unknownClassWeightLabels } from '../../data/class-weights.js';
+import { DatasetError, listNames } from '../../data/dataset-error.js';
+import { matchColumns } from '../../data/encode-inputs.js';
+import { storedEncoding, widestEncoding } from '../../data/encoding.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
 import { refusedHost } from '../../webhook-target.js';
 import { Errors } from '../errors.js';
@@ -57,28 +61,36 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
       }
       const dataset = await datasets.get(request.tenantId, datasetId);
       if (!dataset) throw Errors.NOT_FOUND(`datasetId: dataset ${datasetId} not found`, { field: 'datasetId' });
-      // A sequence dataset's features are per step; its steps become the model's sequenceLength.
-      const sequence = dataset.sequenceLength === undefined ? {} : { sequenceLength: dataset.sequenceLength };
-      const spec = { inputSize: dataset.features.length, ...sequence, ...model };
-      const seed = training.seed ?? randomInt(0, 2 ** 31);
-      checkModelFitsDataset(spec, { ...training, seed }, dataset, limits);
-
-      // Per feature; for sequences over every step of every sequence, which is how the producer applies them.
-      const stats = dataset.features.map((f) => dataset.stats[f]);
-      const mean = stats.map((s) => (s.kind === 'numeric' ? s.mean : 0));
-      const std = stats.map((s) => (s.kind === 'numeric' ? s.std : 1));
+      checkClassWeights(training.classWeights, dataset.classes);
       const initial = initialModelId ? await models.get(request.tenantId, initialModelId) : null;
       if (initialModelId && !initial) {
         throw Errors.NOT_FOUND(`initialModelId: model ${initialModelId} not found`, { field: 'initialModelId' });
       }
+      const featureColumns = dataset.columns.filter((c) => c.role === 'feature');
+      // A warm start keeps its model's fitted encoding (those weights expect inputs encoded that way); a fresh job
+      // is checked against the widest encoding its options allow and fits the exact one on its training rows.
+      const initialEncoding = initial ? storedEncoding(initial.preprocessing, initial.features) : null;
+      if (initialEncoding) {
+        try {
+          matchColumns(initialEncoding, featureColumns, 'initialModelId');
+        } catch (err) {
+          if (err instanceof DatasetError) throw Errors.UNPROCESSABLE(`initialModelId: ${err.message}`, err.details);
+          throw err;
+        }
+      }
+      const inputSize = initialEncoding ? initialEncoding.inputs.length : widestEncoding(featureColumns, preprocessing);
+      // A sequence dataset's features are per step; its steps become the model's sequenceLength.
+      const sequence = dataset.sequenceLength === undefined ? {} : { sequenceLength: dataset.sequenceLength };
+      const spec = { inputSize, ...sequence, ...model };
+      const seed = training.seed ?? randomInt(0, 2 ** 31);
+      checkModelFitsDataset(spec, { ...training, seed }, dataset, limits);
       if (initial) checkWarmStart(initial.spec, spec);
       const id = await jobs.create({
         tenantId: request.tenantId,
         datasetId,
         model: spec,
         training: { ...training, seed },
-        // A warm start keeps its model's preprocessing: those weights were trained on inputs on that scale.
-        preprocessing: initial ? initial.preprocessing : preprocessingFor(preprocessing.standardize, mean, std),
+        preprocessing: initial ? initial.preprocessing : preprocessing,
         ...(webhookUrl ? { webhookUrl } : {}),
         ...(initial ? { initialModelId: initial.id } : {}),
       });
@@ -199,4 +211,20 @@ function checkWarmStart(initial: ModelSpec, wanted: ModelSpec): void {
 function describe(spec: ModelSpec): string {
   const steps = spec.sequenceLength ? `${spec.sequenceLength}x` : '';
   return `${steps}${spec.inputSize} -> ${spec.layers.map((l) => `${l.type} ${l.units} ${l.activation ?? ''}`.trim()).join(' -> ')}, ${spec.loss}`;
+}
+
+/** Class weights need classes, and may name only classes the dataset has. */
+function checkClassWeights(classWeights: CreateJobBody['training']['classWeights'], classes: string[] | undefined): void {
+  if (classWeights === undefined) return;
+  const field = 'training.classWeights';
+  if (!classes) {
+    throw Errors.UNPROCESSABLE(`${field}: only for a class target; the dataset's target is numeric (regression)`, { field });
+  }
+  const unknown = unknownClassWeightLabels(classWeights, classes);
+  if (unknown.length) {
+    throw Errors.UNPROCESSABLE(`${field}: ${listNames(unknown)} ${unknown.length === 1 ? 'is not a class' : 'are not classes'} of the dataset (${listNames(classes)})`, {
+      field,
+      expected: classes,
+    });
+  }
 }

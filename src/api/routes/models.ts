@@ -1,10 +1,20 @@
 import { commonErrorResponses, errorBodySchema, idParamsSchema } from '../../contracts/common.js';
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { isRowsOfNumbers, MAX_PREDICT_CELLS, modelSchema, predictBodySchema, predictResponseSchema, type PredictBody } from '../../contracts/models.js';
-import { listNames } from '../../data/dataset-error.js';
-import { applyPreprocessing } from '../../data/standardize.js';
+import { evaluationSchema } from '../../contracts/evaluation.js';
+import {
+  evaluateBodySchema,
+  isRowsOfNumbers,
+  MAX_PREDICT_CELLS,
+  modelSchema,
+  predictBodySchema,
+  predictResponseSchema,
+  type PredictBody,
+} from '../../contracts/models.js';
+import { DatasetError, listNames } from '../../data/dataset-error.js';
+import { InputError, type RowEncoder } from '../../data/encode-inputs.js';
 import type { StoredModel } from '../../db/models.js';
 import { Errors } from '../errors.js';
+import { evaluateOnDataset } from '../model-evaluation.js';
 import { ModelCache } from '../model-cache.js';
 
 /** A stored model as GET /v1/models/:id shows it: everything but its weights. */
@@ -14,43 +24,45 @@ type PredictRow = PredictBody['inputs'][number];
 
 const describeRow = (row: PredictRow): string => {
   if (!Array.isArray(row)) return 'an object';
-  return row.some(Array.isArray) ? `a sequence of ${row.length} steps` : `an array of ${row.length} numbers`;
+  return row.some(Array.isArray) ? `a sequence of ${row.length} steps` : `an array of ${row.length} values`;
 };
 
-/** Rows as arrays in feature order or as objects keyed by feature name -> one row-major Float32Array. */
-function toMatrix(inputs: PredictBody['inputs'], features: string[]): Float32Array {
-  const width = features.length;
-  const out = new Float32Array(inputs.length * width);
-  // Only an error message needs it: not built on every request.
-  const expected = () => `${width} features (${listNames(features)})`;
+/** What a predict request asked about values the model had not seen. */
+type Warning = { row: number; column: string; value: string; message: string };
+
+/** Rows (objects keyed by column name, or arrays in feature order) -> the network's rows x encoder.width inputs. */
+function toMatrix(inputs: PredictBody['inputs'], encoder: RowEncoder, features: string[]): { x: Float32Array; warnings: Warning[] } {
+  const width = encoder.width;
+  const x = new Float32Array(inputs.length * width);
+  const warnings: Warning[] = [];
   inputs.forEach((row, r) => {
-    if (Array.isArray(row)) {
-      if (row.length !== width || row.some(Array.isArray)) {
-        const got = row.some(Array.isArray) ? `${describeRow(row)} (this model reads rows, not sequences)` : `${row.length} values`;
-        throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected()}, got ${got}`, { field: `inputs[${r}]`, features });
+    const where = `inputs[${r}]`;
+    if (!Array.isArray(row)) {
+      for (const { column, value } of encoder.encodeObject(row, x, r * width, where)) {
+        warnings.push({ row: r, column, value, message: `${where}.${column}: "${value}" was not seen in training; answered as the column's "other" category` });
       }
-      out.set(row as number[], r * width);
       return;
     }
-    const missing = features.filter((f) => !Object.hasOwn(row, f));
-    const known = new Set(features);
-    const unknown = Object.keys(row).filter((k) => !known.has(k));
-    if (missing.length || unknown.length) {
-      const parts = [missing.length ? `missing ${listNames(missing)}` : '', unknown.length ? `unknown ${listNames(unknown)}` : ''];
-      throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected()}; ${parts.filter(Boolean).join('; ')}`, {
-        field: `inputs[${r}]`,
+    if (!encoder.allScalar) {
+      const categorical = encoder.encoding.columns.filter((c) => c.type === 'categorical').map((c) => c.name);
+      throw Errors.INVALID_INPUT(`${where}: this model has categorical columns (${listNames(categorical)}): send each row as an object keyed by column name`, {
+        field: where,
         features,
       });
     }
-    features.forEach((f, c) => (out[r * width + c] = row[f]));
+    if (row.length !== features.length || row.some(Array.isArray)) {
+      const got = row.some(Array.isArray) ? `${describeRow(row)} (this model reads rows, not sequences)` : `${row.length} values`;
+      throw Errors.INVALID_INPUT(`${where}: expected ${features.length} features (${listNames(features)}), got ${got}`, { field: where, features });
+    }
+    encoder.encodeArray(row as (number | null)[], x, r * width, () => where);
   });
-  return out;
+  return { x, warnings };
 }
 
-/** Sequences (arrays of steps, each the features of a step in order) -> rows x steps x features, step after step. */
-function toSequenceMatrix(inputs: PredictBody['inputs'], features: string[], steps: number): Float32Array {
+/** Sequences (arrays of steps, each the features of a step in order) -> rows x steps x inputs, step after step. */
+function toSequenceMatrix(inputs: PredictBody['inputs'], encoder: RowEncoder, features: string[], steps: number): Float32Array {
   const width = features.length;
-  const out = new Float32Array(inputs.length * steps * width);
+  const out = new Float32Array(inputs.length * steps * encoder.width);
   const step = `${width} feature${width === 1 ? '' : 's'} (${listNames(features)})`;
   const expected = `a sequence of ${steps} steps, each an array of ${step}`;
   inputs.forEach((row, r) => {
@@ -59,11 +71,11 @@ function toSequenceMatrix(inputs: PredictBody['inputs'], features: string[], ste
       throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected}; got ${describeRow(row)}`, details);
     }
     if (row.length !== steps) throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected}; got ${row.length} steps`, details);
-    (row as number[][]).forEach((values, t) => {
+    (row as (number | null)[][]).forEach((values, t) => {
       if (values.length !== width) {
         throw Errors.INVALID_INPUT(`inputs[${r}][${t}]: expected ${step}, got ${values.length} values`, { ...details, field: `inputs[${r}][${t}]` });
       }
-      out.set(values, (r * steps + t) * width);
+      encoder.encodeArray(values, out, (r * steps + t) * encoder.width, () => `inputs[${r}][${t}]`);
     });
   });
   return out;
@@ -108,8 +120,11 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
         tags: ['models'],
         summary: 'Predict with a trained model; the stored preprocessing is applied first',
         description:
-          'Tabular models take rows (arrays in feature order, or objects keyed by feature name) and answer one array of ' +
-          'outputs per row. Sequence models (rnn/lstm) take sequences, each an array of sequenceLength steps of the ' +
+          'Tabular models take rows as objects keyed by column name with raw values (numbers, category strings, ' +
+          'booleans; null or an absent key for missing), or, when every feature is numeric or boolean, arrays in feature ' +
+          'order; they answer one array of outputs per row (regression in the target\'s own units). A category not seen ' +
+          'in training is answered through the column\'s "other" input and reported in warnings; a value of the wrong ' +
+          'kind answers 400 naming inputs[i].column. Sequence models (rnn/lstm) take sequences, each an array of sequenceLength steps of the ' +
           'dataset\'s features, and answer one array per sequence, or one array per step of each sequence when the model ' +
           'outputs every step. A wrong number of steps or features answers 400 naming the expectation.',
         security: [{ bearer: [] }],
@@ -132,7 +147,7 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
     async (request) => {
       const loaded = cache.peek(request.tenantId, request.params.id) ?? (await load(request.tenantId, request.params.id));
       if (!loaded) throw Errors.NOT_FOUND(`model ${request.params.id} not found`);
-      const { model, network } = loaded;
+      const { model, network, encoder } = loaded;
       const inputs = request.body.inputs;
       const width = network.outputWidth;
       const cellsPerRow = Math.max(network.inputWidth, width);
@@ -142,9 +157,15 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
           field: 'body.inputs',
         });
       }
-      const matrix = network.recurrent ? toSequenceMatrix(inputs, model.features, network.sequenceLength) : toMatrix(inputs, model.features);
-      // Statistics are per feature (over every step for sequences), and a step holds the features in order.
-      const x = applyPreprocessing(model.preprocessing, matrix, model.features.length);
+      let x: Float32Array;
+      let warnings: Warning[] = [];
+      try {
+        if (network.recurrent) x = toSequenceMatrix(inputs, encoder, model.features, network.sequenceLength);
+        else ({ x, warnings } = toMatrix(inputs, encoder, model.features));
+      } catch (err) {
+        if (err instanceof InputError) throw Errors.INVALID_INPUT(err.message, { field: err.field, features: model.features });
+        throw err;
+      }
       // Standardization can push a float32 value past its range (a feature far outside the training data), and
       // the network can overflow on its own: both are the input's fault, never a 500.
       const badInput = firstNonFinite(x);
@@ -152,6 +173,13 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
       const y = network.predict(x, inputs.length);
       const badOutput = firstNonFinite(y);
       if (badOutput >= 0) throw farOutside(Math.floor(badOutput / width), 'in the model\'s output');
+      const scale = encoder.encoding.target;
+      if (scale) {
+        // Trained on standardized targets: answered in the target's own units.
+        const units = scale.center.length;
+        for (let i = 0; i < y.length; i++) y[i] = y[i] * scale.scale[i % units] + scale.center[i % units];
+      }
+      const extra = warnings.length ? { warnings } : {};
       const units = network.outputSize;
       const rowOf = (r: number) => {
         const row = new Array<number>(width);
@@ -165,13 +193,44 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
           const row = rowOf(r);
           return Array.from({ length: steps }, (_, t) => row.slice(t * units, (t + 1) * units));
         });
-        return { outputs };
+        return { outputs, ...extra };
       }
       const outputs = inputs.map((_, r) => rowOf(r));
-      if (!model.classes) return { outputs };
+      if (!model.classes) return { outputs, ...extra };
       const classes = model.classes;
       const labels = outputs.map((row) => classes[row.indexOf(Math.max(...row))]);
-      return { outputs, labels };
+      return { outputs, labels, ...extra };
+    },
+  );
+
+  app.post(
+    '/v1/models/:id/evaluate',
+    {
+      schema: {
+        tags: ['models'],
+        summary: "Judge a model on a dataset with its columns, encoded with the model's stored preprocessing",
+        description:
+          'Classification: accuracy, log loss, confusion matrix, per-class precision/recall/F1, macro and weighted F1, ' +
+          'ROC AUC for two classes. Regression: MAE, RMSE and R² per target in its own units. Values the model has not ' +
+          'seen are counted in unseenCategories. A dataset without the model\'s columns, or with classes the model does ' +
+          'not know, answers 422 naming them.',
+        security: [{ bearer: [] }],
+        params: idParamsSchema,
+        body: evaluateBodySchema,
+        response: { 200: evaluationSchema, ...commonErrorResponses, 422: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const loaded = await load(request.tenantId, request.params.id);
+      if (!loaded) throw Errors.NOT_FOUND(`model ${request.params.id} not found`);
+      const data = await app.repos.datasets.getTrainingData(request.tenantId, request.body.datasetId);
+      if (!data) throw Errors.NOT_FOUND(`datasetId: dataset ${request.body.datasetId} not found`, { field: 'datasetId' });
+      try {
+        return evaluateOnDataset(loaded, data);
+      } catch (err) {
+        if (err instanceof DatasetError) throw Errors.UNPROCESSABLE(err.message, err.details);
+        throw err;
+      }
     },
   );
 };
