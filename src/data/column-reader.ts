@@ -222,7 +222,8 @@ function warningsFor(column: StoredColumn, values: number): string[] {
   const warnings: string[] = [];
   if (values === 0) warnings.push('every cell is missing');
   else if (column.distinct === 1) warnings.push('constant: every value is the same, so it carries no information');
-  if (column.type === 'categorical' && column.role !== 'target' && values >= 10 && column.distinct >= 0.9 * values) {
+  // Categories repeat; a column where most values are new (ids, names, dates) only adds inputs that cannot generalize.
+  if (column.type === 'categorical' && column.role !== 'target' && values >= 20 && column.distinct >= 0.5 * values) {
     warnings.push(`looks like an identifier (${column.distinct} distinct values in ${values} rows): ignore it?`);
   }
   return warnings;
