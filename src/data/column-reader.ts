@@ -153,9 +153,13 @@ export class ColumnReader {
    */
   finish(values: Float32Array | null, stride: number, offset: number): StoredColumn {
     const type = this.decideType();
-    if (values && type === 'boolean' && this.strings > 0) {
+    if (type === 'boolean' && this.strings > 0) {
       const bits = this.labels.map((l) => booleanValue(l)!);
-      for (let i = offset; i < values.length; i += stride) if (!Number.isNaN(values[i])) values[i] = bits[values[i]];
+      if (values) for (let i = offset; i < values.length; i += stride) if (!Number.isNaN(values[i])) values[i] = bits[values[i]];
+      // The statistics (the share of true values) and distinct count describe the stored 1s and 0s.
+      bits.forEach((bit, code) => {
+        for (let n = 0; n < this.counts[code]; n++) this.countNumber(bit);
+      });
     }
     if (values && type === 'categorical' && this.numbers > 0) {
       // Numbers read before the column turned out categorical: each becomes the code of its label.
@@ -191,7 +195,7 @@ export class ColumnReader {
       throw new DatasetError(`column "${this.name}": every cell is missing; leave it out with ignore`, { field: 'ignore', column: this.name });
     }
     const categorical = type === 'categorical';
-    const distinct = categorical ? this.labels.length : type === 'boolean' ? countBits(this.stats.of(0), values) : this.distinctNumbers.size;
+    const distinct = categorical ? this.labels.length : this.distinctNumbers.size;
     const column: StoredColumn = { name: this.name, type, role: this.role, missing: this.missingCells, distinct, warnings: [] };
     if (this.distinctCapped) column.distinctCapped = true;
     if (!categorical && values > 0) {
@@ -211,11 +215,6 @@ export class ColumnReader {
     column.warnings = warningsFor(column, values);
     return column;
   }
-}
-
-function countBits(stats: NumericSummary, values: number): number {
-  if (values === 0) return 0;
-  return stats.min === stats.max ? 1 : 2;
 }
 
 function warningsFor(column: StoredColumn, values: number): string[] {

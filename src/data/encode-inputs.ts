@@ -182,7 +182,8 @@ function writerFor(column: EncodedColumn): ColumnWriter {
 function readNumber(cell: Cell, where: () => string): number {
   const v = typeof cell === 'number' ? toNumber(cell) : null;
   if (v === null) throw new InputError(`${where()}: expected a finite number (or null for missing), got ${describeCell(cell)}`, where());
-  return v;
+  // Datasets store float32: a value is rounded the same way here, so a row predicts exactly as it trained.
+  return Math.fround(v);
 }
 
 function readBoolean(cell: Cell, where: () => string): number {

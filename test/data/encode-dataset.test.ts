@@ -4,7 +4,6 @@ import { DatasetError } from '../../src/data/dataset-error.js';
 import { encodeCsv, encodeDataset } from '../../src/data/encode-dataset.js';
 import { encodeSequenceCsv } from '../../src/data/encode-sequences.js';
 import { readCsv } from '../../src/data/parse-csv.js';
-import { applyPreprocessing, preprocessingFor } from '../../src/data/standardize.js';
 
 /** A CSV as its header and data rows of strings. */
 function parseCsv(text: string): { columns: string[]; rows: string[][] } {
@@ -44,17 +43,12 @@ describe('encodeDataset', () => {
   });
 
   it('names the row and column of bad cells', () => {
-    expect(fail(() => encodeDataset(['a', 'y'], [[1, 2], ['-inf', 3]], ['y'])).details).toEqual({ field: 'rows[1][0]', row: 2, column: 'a' });
+    expect(fail(() => encodeDataset(['a', 'y'], [[1, 2], ['-inf', 3], [4, 5]], ['y'])).details).toEqual({ field: 'rows[1][0]', row: 2, column: 'a' });
+    expect(fail(() => encodeDataset(['a', 'y'], [[1e39, 2]], ['y'])).details).toEqual({ field: 'rows[0][0]', row: 1, column: 'a' });
     expect(fail(() => encodeDataset(['a', 'y'], [[1, 2], [3]], ['y'])).message).toContain('row 2 has 1 cells, expected 2');
     expect(fail(() => encodeDataset(['a', 'a'], [[1, 2]], ['a'])).message).toContain('appears twice');
     expect(fail(() => encodeDataset(['a', 'b', 'c'], [[1, 'x', 'y']], ['b', 'c'])).message).toContain('single column');
-    expect(fail(() => encodeDataset(['a', 'y'], [[1, ' ']], ['y'])).details).toMatchObject({ row: 1, column: 'y' });
-  });
-
-  it('standardizes with the stored statistics and leaves constant columns finite', () => {
-    const p = preprocessingFor(true, [2, 5], [2, 0]);
-    expect(p.std).toEqual([2, 1]);
-    expect(Array.from(applyPreprocessing(p, new Float32Array([4, 5, 0, 5]), 2))).toEqual([1, 0, -1, 0]);
+    expect(fail(() => encodeDataset(['a', 'y'], [[1, ' ']], ['y'])).message).toContain('every one of the 1 rows has a missing target');
   });
 });
 
@@ -86,21 +80,24 @@ describe('encodeCsv (streamed)', () => {
     expect((d.stats.x as { mean: number }).mean).toBeCloseTo((x[0] + x[1] + x[2]) / 3, 15);
   });
 
-  it('reports a ragged row before a bad class label found earlier, as a whole table would', async () => {
-    // Label problems can only be judged once every row is in (the target may still turn out numeric).
+  it('skips and counts rows whose target is missing, and still reports a ragged row after them', async () => {
     const err = await rejection(encodeCsv(byteByByte('a,label\n1,\n2,x\n3\n'), ['label']));
     expect(err.message).toContain('row 3 has 1 cells');
-    const empty = await rejection(encodeCsv(byteByByte('a,label\n1,\n2,x\n'), ['label']));
-    expect(empty.details).toEqual({ field: 'rows[0][1]', row: 1, column: 'label' });
+    const skipped = await encodeCsv(byteByByte('a,label\n1,\n2,x\n4,NA\n5,y\n'), ['label']);
+    expect(skipped).toMatchObject({ rows: 2, skippedRows: 2, classes: ['x', 'y'] });
+    expect(Array.from(skipped.inputs)).toEqual([2, 5]);
   });
 
-  it('accepts a numeric target with more distinct values than a model has outputs, and names the row of the 4097th class', async () => {
+  it('accepts a numeric target with more distinct values than a model has outputs; a label among its numbers is refused', async () => {
     const rows = Array.from({ length: 5000 }, (_, i) => `${i},${i * 0.5}`);
     const numeric = await encodeCsv(Readable.from([`a,y\n${rows.join('\n')}\n`]), ['y']);
     expect(numeric.outputs).toHaveLength(5000);
     const err = await rejection(encodeCsv(Readable.from([`a,y\n${rows.join('\n')}\n9,label\n`]), ['y']));
-    expect(err.message).toContain('more than 4096 distinct class labels');
-    expect(err.details).toMatchObject({ row: 4097, column: 'y' });
+    expect(err.message).toContain('expected a number like the column\'s other 5000 values');
+    expect(err.details).toMatchObject({ row: 5001, column: 'y' });
+    const classes = Array.from({ length: 5000 }, (_, i) => `${i},c${i}`);
+    const tooMany = await rejection(encodeCsv(Readable.from([`a,y\n${classes.join('\n')}\n`]), ['y']));
+    expect(tooMany.message).toContain('more than 4096 distinct class labels');
   });
 
   it('encodes a sequence CSV streamed byte by byte', async () => {
