@@ -1,4 +1,4 @@
-// buildApp(): plugins first (errors, prisma, queue, security, body parsers, auth, idempotency, swagger, metrics, job
+// buildApp(): plugins first (errors, prisma, queue, auth, security, body parsers, idempotency, swagger, metrics, job
 // events, webhook URLs, dashboard), then one route plugin per resource. It never listens: server.ts does, and tests use the app in-process.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -53,13 +53,14 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   app.addHook('onRequest', requireHost);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  const rateLimits = { requests: config.RATE_LIMIT_MAX, predictions: config.RATE_LIMIT_PREDICT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS };
 
   await app.register(errorsPlugin);
   await app.register(prismaPlugin, { databaseUrl: config.DATABASE_URL });
   await app.register(queuePlugin, { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS });
-  await app.register(securityPlugin, { rateLimitMax: config.RATE_LIMIT_MAX, rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS });
-  await app.register(bodyParsersPlugin, { maxJsonContainers: config.DATASET_MAX_ROWS + 100_000 });
   await app.register(authPlugin, { adminApiKey: config.ADMIN_API_KEY, cacheTtlMs: config.AUTH_CACHE_TTL_MS });
+  await app.register(securityPlugin, { limits: rateLimits });
+  await app.register(bodyParsersPlugin, { maxJsonContainers: config.DATASET_MAX_ROWS + 100_000 });
   await app.register(idempotencyPlugin, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS });
   await app.register(swaggerPlugin, { config });
   if (config.METRICS_ENABLED) await app.register(metricsPlugin, { token: config.METRICS_TOKEN });
@@ -67,7 +68,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(dashboardPlugin);
 
   await app.register(healthRoutes);
-  await app.register(tenantRoutes);
+  await app.register(tenantRoutes, { rateLimits });
   await app.register(datasetRoutes, {
     limits: { maxRows: config.DATASET_MAX_ROWS, maxColumns: config.DATASET_MAX_COLUMNS, maxCells: config.DATASET_MAX_CELLS },
   });

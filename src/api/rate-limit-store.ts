@@ -1,4 +1,4 @@
-// A store for @fastify/rate-limit that keeps each key's count in Redis, shared by every API process, without a
+// The rate limit's counts (src/api/plugins/security.ts), kept in Redis so every API process shares them, without a
 // Redis round trip per request. A process leases positions in the window's count (INCRBY n) and hands them out
 // locally: a request is allowed when its position is within the limit, so the limit is never exceeded, whatever
 // the number of processes. Requests arriving in the same event-loop turn share one lease; a busy key also leases
@@ -8,7 +8,6 @@
 // prediction's CPU; auto-pipelining those calls still left a fifth.) While Redis is unreachable each process counts
 // on its own, in windows of its own: a client then gets at most the limit per process, rather than no limit at all
 // or no service at all.
-import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 
 /** Ahead of demand, a busy key leases what it used in this long. */
@@ -28,8 +27,8 @@ if ttl < 0 then
 end
 return {current, ttl}`;
 
-type Result = { current: number; ttl: number };
-type Callback = (err: Error | null, result?: Result) => void;
+export type Result = { current: number; ttl: number };
+type Callback = (result: Result) => void;
 
 interface Lease {
   /** Next position to hand out, and the last this process holds, in the window ending at windowEnds. */
@@ -52,34 +51,19 @@ declare module 'ioredis' {
   }
 }
 
-/** A store class for @fastify/rate-limit's `store` option, counting in `redis` under `prefix`. */
-export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
-  if (!redis.rateLimitLease) redis.defineCommand('rateLimitLease', { numberOfKeys: 1, lua: LEASE_LUA });
-  return class extends LeasedRedisStore {
-    constructor() {
-      super(redis, prefix);
-    }
-  };
-}
-
-class LeasedRedisStore implements FastifyRateLimitStore {
+/** Counts rate-limit keys in `redis` under `prefix`; incr never fails (see above). */
+export class LeasedRedisStore {
   private readonly leases = new Map<string, Lease>();
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
-
-  /**
-   * A route with a limit of its own counts under its own keys, as @fastify/rate-limit's RedisStore does. (The plugin
-   * passes its merged options, whose routeInfo is the route, whatever the declared type says.)
-   */
-  child(options: Parameters<FastifyRateLimitStore['child']>[0]): FastifyRateLimitStore {
-    const { routeInfo } = options as unknown as { routeInfo: { method: string; url: string } };
-    return new LeasedRedisStore(this.redis, `${this.prefix}${routeInfo.method}${routeInfo.url}-`);
+  ) {
+    if (!redis.rateLimitLease) redis.defineCommand('rateLimitLease', { numberOfKeys: 1, lua: LEASE_LUA });
   }
 
-  incr(key: string, done: Callback, windowMs: number, max: number): void {
+  /** Calls `done` with the request's position in the key's window (over `max`: refused) and the window's remaining ms. */
+  incr(key: string, windowMs: number, max: number, done: Callback): void {
     let lease = this.leases.get(key);
     if (!lease) {
       lease = { next: 1, last: 0, windowEnds: 0, waiting: [], fetching: false, served: 0, askedAt: 0, localCount: 0, localWindowEnds: 0 };
@@ -95,7 +79,7 @@ class LeasedRedisStore implements FastifyRateLimitStore {
   private serve(key: string, lease: Lease, windowMs: number, max: number): void {
     const now = Date.now();
     while (lease.waiting.length && lease.next <= lease.last && lease.windowEnds > now) {
-      lease.waiting.shift()!(null, { current: lease.next++, ttl: lease.windowEnds - now });
+      lease.waiting.shift()!({ current: lease.next++, ttl: lease.windowEnds - now });
     }
     if (!lease.waiting.length || lease.fetching) return;
     lease.fetching = true;
@@ -117,7 +101,7 @@ class LeasedRedisStore implements FastifyRateLimitStore {
           lease.localCount = 0;
           lease.localWindowEnds = now + windowMs;
         }
-        for (const done of lease.waiting.splice(0)) done(null, { current: ++lease.localCount, ttl: lease.localWindowEnds - now });
+        for (const done of lease.waiting.splice(0)) done({ current: ++lease.localCount, ttl: lease.localWindowEnds - now });
         return;
       }
       const [current, ttl] = reply;

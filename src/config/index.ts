@@ -50,10 +50,18 @@ export const configSchema = z.object({
   /** Weights and biases of a model, counted before anything is allocated. */
   MODEL_MAX_PARAMETERS: z.coerce.number().int().min(1).default(10_000_000),
   TRAINING_MAX_EPOCHS: z.coerce.number().int().min(1).max(EPOCHS_CEILING).default(10_000),
-  /** How long a valid API key is remembered per API process (0 = look it up on every request). */
+  /**
+   * How long an API key's lookup (its tenant and rate-limit budgets, or that it is unknown) is remembered per API
+   * process (0 = look it up on every request).
+   */
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
-  /** Requests per API key (per IP without one) per window, on /v1 routes; Redis-backed, so shared by API processes. */
+  /**
+   * Requests per tenant (per unknown key, per IP without a key) per window, on /v1 routes other than predict;
+   * Redis-backed, so shared by API processes. The admin may set a tenant's own (PATCH /v1/tenants/:id/rate-limits).
+   */
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1200),
+  /** POST /v1/models/:id/predict calls per tenant per window: a budget of their own, apart from RATE_LIMIT_MAX. */
+  RATE_LIMIT_PREDICT_MAX: z.coerce.number().int().min(1).default(60_000),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   /** How long an Idempotency-Key is remembered. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),

@@ -31,3 +31,31 @@ export const tenantCreatedSchema = z.object({
 });
 
 export const tenantKeyParamsSchema = idParamsSchema.extend({ keyId: z.uuid() });
+
+const budgetValueSchema = z.number().int().min(1).max(1_000_000_000);
+
+export const tenantRateLimitsBodySchema = z.strictObject({
+  requests: budgetValueSchema
+    .nullable()
+    .optional()
+    .describe('Requests per window to /v1 routes other than predict; null: back to RATE_LIMIT_MAX; absent: unchanged'),
+  predictions: budgetValueSchema
+    .nullable()
+    .optional()
+    .describe('POST /v1/models/{id}/predict calls per window; null: back to RATE_LIMIT_PREDICT_MAX; absent: unchanged'),
+});
+export type TenantRateLimitsBody = z.infer<typeof tenantRateLimitsBodySchema>;
+
+const budgetSchema = z.object({
+  limit: z.number().int().describe('Requests allowed per window'),
+  custom: z.boolean().describe("true: set for this tenant; false: the service's default"),
+});
+
+export const tenantRateLimitsSchema = z
+  .object({
+    windowMs: z.number().int().describe('Length of a window (RATE_LIMIT_WINDOW_MS); a window starts at its first request'),
+    requests: budgetSchema.describe('Every /v1 route but predict, counted together'),
+    predictions: budgetSchema.describe('POST /v1/models/{id}/predict, counted apart from the other requests'),
+  })
+  .meta({ id: 'TenantRateLimits' });
+export type TenantRateLimits = z.infer<typeof tenantRateLimitsSchema>;

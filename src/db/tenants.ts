@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiKeyView } from '../contracts/tenants.js';
+import type { ApiKeyView, TenantRateLimitsBody } from '../contracts/tenants.js';
 import type { Db } from './client.js';
 
 /** What the API stores of a new key: never the key itself. */
@@ -8,6 +8,24 @@ export interface NewApiKey {
   prefix: string;
 }
 
+/** A tenant's own rate-limit budgets per window; null where it uses the configured default. */
+export interface TenantBudgets {
+  requests: number | null;
+  predictions: number | null;
+}
+
+/** Who a live API key belongs to, and what the rate limit allows them. */
+export interface KeyOwner {
+  tenantId: string;
+  budgets: TenantBudgets;
+}
+
+const budgetSelect = { rateLimitMax: true, predictRateLimitMax: true } as const;
+const toBudgets = (row: { rateLimitMax: number | null; predictRateLimitMax: number | null }): TenantBudgets => ({
+  requests: row.rateLimitMax,
+  predictions: row.predictRateLimitMax,
+});
+
 const keySelect = { id: true, tenantId: true, prefix: true, createdAt: true, revokedAt: true } as const;
 
 function toKeyView(row: { id: string; tenantId: string; prefix: string; createdAt: Date; revokedAt: Date | null }): ApiKeyView {
@@ -15,6 +33,11 @@ function toKeyView(row: { id: string; tenantId: string; prefix: string; createdA
 }
 
 export function tenantRepository(db: Db) {
+  /** The tenant's own budgets; null when there is no such tenant. */
+  const budgets = async (id: string): Promise<TenantBudgets | null> => {
+    const row = await db.tenant.findUnique({ where: { id }, select: budgetSelect });
+    return row && toBudgets(row);
+  };
   return {
     /** The tenant and its first API key, in one transaction. */
     async create(name: string, key: NewApiKey): Promise<{ id: string; name: string; keyId: string }> {
@@ -27,10 +50,16 @@ export function tenantRepository(db: Db) {
       return { ...tenant, keyId };
     },
     exists: async (id: string) => (await db.tenant.count({ where: { id } })) > 0,
-    /** The tenant a live (not revoked) key belongs to. */
-    async findByKeyHash(keyHash: string): Promise<{ tenantId: string } | null> {
-      const key = await db.apiKey.findUnique({ where: { keyHash }, select: { tenantId: true, revokedAt: true } });
-      return key && !key.revokedAt ? { tenantId: key.tenantId } : null;
+    /** The tenant a live (not revoked) key belongs to, with its rate-limit budgets: one query. */
+    async findByKeyHash(keyHash: string): Promise<KeyOwner | null> {
+      const key = await db.apiKey.findUnique({ where: { keyHash }, select: { tenantId: true, revokedAt: true, tenant: { select: budgetSelect } } });
+      return key && !key.revokedAt ? { tenantId: key.tenantId, budgets: toBudgets(key.tenant) } : null;
+    },
+    budgets,
+    /** Sets the given budgets (null: back to the default; absent: unchanged); null when there is no such tenant. */
+    async setBudgets(id: string, change: TenantRateLimitsBody): Promise<TenantBudgets | null> {
+      const { count } = await db.tenant.updateMany({ where: { id }, data: { rateLimitMax: change.requests, predictRateLimitMax: change.predictions } });
+      return count ? budgets(id) : null;
     },
     async listKeys(tenantId: string): Promise<ApiKeyView[]> {
       const rows = await db.apiKey.findMany({ where: { tenantId }, select: keySelect, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });

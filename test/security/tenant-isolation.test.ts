@@ -108,6 +108,11 @@ describe("another tenant's ids", () => {
       },
       'GET /v1/tenants/{id}/webhook-secret': async () => ({ res: await as(request(server).get(`/v1/tenants/${owned.tenantId}/webhook-secret`)), expected: 403 }),
       'POST /v1/tenants/{id}/webhook-secret': async () => ({ res: await as(request(server).post(`/v1/tenants/${owned.tenantId}/webhook-secret`)), expected: 403 }),
+      'GET /v1/tenants/{id}/rate-limits': async () => ({ res: await as(request(server).get(`/v1/tenants/${owned.tenantId}/rate-limits`)), expected: 403 }),
+      'PATCH /v1/tenants/{id}/rate-limits': async () => ({
+        res: await as(request(server).patch(`/v1/tenants/${second.id}/rate-limits`).send({ predictions: 1_000_000 })),
+        expected: 403,
+      }),
       'GET /health': async () => ({ res: await request(server).get('/health'), expected: 200 }),
       'GET /ready': async () => ({ res: await request(server).get('/ready'), expected: 200 }),
     };

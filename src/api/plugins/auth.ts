@@ -2,6 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { KeyOwner } from '../../db/tenants.js';
 import { apiKeyHash, hashApiKey } from '../api-keys.js';
 import { Errors } from '../errors.js';
 
@@ -9,8 +10,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     authenticate: (request: FastifyRequest) => Promise<void>;
     authenticateAdmin: (request: FastifyRequest) => Promise<void>;
-    /** Drops every cached key lookup; called when a key is revoked. */
+    /** Drops every cached key lookup; called when a key is revoked or a tenant's budgets change. */
     forgetApiKeys: () => void;
+    /** The tenant (and its rate-limit budgets) of the request's bearer key; null without a key or for an unknown one. Looked up once per request. */
+    apiKeyOwner: (request: FastifyRequest) => Promise<KeyOwner | null>;
   }
   interface FastifyRequest {
     tenantId: string;
@@ -29,27 +32,42 @@ const CACHE_ENTRIES = 10_000;
 export default fp<{ adminApiKey: string; cacheTtlMs: number }>(
   async (app, opts) => {
     const adminHash = Buffer.from(hashApiKey(opts.adminApiKey));
-    // Valid keys are remembered for cacheTtlMs so a burst of predictions costs no database round trip per
-    // request. A revocation takes effect at once in the process that revoked and within the TTL elsewhere.
-    const cache = new Map<string, { tenantId: string; expires: number }>();
-    app.decorateRequest('tenantId', '');
-    app.decorate('forgetApiKeys', () => cache.clear());
-    app.decorate('authenticate', async (request: FastifyRequest) => {
-      const hash = requireKeyHash(request);
+    // Lookups are remembered for cacheTtlMs so a burst of predictions costs no database round trip per request,
+    // unknown keys too (so a flood with one bad key is not a flood of queries). A revocation or a budget change
+    // takes effect at once in the process that made it and within the TTL elsewhere. Random 256-bit keys are never
+    // looked up before they are issued, so remembering "unknown" cannot hide a new key.
+    const cache = new Map<string, { owner: KeyOwner | null; expires: number }>();
+    const lookups = new WeakMap<FastifyRequest, Promise<KeyOwner | null>>();
+
+    async function lookUp(hash: string): Promise<KeyOwner | null> {
       const now = Date.now();
       const hit = cache.get(hash);
-      if (hit && hit.expires > now) {
-        request.tenantId = hit.tenantId;
-        return;
-      }
-      const key = await app.repos.tenants.findByKeyHash(hash);
-      if (!key) throw Errors.UNAUTHORIZED('API key is not valid (unknown or revoked)');
-      request.tenantId = key.tenantId;
+      if (hit && hit.expires > now) return hit.owner;
+      const owner = await app.repos.tenants.findByKeyHash(hash);
       if (opts.cacheTtlMs > 0) {
         cache.delete(hash);
-        cache.set(hash, { tenantId: key.tenantId, expires: now + opts.cacheTtlMs });
+        cache.set(hash, { owner, expires: now + opts.cacheTtlMs });
         if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
       }
+      return owner;
+    }
+
+    app.decorateRequest('tenantId', '');
+    app.decorate('forgetApiKeys', () => cache.clear());
+    app.decorate('apiKeyOwner', (request: FastifyRequest) => {
+      let lookup = lookups.get(request);
+      if (!lookup) {
+        const hash = apiKeyHash(request);
+        lookup = hash === null ? Promise.resolve(null) : lookUp(hash);
+        lookups.set(request, lookup);
+      }
+      return lookup;
+    });
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      requireKeyHash(request);
+      const owner = await app.apiKeyOwner(request);
+      if (!owner) throw Errors.UNAUTHORIZED('API key is not valid (unknown or revoked)');
+      request.tenantId = owner.tenantId;
     });
     app.decorate('authenticateAdmin', async (request: FastifyRequest) => {
       // Comparing hashes keeps the comparison constant-time whatever the key's length.

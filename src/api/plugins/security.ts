@@ -1,17 +1,13 @@
-// Security headers (helmet) and per-key rate limits kept in Redis, so every API process shares them.
+// Security headers (helmet) and per-tenant rate limits kept in Redis, so every API process shares them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import rateLimit from '@fastify/rate-limit';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 import { apiKeyHash } from '../api-keys.js';
 import { Errors } from '../errors.js';
-import { leasedRedisStore } from '../rate-limit-store.js';
-
-export interface SecurityOptions {
-  rateLimitMax: number;
-  rateLimitWindowMs: number;
-}
+import type { KeyOwner } from '../../db/tenants.js';
+import { rateLimitSubject, type RateLimitDefaults } from '../rate-limit-budgets.js';
+import { LeasedRedisStore } from '../rate-limit-store.js';
 
 // Pages (the swagger UI, the dashboard) and everything outside /v1 get helmet's defaults (CSP 'self' only, HSTS,
 // nosniff, frame-ancestors 'self'...): the UI loads only its own scripts and styles. Except
@@ -46,40 +42,43 @@ function helmetHeaders(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
-/** The bearer token's hash (never the key itself in Redis), else the client's address. */
-function rateLimitKey(request: FastifyRequest): string {
-  const hash = apiKeyHash(request);
-  return hash ? `key:${hash}` : `ip:${request.ip}`;
-}
-
-export default fp<SecurityOptions>(
-  async (app, opts) => {
+export default fp<{ limits: RateLimitDefaults }>(
+  async (app, { limits }) => {
     const pageHeaders = helmetHeaders(HELMET_OPTIONS);
-    await app.register(rateLimit, {
-      global: false,
-      max: opts.rateLimitMax,
-      timeWindow: opts.rateLimitWindowMs,
-      // Counted in Redis, so every API process shares a key's limit; leased in blocks (rate-limit-store.ts).
-      store: leasedRedisStore(app.redis, `${app.queuePrefix}:rate-limit:`),
-      // The store never fails a request: while Redis is unreachable it counts in this process alone.
-      skipOnError: false,
-      keyGenerator: rateLimitKey,
-      errorResponseBuilder: (_request, context) =>
-        Errors.RATE_LIMITED(`rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} s`, {
-          limit: context.max,
-          retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
-        }),
-    });
+    // Counted in Redis, so every API process shares a tenant's budgets; leased in blocks (rate-limit-store.ts).
+    const store = new LeasedRedisStore(app.redis, `${app.queuePrefix}:rate-limit:`);
+    const windowSeconds = Math.ceil(limits.windowMs / 1000);
+
+    /** Spends one request of the request's budget; an Error (429) when that budget is spent. */
+    const limit = (request: FastifyRequest, reply: FastifyReply, owner: KeyOwner | null, done: (err?: Error) => void) => {
+      const { budget, key, max } = rateLimitSubject(request, apiKeyHash(request), owner, limits);
+      store.incr(key, limits.windowMs, max, ({ current, ttl }) => {
+        const reset = Math.max(1, Math.ceil(ttl / 1000));
+        reply.header('x-ratelimit-limit', max).header('x-ratelimit-remaining', Math.max(0, max - current)).header('x-ratelimit-reset', reset);
+        if (current <= max) return done();
+        // Which budget ran out and when it refills, also as the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers).
+        reply.header('retry-after', reset).header('ratelimit-policy', `"${budget}";q=${max};w=${windowSeconds}`).header('ratelimit', `"${budget}";r=0;t=${reset}`);
+        done(
+          Errors.RATE_LIMITED(`${budget} budget of ${max} per ${windowSeconds} s is spent; it refills then: retry in ${reset} s`, {
+            budget,
+            limit: max,
+            windowSeconds,
+            retryAfterSeconds: reset,
+          }),
+        );
+      });
+    };
+
     // One instance-wide hook: the headers first (a 429 carries them too), then the limit, before the route plugins'
-    // authentication, so a flood is turned away before it costs a database lookup. Health checks and the docs are
-    // not limited.
-    const limit = app.rateLimit();
+    // authentication, so a flood is turned away before the route runs. The key's tenant (and its budgets) is looked
+    // up here, once per request and cached (plugins/auth.ts); authentication reuses it. Health checks and the docs
+    // are not limited.
     app.addHook('onRequest', (request, reply, done) => {
       const api = request.url.startsWith('/v1/');
       reply.headers(api ? API_HEADERS : pageHeaders);
       if (!api) return done();
-      limit.call(app, request, reply).then(() => done(), done);
+      app.apiKeyOwner(request).then((owner) => limit(request, reply, owner, done), done);
     });
   },
-  { name: 'security', dependencies: ['queue'] },
+  { name: 'security', dependencies: ['queue', 'auth'] },
 );

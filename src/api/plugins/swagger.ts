@@ -18,8 +18,11 @@ export default fp<{ config: Config }>(
             `Datasets: at most ${config.DATASET_MAX_ROWS} rows (DATASET_MAX_ROWS), ${config.DATASET_MAX_COLUMNS} columns ` +
             `(DATASET_MAX_COLUMNS) and ${config.DATASET_MAX_CELLS} cells (DATASET_MAX_CELLS), else 413. Models: at most ` +
             `${config.MODEL_MAX_PARAMETERS} weights and biases (MODEL_MAX_PARAMETERS, else 422) and ${config.TRAINING_MAX_EPOCHS} ` +
-            `epochs (TRAINING_MAX_EPOCHS, else 400). Each API key may send ${config.RATE_LIMIT_MAX} requests per ` +
-            `${config.RATE_LIMIT_WINDOW_MS} ms to /v1 routes (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS); more answer 429 with Retry-After. ` +
+            `epochs (TRAINING_MAX_EPOCHS, else 400). Rate limits, per tenant and window of ${config.RATE_LIMIT_WINDOW_MS} ms ` +
+            `(RATE_LIMIT_WINDOW_MS): ${config.RATE_LIMIT_PREDICT_MAX} predictions (RATE_LIMIT_PREDICT_MAX) and, apart from them, ` +
+            `${config.RATE_LIMIT_MAX} requests to the other /v1 routes (RATE_LIMIT_MAX); the admin may set a tenant's own ` +
+            '(PATCH /v1/tenants/{id}/rate-limits). More answer 429 naming the budget (details.budget), with Retry-After, ' +
+            'RateLimit-Policy and RateLimit headers. ' +
             'Every response carries x-request-id (a caller\'s own is kept when it is a plain token), also found in the logs.',
         },
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

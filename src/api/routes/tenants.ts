@@ -9,11 +9,14 @@ import {
   createTenantBodySchema,
   tenantCreatedSchema,
   tenantKeyParamsSchema,
+  tenantRateLimitsBodySchema,
+  tenantRateLimitsSchema,
 } from '../../contracts/tenants.js';
 import { issueApiKey } from '../api-keys.js';
 import { Errors } from '../errors.js';
+import { effectiveLimits, type RateLimitDefaults } from '../rate-limit-budgets.js';
 
-const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
+const tenantRoutes: FastifyPluginAsyncZod<{ rateLimits: RateLimitDefaults }> = async (app, opts) => {
   app.addHook('onRequest', app.authenticateAdmin);
   const { tenants } = app.repos;
 
@@ -91,6 +94,47 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!key) throw Errors.NOT_FOUND(`API key ${request.params.keyId} of tenant ${request.params.id} not found`);
       app.forgetApiKeys();
       return key;
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:id/rate-limits',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: "A tenant's rate-limit budgets (admin key): requests and predictions per window, its own or the defaults",
+        security: [{ bearer: [] }],
+        params: idParamsSchema,
+        response: { 200: tenantRateLimitsSchema, ...adminErrorResponses },
+      },
+    },
+    async (request) => {
+      const own = await tenants.budgets(request.params.id);
+      if (!own) throw Errors.NOT_FOUND(`tenant ${request.params.id} not found`);
+      return effectiveLimits(own, opts.rateLimits);
+    },
+  );
+
+  app.patch(
+    '/v1/tenants/:id/rate-limits',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: "Set a tenant's rate-limit budgets (admin key); null puts one back to the default",
+        description:
+          'Applies at once on the API process that answers and within AUTH_CACHE_TTL_MS on the others. A window ' +
+          'already under way keeps its count: a smaller budget may refuse the rest of it at once.',
+        security: [{ bearer: [] }],
+        params: idParamsSchema,
+        body: tenantRateLimitsBodySchema,
+        response: { 200: tenantRateLimitsSchema, ...adminErrorResponses },
+      },
+    },
+    async (request) => {
+      const own = await tenants.setBudgets(request.params.id, request.body);
+      if (!own) throw Errors.NOT_FOUND(`tenant ${request.params.id} not found`);
+      app.forgetApiKeys();
+      return effectiveLimits(own, opts.rateLimits);
     },
   );
 };

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Tenant" ADD COLUMN "rateLimitMax" INTEGER,
+ADD COLUMN "predictRateLimitMax" INTEGER;
