@@ -20,7 +20,6 @@ describe('the rows-of-numbers fast path of predict bodies', () => {
     ['10,001 rows', { inputs: rows(10_001) }],
     ['a value past float32', { inputs: [[FLOAT32_MAX * 2]] }],
     ['a string value', { inputs: [['1']] }],
-    ['null in a row', { inputs: [[1, null]] }],
     ['a boolean in a row', { inputs: [[true]] }],
     ['an extra key', { inputs: [[1]], extra: 1 }],
     ['inputs not an array', { inputs: { a: [1] } }],
@@ -31,6 +30,8 @@ describe('the rows-of-numbers fast path of predict bodies', () => {
   ];
   const other: [string, unknown][] = [
     ['a row keyed by feature name', { inputs: [{ a: 1, b: 2 }] }],
+    ['a keyed row of raw values: a category, a boolean, a missing value', { inputs: [{ a: 'x', b: true, c: null }] }],
+    ['null (missing) in a row', { inputs: [[1, null]] }],
     ['a sequence', { inputs: [[[1, 2], [3, 4]]] }],
     ['rows and keyed rows mixed', { inputs: [[1, 2], { a: 1, b: 2 }] }],
   ];

@@ -210,7 +210,8 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
       const stored = await service.app.db.job.findUniqueOrThrow({ where: { id: res.body.id } });
       expect(stored.model).toEqual({ inputSize: 1, sequenceLength: 12, ...classifier });
       expect(stored.training).toMatchObject({ bpttSteps: 5 });
-      expect(stored.preprocessing).toMatchObject({ standardize: true, mean: [expect.any(Number)], std: [expect.any(Number)] });
+      // The options until the job's first run fits them on its training rows.
+      expect(stored.preprocessing).toEqual({ standardize: true, impute: 'mean', maxCategories: 50, standardizeTargets: true });
     });
   });
 
@@ -261,7 +262,7 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
 
       expectError(await predict(id, [sequences[0].slice(1)]), 400, 'ERR_INVALID_INPUT', 'inputs[0]: expected a sequence of 4 steps, each an array of 3 features (a, b, z); got 3 steps');
       expectError(await predict(id, [sequences[0], [[1, 2, 3], [1, 2], [1, 2, 3], [1, 2, 3]]]), 400, 'ERR_INVALID_INPUT', 'inputs[1][1]: expected 3 features (a, b, z), got 2 values');
-      expectError(await predict(id, [[1, 2, 3]]), 400, 'ERR_INVALID_INPUT', 'inputs[0]: expected a sequence of 4 steps', 'got an array of 3 numbers');
+      expectError(await predict(id, [[1, 2, 3]]), 400, 'ERR_INVALID_INPUT', 'inputs[0]: expected a sequence of 4 steps', 'got an array of 3 values');
       expectError(await predict(id, [{ a: 1, b: 2, z: 3 }]), 400, 'ERR_INVALID_INPUT', 'got an object');
       expectError(await predict(id, [[[1, 2, 3], [1, 'x', 3]]]), 400, 'ERR_VALIDATION', 'body.inputs[0][1][1]');
     });

@@ -86,7 +86,14 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
       preprocessing: { standardize: true },
       metrics: { epochs },
     });
-    expect(model.body.preprocessing.mean).toHaveLength(4);
+    // Fitted on the training rows of the job's split, per column: the mean of the stored float32 values.
+    const columns = model.body.preprocessing.columns as { name: string; type: string; center: number; scale: number; indicator: boolean }[];
+    expect(columns.map((c) => [c.name, c.type, c.indicator])).toEqual(IRIS_COLUMNS.slice(0, 4).map((c) => [c, 'numeric', false]));
+    expect(columns[2].center).toBeGreaterThan(petal.min);
+    expect(columns[2].center).toBeLessThan(petal.max);
+    expect(model.body.preprocessing.inputs).toEqual(IRIS_COLUMNS.slice(0, 4));
+    expect(model.body.evaluation).toMatchObject({ kind: 'classification', on: 'validation', rows: 24, labels: ['setosa', 'versicolor', 'virginica'] });
+    expect(model.body.evaluation.accuracy).toBeCloseTo(job.valAccuracy, 10);
 
     const inputs = holdout.map((r) => Object.fromEntries(IRIS_COLUMNS.slice(0, 4).map((c, i) => [c, r[i]])));
     const prediction = await request(service.app.server).post(`/v1/models/${job.modelId}/predict`).set(auth(apiKey)).send({ inputs });

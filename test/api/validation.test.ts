@@ -55,13 +55,13 @@ describe('validation errors', () => {
       expect(res.body.error.details).toMatchObject({ row: 2, field: 'rows[1]' });
     });
 
-    it('names row and column of a non-numeric, NaN or infinite feature cell', async () => {
-      expectError(await csv('a,b,y\n1,2,3\n4,oops,6\n'), 400, 'ERR_INVALID_DATASET', 'row 2', 'column "b"', 'finite number', '"oops"');
-      expectError(await csv('a,b,y\n1,NaN,3\n'), 400, 'ERR_INVALID_DATASET', 'row 1', 'column "b"', '"NaN"');
+    it('names row and column of a label in a numeric column, an infinite number, and a column with no values', async () => {
+      expectError(await csv('a,b,y\n1,2,3\n4,5,6\n7,oops,9\n'), 400, 'ERR_INVALID_DATASET', 'row 3', 'column "b"', 'expected a number', '"oops"');
+      expectError(await csv('a,b,y\n1,NaN,3\n2,,4\n'), 400, 'ERR_INVALID_DATASET', 'column "b"', 'every cell is missing');
       expectError(await csv('a,b,y\n1,2,3\n1,2,3\nInfinity,2,3\n'), 400, 'ERR_INVALID_DATASET', 'row 3', 'column "a"', '"Infinity"');
-      expectError(await csv('a,b,y\n1,,3\n'), 400, 'ERR_INVALID_DATASET', 'row 1', 'column "b"');
-      const res = await json({ name: 'd', columns: ['a', 'b', 'y'], rows: [[1, 'x', 3]], target: 'y' });
-      expectError(res, 400, 'ERR_INVALID_DATASET', 'row 1', 'column "b"');
+      const res = await json({ name: 'd', columns: ['a', 'b', 'y'], rows: [[1, 2, 3], [1, 'x', 3], [1, 4, 3]], target: 'y' });
+      expectError(res, 400, 'ERR_INVALID_DATASET', 'row 2', 'column "b"');
+      expect(res.body.error.details).toMatchObject({ row: 2, column: 'b', field: 'rows[1][1]' });
     });
 
     it('rejects empty data and unknown targets', async () => {
