@@ -1,15 +1,30 @@
 // `npm start`: applies pending migrations, builds the app and listens. The only place that listens.
 import './runtime/wasm-flags.js';
 import { buildApp } from './api/app.js';
-import { loadConfig } from './config/index.js';
+import { ConfigError, loadConfig } from './config/index.js';
 import { migrate } from './db/migrate.js';
 
-const config = loadConfig();
+/** A configuration the user has to fix is said in their terms, without a stack. */
+function exitOnConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (err) {
+    exitOnConfigError(err);
+  }
+})();
 if (config.MIGRATE_ON_START) {
   const applied = await migrate(config.DATABASE_URL);
   if (applied.length) console.log(JSON.stringify({ msg: 'applied migrations', applied }));
 }
-const app = await buildApp(config);
+const app = await buildApp(config).catch(exitOnConfigError);
 await app.listen({ port: config.PORT, host: config.HOST });
 
 let closing = false;

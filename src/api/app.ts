@@ -33,7 +33,7 @@ function requestId(request: IncomingMessage): string {
 }
 
 export async function buildApp(config: Config): Promise<FastifyInstance> {
-  if (!config.ADMIN_API_KEY) throw new ConfigError('ADMIN_API_KEY is required to run the API');
+  if (!config.ADMIN_API_KEY) throw new ConfigError('ADMIN_API_KEY is required to run the API (`npm run dev` makes a random one for development)');
   const app = Fastify({
     logger: { level: config.LOG_LEVEL },
     bodyLimit: config.BODY_LIMIT_BYTES,

@@ -1,4 +1,5 @@
 // The only reader of process.env. Parsed once with zod and frozen, so a bad value fails at start, not mid-request.
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { COLUMNS_CEILING } from '../contracts/datasets.js';
@@ -108,4 +109,26 @@ export function loadConfig(overrides: Record<string, string | undefined> = {}): 
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   return Object.freeze(parsed.data);
+}
+
+/**
+ * `npm run dev`'s defaults, for a machine where Postgres and Redis run on their default local ports (the user and
+ * password of the official Docker image; a local server with trust authentication ignores the password).
+ * Development only: `npm start` and `npm run worker` require DATABASE_URL, and the API ADMIN_API_KEY.
+ */
+export const DEV_DEFAULTS = {
+  DATABASE_URL: 'postgresql://postgres:postgres@127.0.0.1:5432/backprop',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+} as const;
+
+/**
+ * The environment `npm run dev` gives the API and the worker: the caller's, over DEV_DEFAULTS, and a random admin key
+ * when ADMIN_API_KEY is unset (returned apart, to be printed once).
+ */
+export function developmentEnv(): { env: Record<string, string>; generatedAdminKey: string | null } {
+  const env: Record<string, string> = { ...DEV_DEFAULTS };
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  if (env.ADMIN_API_KEY) return { env, generatedAdminKey: null };
+  const generatedAdminKey = `dev_${randomBytes(24).toString('base64url')}`;
+  return { env: { ...env, ADMIN_API_KEY: generatedAdminKey }, generatedAdminKey };
 }

@@ -8,6 +8,9 @@ import pg from 'pg';
 
 export const defaultMigrationsDir = fileURLToPath(new URL('../../prisma/migrations/', import.meta.url));
 
+/** Postgres's code for a relation that does not exist (no _prisma_migrations: nothing applied yet). */
+const UNDEFINED_TABLE = '42P01';
+
 /** Any constant works; it only has to be the same for every process migrating this database. */
 const ADVISORY_LOCK_KEY = 72_707_369;
 
@@ -90,6 +93,25 @@ export async function migrate(databaseUrl: string, dir = defaultMigrationsDir): 
     return done;
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK_KEY]).catch(() => undefined);
+    await client.end();
+  }
+}
+
+/** The migrations in `dir` the database has not finished applying: all of them before the first migration ran. */
+export async function pendingMigrations(databaseUrl: string, dir = defaultMigrationsDir): Promise<string[]> {
+  const migrations = await readMigrations(dir);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client
+      .query<{ name: string }>('SELECT migration_name AS name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')
+      .catch((err: { code?: string }) => {
+        if (err.code === UNDEFINED_TABLE) return { rows: [] };
+        throw err;
+      });
+    const applied = new Set(rows.map((r) => r.name));
+    return migrations.map((m) => m.name).filter((name) => !applied.has(name));
+  } finally {
     await client.end();
   }
 }

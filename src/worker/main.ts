@@ -4,6 +4,7 @@ import { loadConfig } from '../config/index.js';
 import { createLogger } from '../logger.js';
 import { checkHealthPort, HealthPortInUseError } from './health-server.js';
 import { startTrainingWorker } from './training-worker.js';
+import { waitForSchema } from './wait-for-schema.js';
 
 const config = loadConfig();
 const log = createLogger(config);
@@ -18,6 +19,7 @@ function exitIfPortTaken(err: unknown): never {
 }
 // Checked before the worker takes any job; the bind at the end of start-up can still lose a race, caught the same way.
 await checkHealthPort(config.WORKER_HEALTH_PORT, config.HOST).catch(exitIfPortTaken);
+await waitForSchema(config.DATABASE_URL, log);
 const training = await startTrainingWorker(config, log).catch(exitIfPortTaken);
 
 let stopping = false;
