@@ -1,8 +1,11 @@
 // A trained model in TensorFlow.js' layers format (model.json + one binary weights file), so it can be loaded
 // with tf.loadLayersModel() in a browser or in Node. Keras and this engine store the same matrices the same way
 // (kernel inputs x units, row-major; LSTM gates side by side in the order input, forget, cell, output), so the
-// weights are copied as they are; only the topology has to be written out.
+// weights are copied as they are; only the topology has to be written out. The model takes the encoded vector the
+// network was trained on; userDefinedMetadata.encoding describes the fitted encoding exactly (every number of it, the
+// input layout, what counts as missing), so a raw row can be encoded without this service (docs/tables-export.md).
 import type { StoredPreprocessing } from '../contracts/preprocessing.js';
+import { columnWidth, MISSING, OTHER, storedEncoding, type Encoding } from '../data/encoding.js';
 import { deserializeModel, LEAKY_RELU_SLOPE, type ActivationName, type LayerSpec, type SerializedModel } from '../engine/index.js';
 
 export const TFJS_WEIGHTS_PATH = 'weights.bin';
@@ -15,8 +18,8 @@ export interface TfjsExportMeta {
   targets?: string[];
   classes?: string[];
   /**
-   * The model's stored preprocessing. Standardization is folded into the first layer's input weights
-   * (W' = W / std, b' = b - (mean / std)·W), so the exported model takes raw feature values, as POST predict does.
+   * The model's stored preprocessing (with `features`, which names the columns of models from before the encoding):
+   * described in userDefinedMetadata.encoding. The exported model takes the encoded vector, like the network.
    */
   preprocessing?: StoredPreprocessing;
   /** Where model.json's weightsManifest says the weights file is, relative to model.json. */
@@ -75,6 +78,7 @@ export function toTfjsLayers(model: SerializedModel, meta: TfjsExportMeta = {}):
   // Decoding through the engine validates the weights against the spec (count, lengths, base64).
   const network = deserializeModel(model);
   const { spec } = model;
+  const encoding = meta.preprocessing ? encodingMetadata(meta.preprocessing, meta.features ?? [], spec.inputSize, spec.sequenceLength) : null;
   const layers: KerasLayer[] = [];
   const weightSpecs: TfjsWeightSpec[] = [];
   const tensors: Float32Array[] = [];
@@ -102,12 +106,10 @@ export function toTfjsLayers(model: SerializedModel, meta: TfjsExportMeta = {}):
     }
 
     const width = layer.bias.length;
-    let values: Record<string, Float64Array> = Object.fromEntries(layer.parameters.map((p) => [p.name, Float64Array.from(p.value)]));
-    if (i === 0 && meta.preprocessing?.standardize) values = foldStandardization(values, meta.preprocessing, spec.inputSize, width);
     for (const p of layer.parameters) {
       const rows = p.name === 'kernel' ? layer.kernel.length / width : p.name === 'recurrentKernel' ? layerSpec.units : null;
       weightSpecs.push({ name: `${name}/${KERAS_WEIGHT[p.name]}`, shape: rows === null ? [width] : [rows, width], dtype: 'float32' });
-      tensors.push(Float32Array.from(values[p.name]));
+      tensors.push(Float32Array.from(p.value));
     }
   });
 
@@ -127,8 +129,7 @@ export function toTfjsLayers(model: SerializedModel, meta: TfjsExportMeta = {}):
       ...(meta.features ? { features: meta.features } : {}),
       ...(meta.targets ? { targets: meta.targets } : {}),
       ...(meta.classes ? { classes: meta.classes } : {}),
-      // Standardization now lives in the first layer; say so, so nobody applies it twice.
-      ...(meta.preprocessing?.standardize ? { preprocessing: 'standardization folded into the first layer: inputs are raw feature values' } : {}),
+      ...(encoding ? { encoding } : {}),
     },
   };
   return { modelJson, weightSpecs, weightData: concatLittleEndian(tensors) };
@@ -141,30 +142,77 @@ function recurrentConfig(spec: LayerSpec): Record<string, unknown> {
   return spec.type === 'lstm' ? { ...shared, recurrent_activation: 'sigmoid', unit_forget_bias: true, implementation: 1 } : shared;
 }
 
+/** One feature column in userDefinedMetadata.encoding: where its inputs are in the vector and how they are computed. */
+type ColumnMetadata =
+  | { name: string; type: 'numeric' | 'boolean'; offset: number; width: number; fill: number; indicator: boolean; center: number; scale: number }
+  | { name: string; type: 'categorical'; offset: number; width: number; categories: string[]; otherSlot: number; missingSlot: number };
+
+/** userDefinedMetadata.encoding: the fitted encoding, laid out so a raw row can be encoded from it alone. */
+export interface EncodingMetadata {
+  howTo: string[];
+  /** Inputs per row (per step for sequence models): the length of the vector the model takes. */
+  width: number;
+  sequenceLength?: number;
+  /** Text that means missing (trimmed, lower-cased), besides null and an absent key. */
+  missingText: string[];
+  columns: ColumnMetadata[];
+  inputs: string[];
+  ignored: string[];
+  target?: Encoding['target'];
+}
+
+/** src/data/cells.ts isMissing(): the tokens it treats as no value (test/export/tfjs-layers.test.ts holds them to it). */
+const MISSING_TEXT = ['', 'na', 'n/a', 'nan', 'null', '?'];
+
+const HOW_TO = [
+  'A value is missing when its key is absent, it is null, or it is text whose trimmed, lower-cased form is in missingText.',
+  'Start from a vector of `width` zeros; each feature column writes its `width` inputs from `offset` on.',
+  'numeric and boolean: v = the value (numeric: rounded to float32, Math.fround, as datasets store it; boolean: true, 1 ' +
+    'or the text true/yes in any case -> 1; false, 0 or false/no -> 0), or `fill` when missing; ' +
+    'input[offset] = (v - center) / scale; when `indicator`, input[offset + 1] = 1 if missing, else 0.',
+  'categorical: one-hot on the value as a label: a number (or text that reads as one) as the shortest decimal that reads ' +
+    'back as the same float32 (4.0 -> "4"), other text trimmed, a boolean as "true"/"false". ' +
+    `input[offset + i] = 1 when the label is categories[i]; input[offset + otherSlot] = 1 ("${OTHER}") for any other ` +
+    `label; input[offset + missingSlot] = 1 ("${MISSING}") when missing.`,
+  'Sequence models (sequenceLength): every step is encoded like a row; the model takes [sequences, sequenceLength, width].',
+  'Classification: the outputs are the probabilities of `classes`, in order. Regression with `target`: ' +
+    'prediction[k] = output[k] * target.scale[k] + target.center[k]; without it the outputs are the predictions.',
+];
+
 /**
- * ((x - mean) / std)·W + b = x·(W / std) + (b - (mean / std)·W): row c of the input kernel is divided by std[c], and
- * the bias absorbs the shift. Computed in float64 before the cast to float32. A recurrent first layer sees the same
- * features at every step, so its input kernel folds the same way; its recurrent kernel is untouched.
+ * The stored preprocessing as the metadata that travels with the exported model. Models from before the encoding
+ * become numeric columns without imputation, centred on their mean and scaled by their std when they were
+ * standardized: the same vector the network was trained on.
  */
-function foldStandardization(
-  values: Record<string, Float64Array>,
-  p: StoredPreprocessing,
-  inputs: number,
-  width: number,
-): Record<string, Float64Array> {
-  const { mean, std } = p;
-  if (!mean || !std || mean.length !== inputs || std.length !== inputs) {
-    throw new ExportError(`preprocessing: expected mean and std of ${inputs} values (one per input feature)`);
+function encodingMetadata(p: StoredPreprocessing, features: readonly string[], inputSize: number, sequenceLength?: number): EncodingMetadata {
+  if (!p.columns && features.length !== inputSize) throw new ExportError(`features: expected ${inputSize} names (one per input), got ${features.length}`);
+  const encoding = storedEncoding(p, features);
+  if (!encoding) throw new ExportError('preprocessing: the encoding has not been fitted');
+  if (encoding.inputs.length !== inputSize) {
+    throw new ExportError(`preprocessing: the columns encode to ${encoding.inputs.length} inputs, but the network takes ${inputSize}`);
   }
-  const kernel = values.kernel.slice();
-  const bias = values.bias.slice();
-  for (let c = 0; c < inputs; c++) {
-    for (let j = 0; j < width; j++) {
-      kernel[c * width + j] /= std[c];
-      bias[j] -= mean[c] * kernel[c * width + j];
+  let offset = 0;
+  const columns = encoding.columns.map((column): ColumnMetadata => {
+    const width = columnWidth(column);
+    const at = offset;
+    offset += width;
+    if (column.type !== 'categorical') {
+      const { name, type, fill, indicator, center, scale } = column;
+      return { name, type, offset: at, width, fill, indicator, center, scale };
     }
-  }
-  return { ...values, kernel, bias };
+    const other = column.categories.length;
+    return { name: column.name, type: 'categorical', offset: at, width, categories: column.categories, otherSlot: other, missingSlot: other + 1 };
+  });
+  return {
+    howTo: HOW_TO,
+    width: encoding.inputs.length,
+    ...(sequenceLength ? { sequenceLength } : {}),
+    missingText: MISSING_TEXT,
+    columns,
+    inputs: encoding.inputs,
+    ignored: p.ignored ?? [],
+    ...(encoding.target ? { target: encoding.target } : {}),
+  };
 }
 
 function concatLittleEndian(tensors: Float32Array[]): Uint8Array {

@@ -175,6 +175,9 @@ describe('model export and import', () => {
     expect(columns!.map((c) => c.name)).toEqual(species.features);
     expect(columns!.find((c) => c.name === 'Island')).toEqual({ name: 'Island', type: 'categorical', categories: expect.arrayContaining(['Biscoe', 'Dream', 'Torgersen']) });
     expect(columns!.find((c) => c.name === 'Sex')).toEqual({ name: 'Sex', type: 'categorical', categories: expect.arrayContaining(['MALE', 'FEMALE']) });
+    // Two penguins have no measurements at all; both are among the training rows of this split (seed 7).
+    const measured = columns!.flatMap((c) => (c.type === 'numeric' ? [[c.name, c.indicator]] : []));
+    expect(measured).toEqual(['Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)'].map((n) => [n, true]));
     expect(inputs).toHaveLength(species.spec.inputSize);
     expect(inputs).toEqual(expect.arrayContaining(['Island=Dream', 'Island=(other)', 'Island=(missing)', 'Sex=(missing)']));
     expect([ignored, target]).toEqual([[], undefined]);

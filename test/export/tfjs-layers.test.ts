@@ -1,12 +1,18 @@
-// Exported models must predict in TensorFlow.js exactly what the engine predicts (float32 rounding aside).
+// Exported models must predict in TensorFlow.js exactly what the engine predicts (float32 rounding aside), and their
+// userDefinedMetadata.encoding must be enough to encode a raw row exactly as the service does: the encodeRow of
+// docs/tables-export.md, run here as it is written there, is held to the service's RowEncoder on penguins rows.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyPreprocessing } from '../../src/data/standardize.js';
+import type { StoredPreprocessing } from '../../src/contracts/preprocessing.js';
+import { isMissing, type Cell } from '../../src/data/cells.js';
+import { RowEncoder } from '../../src/data/encode-inputs.js';
+import { encodingOf, storedEncoding } from '../../src/data/encoding.js';
 import { createNetwork, deserializeModel, Rng, serializeModel, type ActivationName, type DType, type ModelSpec, type Network } from '../../src/engine/index.js';
 import { fromModelJson, toModelJson } from '../../src/export/model-json.js';
-import { ExportError, toTfjsLayers, type TfjsExportMeta, type TfjsLayersExport } from '../../src/export/tfjs-layers.js';
+import { ExportError, toTfjsLayers, type EncodingMetadata, type TfjsExportMeta, type TfjsLayersExport } from '../../src/export/tfjs-layers.js';
 
 const ROWS = 9;
 
@@ -138,15 +144,150 @@ describe('TensorFlow.js layers export: dense networks', () => {
     await expectSamePredictions(net);
   });
 
-  it('folds standardization into the first layer, so the exported model takes raw features like POST predict', async () => {
+});
+
+type Row = Record<string, Cell>;
+type EncodeRow = (encoding: EncodingMetadata, row: Row) => Float32Array;
+
+/** The encodeRow function of docs/tables-export.md, as a reader would copy it (the js block starting "// encode-row.js"). */
+function docsEncodeRow(): EncodeRow {
+  const doc = readFileSync(new URL('../../docs/tables-export.md', import.meta.url), 'utf8');
+  const code = /```js\n(\/\/ encode-row\.js[\s\S]*?)```/.exec(doc);
+  if (!code) throw new Error('docs/tables-export.md has no js block starting "// encode-row.js"');
+  return new Function(`${code[1]}\nreturn encodeRow;`)() as EncodeRow;
+}
+
+/**
+ * Palmer penguins (vega-datasets) as predict rows: nulls as they come, a derived boolean column written every way a
+ * row may write one, and missing values spelled as text or left out, so every branch of the encoding is taken.
+ */
+function penguinRows(): Row[] {
+  const rows = JSON.parse(readFileSync(new URL('../../node_modules/vega-datasets/data/penguins.json', import.meta.url), 'utf8')) as Row[];
+  const spellings: Cell[][] = [
+    [true, 'yes', 'TRUE', 1],
+    [false, 'no', ' False ', 0],
+  ];
+  const missing: (Cell | undefined)[] = [null, 'NA', '', ' na ', '?', 'NaN', 'Null', undefined];
+  return rows.map((penguin, i) => {
+    const mass = penguin['Body Mass (g)'] as number | null;
+    const row: Row = { ...penguin, Heavy: mass === null ? missing[i % missing.length] ?? null : spellings[mass > 4200 ? 0 : 1][i % 4] };
+    if (i % 7 === 0) row.Sex = missing[i % missing.length] ?? null;
+    if (i % 19 === 0) row.Sex = i % 2 === 0;
+    if (i % 13 === 0) row.Island = ` ${row.Island} `;
+    if (i % 17 === 0) row.Island = [4.5, ' 4.50', 4, '4.0', 1e39][i % 5];
+    if (i % 11 === 0) delete row.Island;
+    if (mass === null && i % 2 === 1) delete row.Heavy;
+    return row;
+  });
+}
+
+/**
+ * A fitted encoding for penguins, regression on beak depth: Torgersen is left to "(other)", and so are "." and the
+ * booleans of Sex; Island has a category "4.5" that a number or its text in any form matches.
+ */
+const PENGUIN_PREPROCESSING: StoredPreprocessing = {
+  standardize: true,
+  ...encodingOf(
+    [
+      { name: 'Island', type: 'categorical', categories: ['Biscoe', 'Dream', '4.5'] },
+      { name: 'Beak Length (mm)', type: 'numeric', fill: 43.92, indicator: true, center: 43.92, scale: 5.45 },
+      { name: 'Flipper Length (mm)', type: 'numeric', fill: 197, indicator: false, center: 200.9, scale: 14.04 },
+      { name: 'Heavy', type: 'boolean', fill: 0.4, indicator: true, center: 0, scale: 1 },
+      { name: 'Sex', type: 'categorical', categories: ['MALE', 'FEMALE'] },
+    ],
+    { center: [17.15], scale: [1.97] },
+  ),
+  ignored: ['Species', 'Body Mass (g)'],
+};
+const PENGUIN_FEATURES = ['Island', 'Beak Length (mm)', 'Flipper Length (mm)', 'Heavy', 'Sex'];
+
+describe('TensorFlow.js layers export: the encoding in userDefinedMetadata', () => {
+  const encoding = storedEncoding(PENGUIN_PREPROCESSING, PENGUIN_FEATURES)!;
+  const service = new RowEncoder(encoding, ['Beak Depth (mm)', ...PENGUIN_PREPROCESSING.ignored!]);
+  const rows = penguinRows();
+  const net = network({ inputSize: encoding.inputs.length, layers: [{ type: 'dense', units: 8, activation: 'tanh' }, { type: 'dense', units: 1, activation: 'linear' }], loss: 'meanSquaredError' });
+  const exported = toTfjsLayers(serializeModel(net), { features: PENGUIN_FEATURES, targets: ['Beak Depth (mm)'], preprocessing: PENGUIN_PREPROCESSING });
+  const metadata = exported.modelJson.userDefinedMetadata.encoding as EncodingMetadata;
+
+  it('lays out every column: offset and width, fill, indicator, center and scale, categories with the other and missing slots', () => {
+    expect(metadata).toMatchObject({
+      width: 14,
+      columns: [
+        { name: 'Island', type: 'categorical', offset: 0, width: 5, categories: ['Biscoe', 'Dream', '4.5'], otherSlot: 3, missingSlot: 4 },
+        { name: 'Beak Length (mm)', type: 'numeric', offset: 5, width: 2, fill: 43.92, indicator: true, center: 43.92, scale: 5.45 },
+        { name: 'Flipper Length (mm)', type: 'numeric', offset: 7, width: 1, fill: 197, indicator: false, center: 200.9, scale: 14.04 },
+        { name: 'Heavy', type: 'boolean', offset: 8, width: 2, fill: 0.4, indicator: true, center: 0, scale: 1 },
+        { name: 'Sex', type: 'categorical', offset: 10, width: 4, categories: ['MALE', 'FEMALE'], otherSlot: 2, missingSlot: 3 },
+      ],
+      inputs: encoding.inputs,
+      ignored: ['Species', 'Body Mass (g)'],
+      target: { center: [17.15], scale: [1.97] },
+    });
+    expect(metadata.inputs.slice(0, 5)).toEqual(['Island=Biscoe', 'Island=Dream', 'Island=4.5', 'Island=(other)', 'Island=(missing)']);
+    expect(metadata.howTo.join('\n')).toMatch(/prediction\[k\] = output\[k\] \* target\.scale\[k\] \+ target\.center\[k\]/);
+    expect(exported.modelJson.modelTopology.config.layers[0].config.batch_input_shape).toEqual([null, 14]);
+  });
+
+  it('lists as missingText exactly the text the service reads as missing', () => {
+    // Padded only up to 4 characters in all: src/data/cells.ts isMissing() does not trim longer text (" null ").
+    for (const text of metadata.missingText) {
+      for (const spelling of [text, text.toUpperCase(), ...(text.length < 4 ? [` ${text}`] : [])]) expect(isMissing(spelling), JSON.stringify(spelling)).toBe(true);
+    }
+    for (const text of ['0', '-', 'none', 'n.a.', 'missing', 'undefined']) expect(isMissing(text), text).toBe(false);
+  });
+
+  it("encodes every penguin exactly as the service does with docs/tables-export.md's encodeRow, which reads only the metadata", () => {
+    const encodeRow = docsEncodeRow();
+    const plain = JSON.parse(JSON.stringify(metadata)) as EncodingMetadata; // what tf.loadLayersModel hands back
+    const expected = new Float32Array(service.width);
+    for (const [r, row] of rows.entries()) {
+      service.encodeObject(row, expected.fill(0), 0, `rows[${r}]`);
+      expect(encodeRow(plain, row), `rows[${r}] ${JSON.stringify(row)}`).toEqual(expected);
+    }
+  });
+
+  it('takes the encoded vector: fed what the metadata encodes, the loaded model predicts what the engine does, in target units', async () => {
+    const model = await loadTfjs(exported);
+    const encodeRow = docsEncodeRow();
+    const x = new Float32Array(rows.length * service.width);
+    rows.forEach((row, r) => service.encodeObject(row, x, r * service.width, `rows[${r}]`));
+    const { center, scale } = encoding.target!;
+    const expected = Array.from(net.predict(x, rows.length), (y) => y * scale[0] + center[0]);
+    const input = tf.tensor2d(rows.map((row) => Array.from(encodeRow(metadata, row))));
+    const output = model.predict(input) as tf.Tensor;
+    const actual = Array.from(await output.data(), (y) => y * metadata.target!.scale[0] + metadata.target!.center[0]);
+    tf.dispose([input, output]);
+    expect(Math.max(...expected.map((v, i) => Math.abs(v - actual[i])))).toBeLessThan(1e-4);
+    expect(model.getUserDefinedMetadata()).toEqual(JSON.parse(JSON.stringify(exported.modelJson.userDefinedMetadata)));
+    model.dispose();
+  });
+
+  it('describes models from before the encoding as numeric columns centred on their mean and scaled by their std', async () => {
     const net = network({ inputSize: 4, layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' });
+    const features = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
     const preprocessing = { standardize: true, mean: [5.8, 3.1, 3.8, 1.2], std: [0.8, 0.4, 1.8, 0.75] };
-    const model = await loadTfjs(toTfjsLayers(serializeModel(net), { preprocessing }));
-    const raw = Float32Array.from(inputs(net), (v, i) => preprocessing.mean[i % 4] + 2 * v);
-    const expected = net.predict(applyPreprocessing(preprocessing, raw.slice(), 4), ROWS);
-    const actual = await tfjsPredict(model, net, raw);
+    const exported = toTfjsLayers(serializeModel(net), { features, preprocessing });
+    const legacy = exported.modelJson.userDefinedMetadata.encoding as EncodingMetadata;
+    expect(legacy.columns[2]).toEqual({ name: 'petal_length', type: 'numeric', offset: 2, width: 1, fill: 3.8, indicator: false, center: 3.8, scale: 1.8 });
+    const raw = Array.from({ length: ROWS }, (_, r) => Object.fromEntries(features.map((f, c) => [f, preprocessing.mean[c] + (r - 4) * preprocessing.std[c] * 0.7])));
+    const encoder = new RowEncoder(storedEncoding(preprocessing, features)!, null);
+    const x = new Float32Array(ROWS * 4);
+    raw.forEach((row, r) => encoder.encodeObject(row, x, r * 4, `rows[${r}]`));
+    const encodeRow = docsEncodeRow();
+    expect(Float32Array.from(raw.flatMap((row) => Array.from(encodeRow(legacy, row))))).toEqual(x);
+    const model = await loadTfjs(exported);
+    const actual = await tfjsPredict(model, net, x);
+    const expected = net.predict(x, ROWS);
     expect(Math.max(...expected.map((v, i) => Math.abs(v - actual[i])))).toBeLessThan(1e-5);
     model.dispose();
+  });
+
+  it('refuses an encoding that does not fit the network, and one never fitted', () => {
+    const narrow = network({ inputSize: 4, layers: [{ type: 'dense', units: 1, activation: 'linear' }], loss: 'meanSquaredError' });
+    expect(() => toTfjsLayers(serializeModel(narrow), { features: PENGUIN_FEATURES, preprocessing: PENGUIN_PREPROCESSING })).toThrow(
+      /the columns encode to 14 inputs, but the network takes 4/,
+    );
+    expect(() => toTfjsLayers(serializeModel(narrow), { features: ['a', 'b', 'c', 'd'], preprocessing: { standardize: true, impute: 'mean' } })).toThrow(ExportError);
   });
 });
 
@@ -193,13 +334,22 @@ describe('TensorFlow.js layers export: recurrent networks', () => {
 });
 
 describe('JSON export', () => {
-  it('carries spec, weights, preprocessing and classes, and rebuilds the same network', () => {
-    const net = network({ inputSize: 4, layers: [{ type: 'dense', units: 6, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' });
-    const meta = { features: ['a', 'b', 'c', 'd'], targets: ['species'], classes: ['x', 'y', 'z'], preprocessing: { standardize: false } };
+  it('carries spec, weights, the fitted preprocessing and classes, and rebuilds the same network', () => {
+    const net = network({ inputSize: 14, layers: [{ type: 'dense', units: 6, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' });
+    const { target: _target, ...preprocessing } = PENGUIN_PREPROCESSING;
+    const meta = { features: PENGUIN_FEATURES, targets: ['Species'], classes: ['Adelie', 'Chinstrap', 'Gentoo'], preprocessing, evaluation: null };
     const exported = JSON.parse(JSON.stringify(toModelJson(serializeModel(net), meta)));
-    expect(exported).toMatchObject({ format: 'backprop-service/model@1', dtype: 'float32', spec: net.spec, ...meta });
+    expect(exported).toEqual({ format: 'backprop-service/model@1', dtype: 'float32', spec: net.spec, weights: serializeModel(net).weights, ...meta });
     const rebuilt = deserializeModel(fromModelJson(exported));
     const x = inputs(net);
     expect(rebuilt.predict(x, ROWS)).toEqual(net.predict(x, ROWS));
+  });
+
+  it('keeps the older form of preprocessing as it was', () => {
+    const net = network({ inputSize: 4, layers: [{ type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' });
+    const preprocessing = { standardize: true, mean: [5.8, 3.1, 3.8, 1.2], std: [0.8, 0.4, 1.8, 0.75] };
+    const exported = toModelJson(serializeModel(net), { features: ['a', 'b', 'c', 'd'], targets: ['species'], classes: ['x', 'y', 'z'], preprocessing });
+    expect(exported.preprocessing).toEqual(preprocessing);
+    expect(exported).not.toHaveProperty('evaluation');
   });
 });

@@ -1,7 +1,8 @@
 // Models in and out: the service's JSON document (export and import) and the TensorFlow.js layers format
 // (model.json + weights.bin beside it, so tf.loadLayersModel(url, { requestInit: { headers } }) loads a model
-// straight from the API). Exports take raw feature values, like POST predict: the TensorFlow.js model has the
-// standardization folded into its first layer, the JSON document carries it as preprocessing.
+// straight from the API). Both carry the model's fitted encoding: the JSON document as its preprocessing (an import
+// encodes predict rows exactly as the original did), the TensorFlow.js model, which takes the encoded vector, as a
+// description in userDefinedMetadata.encoding precise enough to encode a raw row by (docs/tables-export.md).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { commonErrorResponses, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
@@ -46,8 +47,11 @@ const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number }> = asyn
     {
       schema: {
         tags: ['models'],
-        summary: 'The model as one JSON document: spec, weights, preprocessing, features, targets and class labels',
-        description: 'POST /v1/models imports the document as it is. For TensorFlow.js use GET /v1/models/{id}/tfjs/model.json.',
+        summary: 'The model as one JSON document: spec, weights, fitted preprocessing, features, targets, class labels and evaluation',
+        description:
+          'preprocessing is the fitted encoding (per feature column: fill, was-missing indicator, center and scale, or ' +
+          'categories with the other and missing inputs; input names; ignored columns; the regression target scale). ' +
+          'POST /v1/models imports the document as it is. For TensorFlow.js use GET /v1/models/{id}/tfjs/model.json.',
         security: [{ bearer: [] }],
         params: idParamsSchema,
         querystring: exportQuerySchema,
@@ -69,8 +73,10 @@ const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number }> = asyn
         summary: 'The model in the TensorFlow.js layers format: model.json (topology and weights manifest)',
         description:
           'Load with tf.loadLayersModel(url, { requestInit: { headers: { authorization: "Bearer <key>" } } }); it then ' +
-          'fetches weights.bin beside it with the same headers. The model takes raw feature values in feature order ' +
-          '(standardization is folded into its first layer); features, targets and classes are in userDefinedMetadata.',
+          'fetches weights.bin beside it with the same headers. The model takes the encoded vector (spec.inputSize values ' +
+          'per row, or per step), not raw values: userDefinedMetadata.encoding says how a raw row becomes it, column by ' +
+          'column, and for regression the scale to apply to the outputs (docs/tables-export.md); features, targets and ' +
+          'classes are there too.',
         security: [{ bearer: [] }],
         params: idParamsSchema,
         response: { 200: tfjsModelJsonSchema, ...commonErrorResponses, 422: errorBodySchema },
@@ -109,10 +115,13 @@ const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number }> = asyn
         tags: ['models'],
         summary: 'Import a model exported by GET /v1/models/{id}/export (from this service or another)',
         description:
-          'The document is checked as a whole: features must match spec.inputSize, classes (or targets) the units of the ' +
-          'last layer, standardization needs mean and std per feature, and the engine must accept the spec and every ' +
-          'weight array (422 naming the field). At most MODEL_MAX_PARAMETERS weights and biases. The model belongs to ' +
-          'the calling tenant and predicts like the original.',
+          'The document is checked as a whole (422 naming the field): with the fitted preprocessing, features must be ' +
+          'the names of its columns in order, the columns must encode to spec.inputSize inputs named as preprocessing.inputs, ' +
+          'categories must be values a predict row can hold, and target (regression only) one center and scale per target; ' +
+          'documents from before the encoding need features to match spec.inputSize and, with standardize, mean and std ' +
+          'per feature. classes (or targets) must match the units of the last layer, and the engine must accept the spec and ' +
+          'every weight array. At most MODEL_MAX_PARAMETERS weights and biases. evaluation is not kept. The model belongs ' +
+          'to the calling tenant and predicts like the original.',
         security: [{ bearer: [] }],
         headers: idempotencyHeadersSchema,
         body: importModelBodySchema,
