@@ -1,7 +1,10 @@
-// The training dashboard: jobs, live loss and accuracy curves, starting jobs and predicting. Talks to the API on
-// the page's own origin with the key from localStorage in the Authorization header.
+// The training dashboard: jobs, live loss and accuracy curves, the model's evaluation and its dataset's columns,
+// starting jobs and predicting. Talks to the API on the page's own origin with the key from localStorage in the
+// Authorization header.
 import { TrainingCharts } from './charts.js';
+import { element } from './dom.js';
 import { openEventStream } from './event-stream.js';
+import { datasetView, evaluationView } from './reports.js';
 
 const KEY_STORAGE = 'backprop.apiKey';
 const JOBS_REFRESH_MS = 2000;
@@ -74,13 +77,6 @@ function etaOf(job) {
   return (elapsed / job.epoch) * (job.epochs - job.epoch);
 }
 
-function element(tag, props = {}, children = []) {
-  const el = document.createElement(tag);
-  Object.assign(el, props);
-  el.append(...children);
-  return el;
-}
-
 function progressBar(epoch, epochs) {
   const bar = element('progress', { max: Math.max(epochs, 1), value: Math.min(epoch, epochs) });
   bar.setAttribute('aria-label', `epoch ${epoch} of ${epochs}`);
@@ -148,8 +144,11 @@ function selectJob(id) {
     abort: new AbortController(),
     charts: new TrainingCharts($('loss-chart'), $('accuracy-chart'), $('accuracy-figure')),
     redraw: 0,
+    /** The dataset and model ids whose views were asked for, so each is read once. */
+    reported: { datasetId: null, modelId: null },
   };
   state.selected = selected;
+  clearReports();
   renderJobs();
   renderSelected();
   followJob(selected).catch((err) => {
@@ -239,6 +238,7 @@ function renderSelected() {
     $('job-summary').textContent = selected ? 'Loading…' : 'Select a job to see its loss and accuracy, live while it trains.';
     return;
   }
+  loadReports(selected);
   const parts = [
     `Job ${job.id.slice(0, 8)}: ${job.status}, epoch ${job.epoch}/${job.epochs}`,
     `loss ${formatLoss(job.loss)}, validation ${formatLoss(job.valLoss)}`,
@@ -254,6 +254,31 @@ function renderSelected() {
     summary.push(element('span', { textContent: ' · ' }), use);
   }
   $('job-summary').replaceChildren(...summary);
+}
+
+// ---- selected job: its model's evaluation and its dataset ----
+
+function clearReports() {
+  $('reports').hidden = !state.selected;
+  $('evaluation').replaceChildren(element('p', { className: 'hint', textContent: 'The model\'s evaluation on its validation rows shows here once the job succeeds.' }));
+  $('dataset').replaceChildren();
+}
+
+/** Reads the job's dataset once, and its model once it has one; shown only while the job is still selected. */
+function loadReports(selected) {
+  const { job, reported } = selected;
+  const show = (target, parts) => state.selected === selected && $(target).replaceChildren(...parts);
+  const failed = (target, what) => (err) => show(target, [element('p', { className: 'error-text', textContent: `${what}: ${err.message}` })]);
+  if (job.datasetId && reported.datasetId !== job.datasetId) {
+    reported.datasetId = job.datasetId;
+    api(`/v1/datasets/${job.datasetId}`).then((dataset) => show('dataset', datasetView(dataset)), failed('dataset', 'Dataset'));
+  }
+  if (job.modelId && reported.modelId !== job.modelId) {
+    reported.modelId = job.modelId;
+    api(`/v1/models/${job.modelId}`).then((model) => show('evaluation', evaluationView(model.evaluation)), failed('evaluation', 'Model'));
+  } else if (!job.modelId && FINISHED.has(job.status)) {
+    show('evaluation', [element('p', { className: 'hint', textContent: `The job ${job.status} without a model.` })]);
+  }
 }
 
 // ---- forms ----
@@ -285,12 +310,27 @@ async function useModel(modelId) {
   if (inputs.value.trim() === '[]' || inputs.value.trim() === '') {
     try {
       const model = await api(`/v1/models/${modelId}`);
-      inputs.value = JSON.stringify([Object.fromEntries(model.features.map((f) => [f, 0]))], null, 2);
+      inputs.value = JSON.stringify([exampleRow(model)], null, 2);
     } catch (err) {
       showMessage(`Model: ${err.message}`);
     }
   }
   $('model-id').scrollIntoView({ behavior: 'smooth', block: 'center' });
+}
+
+/**
+ * A row to start from, keyed by column: the most frequent category, false, or the value a missing number would be
+ * imputed with (older models, which carry no column encodings, get 0 for every feature).
+ */
+function exampleRow(model) {
+  const encodings = new Map((model.preprocessing.columns ?? []).map((c) => [c.name, c]));
+  const value = (feature) => {
+    const c = encodings.get(feature);
+    if (c?.type === 'categorical') return c.categories[0] ?? null;
+    if (c?.type === 'boolean') return false;
+    return c ? Number(c.fill.toPrecision(4)) : 0;
+  };
+  return Object.fromEntries(model.features.map((f) => [f, value(f)]));
 }
 
 async function runPrediction(event) {
@@ -309,11 +349,12 @@ async function runPrediction(event) {
   }
 }
 
-/** Labels first (what a reader looks for), then one line per output row. */
-function formatPrediction({ outputs, labels }) {
+/** Labels first (what a reader looks for), then one line per output row, then one per warning (unseen values). */
+function formatPrediction({ outputs, labels, warnings }) {
   const rows = outputs.map((row) => `    ${JSON.stringify(row.map((v) => Number(v.toPrecision(6))))}`).join(',\n');
   const parts = labels ? [`  "labels": ${JSON.stringify(labels)}`] : [];
   parts.push(`  "outputs": [\n${rows}\n  ]`);
+  if (warnings?.length) parts.push(`  "warnings": [\n${warnings.map((w) => `    ${JSON.stringify(w)}`).join(',\n')}\n  ]`);
   return `{\n${parts.join(',\n')}\n}`;
 }
 
@@ -336,6 +377,7 @@ function useKey(key) {
   state.selected = null;
   state.jobs = [];
   $('job-charts').hidden = true;
+  clearReports();
   $('api-key').value = '';
   $('api-key').placeholder = key ? 'saved in this browser' : 'bp_…';
   renderJobs();

@@ -3,7 +3,9 @@
 import { parseArgs } from 'node:util';
 import { loadCliEnv } from '../config/cli.js';
 import { ConfigError } from '../config/index.js';
+import { columnTypeSchema } from '../contracts/datasets.js';
 import { ApiClient } from './api-client.js';
+import { evaluate } from './commands/evaluate.js';
 import type { Output } from './commands/output.js';
 import { predict } from './commands/predict.js';
 import { train } from './commands/train.js';
@@ -13,13 +15,21 @@ import { DEFAULT_URL, resolveSettings } from './settings.js';
 
 const USAGE = `Usage:
   backprop train <spec.json> <data.csv> --target <column>[,<column>...] [--name <dataset name>]
+                 [--ignore <column>[,<column>...]] [--column-types <column>:<type>[,...]]
                  [--sequence <id column> [--per-step-targets]]
       Upload the CSV, train the model the spec describes ({ model, training?, preprocessing? }),
-      show progress on stderr and print the model id on stdout. With --sequence, each row is one step
-      and consecutive rows with the same id form one sequence.
+      show progress on stderr and print the model id on stdout. Column types (numeric, categorical,
+      boolean) are inferred; --column-types overrides them and --ignore leaves columns (ids, names,
+      dates) out. The dataset's skipped rows and column warnings, then the model's evaluation on its
+      validation rows, go to stderr. With --sequence, each row is one step and consecutive rows with
+      the same id form one sequence.
   backprop predict <modelId> <inputs.json|inputs.csv>
       Print the model's outputs (and labels for classifiers) as JSON. A CSV needs a header row;
-      columns the model does not use (the target, say) are ignored.
+      columns the model does not use (the target, say) are ignored, empty or NA cells are missing.
+      Values the model never saw in training are listed on stderr.
+  backprop evaluate <modelId> --dataset <datasetId> [--json]
+      Judge the model on another uploaded dataset: accuracy, F1 and the confusion matrix, or MAE,
+      RMSE and R² per target.
   backprop watch <jobId>
       Follow a job already submitted; print its model id on stdout.
 
@@ -32,8 +42,10 @@ Options:
 const COMMANDS: Record<string, { positionals: string[] }> = {
   train: { positionals: ['spec.json', 'data.csv'] },
   predict: { positionals: ['modelId', 'inputs'] },
+  evaluate: { positionals: ['modelId'] },
   watch: { positionals: ['jobId'] },
 };
+const COMMAND_NAMES = 'train, predict, evaluate or watch';
 
 async function run(argv: string[], out: Output): Promise<void> {
   const { values, positionals } = parseCommandLine(argv);
@@ -43,23 +55,44 @@ async function run(argv: string[], out: Output): Promise<void> {
   }
   if (positionals.length === 0) {
     out.stderr.write(USAGE);
-    throw new UsageError('expected a command: train, predict or watch');
+    throw new UsageError(`expected a command: ${COMMAND_NAMES}`);
   }
   const [command, ...rest] = positionals;
   const expected = COMMANDS[command]?.positionals;
-  if (!expected) throw new UsageError(`unknown command "${command}"; expected train, predict or watch`);
+  if (!expected) throw new UsageError(`unknown command "${command}"; expected ${COMMAND_NAMES}`);
   if (rest.length !== expected.length) {
     throw new UsageError(`${command} expects ${expected.map((p) => `<${p}>`).join(' ')}, got ${rest.length} argument(s)`);
   }
-  if (command === 'train' && !values.target) throw new UsageError('train needs --target <column>[,<column>...]');
+  if (command === 'train') checkTrainFlags(values);
+  if (command === 'evaluate' && !values.dataset) throw new UsageError('evaluate needs --dataset <datasetId>');
   const client = new ApiClient(resolveSettings(values, loadCliEnv()));
   if (command === 'train') {
-    const { target, name, sequence } = values;
-    await train(client, { specPath: rest[0], csvPath: rest[1], target: target!, name, sequence, perStepTargets: values['per-step-targets'] }, out);
+    const { target, name, sequence, ignore } = values;
+    const options = { name, sequence, perStepTargets: values['per-step-targets'], ignore, columnTypes: values['column-types'] };
+    await train(client, { specPath: rest[0], csvPath: rest[1], target: target!, ...options }, out);
   } else if (command === 'predict') {
     await predict(client, { modelId: rest[0], inputsPath: rest[1] }, out);
+  } else if (command === 'evaluate') {
+    await evaluate(client, { modelId: rest[0], datasetId: values.dataset!, json: values.json }, out);
   } else {
     out.stdout.write(`${await watch(client, rest[0], out)}\n`);
+  }
+}
+
+type Flags = ReturnType<typeof parseCommandLine>['values'];
+
+/** What the API would refuse anyway, refused before the CSV is read and uploaded. */
+function checkTrainFlags(values: Flags): void {
+  if (!values.target) throw new UsageError('train needs --target <column>[,<column>...]');
+  if (values.sequence !== undefined && (values.ignore !== undefined || values['column-types'] !== undefined)) {
+    throw new UsageError('--ignore and --column-types are for tables, not with --sequence');
+  }
+  for (const pair of (values['column-types'] ?? '').split(',').filter((p) => p.trim() !== '')) {
+    // The last colon, as the API reads it: a column name may hold one.
+    const type = pair.slice(pair.lastIndexOf(':') + 1).trim();
+    if (pair.lastIndexOf(':') <= 0 || !columnTypeSchema.safeParse(type).success) {
+      throw new UsageError(`--column-types: expected <column>:<type> pairs with a type of ${columnTypeSchema.options.join(', ')}, got "${pair}"`);
+    }
   }
 }
 
@@ -75,6 +108,10 @@ function parseCommandLine(argv: string[]) {
         name: { type: 'string' },
         sequence: { type: 'string' },
         'per-step-targets': { type: 'boolean' },
+        ignore: { type: 'string' },
+        'column-types': { type: 'string' },
+        dataset: { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -1,14 +1,17 @@
 // The dashboard in a real browser: headless Chromium (Debian's package, driven by playwright-core) loads the page
 // from the API under its CSP, takes an API key, starts a job, watches the loss curve grow while the job trains
 // (events over SSE), sees accuracy, runs a prediction with the trained model, and saves a screenshot that must
-// not be blank.
+// not be blank. A second job, Iris trained through the API, is picked from the list: its model's confusion matrix and
+// per-class figures, and its dataset's columns, must be the API's.
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClassificationEvaluation } from '../../src/contracts/evaluation.js';
 import { createTenant, useTestService } from '../helpers/app.js';
-import { auth } from '../helpers/fixtures.js';
+import { auth, irisNetwork, irisSplit } from '../helpers/fixtures.js';
+import { postJob, uploadDataset, waitForJob } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/processes.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -134,6 +137,10 @@ describe('dashboard in headless Chromium', () => {
     expect(await colouredPixels(page, '#loss-chart canvas', VALIDATION_RGB)).toBeGreaterThan(100);
     await expect(page.locator('#accuracy-figure').isVisible()).resolves.toBe(true);
     expect(await colouredPixels(page, '#accuracy-chart canvas', TRAINING_RGB)).toBeGreaterThan(100);
+    // The model's evaluation and the dataset's columns come with it (checked in detail on Iris below).
+    await page.locator('#evaluation table.confusion').waitFor();
+    expect(await page.locator('#evaluation table.confusion thead th').allTextContents()).toEqual(['actual \\ predicted', 'a', 'b', 'c']);
+    expect(await page.locator('#dataset table.columns tbody tr').count()).toBe(21);
 
     // Predict with the trained model: the summary's button fills in the model and a row of zeros.
     await page.click('#job-summary button.link');
@@ -165,6 +172,84 @@ describe('dashboard in headless Chromium', () => {
     }, png.toString('base64'));
     expect(colours).toBeGreaterThan(100);
     expect(nonWhite).toBeGreaterThan(0.02);
+
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a finished job\'s confusion matrix, per-class figures and dataset columns as the API has them (Iris)', async () => {
+    // Iris as it might arrive: a row id to ignore, a column that never changes, one measurement missing.
+    const rows: (string | number | null)[][] = irisSplit().train.map((row, i) => [`iris-${i + 1}`, ...row, 'Anderson']);
+    rows[3][2] = null;
+    const datasetId = await uploadDataset(service.app, key, {
+      name: 'iris',
+      columns: ['id', 'sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'species', 'collector'],
+      rows,
+      target: 'species',
+      ignore: ['id'],
+    });
+    const training = { optimizer: { type: 'adam', learningRate: 0.01 }, epochs: 60, batchSize: 16, validationSplit: 0.2, seed: 7 };
+    const jobId = await postJob(service.app, key, { datasetId, model: irisNetwork, training });
+    const { modelId } = await waitForJob(service.app, key, jobId, (j) => j.status === 'succeeded', 'the Iris job to succeed');
+    const model = await request(service.app.server).get(`/v1/models/${modelId}`).set(auth(key));
+    const evaluation = model.body.evaluation as ClassificationEvaluation;
+    expect(evaluation).toMatchObject({ kind: 'classification', on: 'validation', labels: ['setosa', 'versicolor', 'virginica'] });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
+    await page.goto(url);
+    await page.fill('#api-key', key);
+    await page.click('#key-form button[type=submit]');
+    await page.locator(`#job-rows td[title="${jobId}"]`).click();
+
+    const matrix = page.locator('#evaluation table.confusion');
+    await matrix.waitFor();
+    expect(await matrix.locator('caption').textContent()).toContain('rows: actual class, columns: predicted class');
+    expect(await matrix.locator('thead th').allTextContents()).toEqual(['actual \\ predicted', ...evaluation.labels]);
+    const shown: [string | null, number[]][] = [];
+    for (const row of await matrix.locator('tbody tr').all()) shown.push([await row.locator('th').textContent(), (await row.locator('td').allTextContents()).map(Number)]);
+    expect(shown).toEqual(evaluation.labels.map((label, i) => [label, evaluation.confusionMatrix[i]]));
+    expect(shown.flatMap(([, counts]) => counts).reduce((a, b) => a + b, 0)).toBe(evaluation.rows);
+    // Shaded by share of the actual class: a diagonal cell holding all of its class is fully shaded.
+    const perfect = evaluation.confusionMatrix.findIndex((counts, i) => counts[i] > 0 && counts[i] === counts.reduce((a, b) => a + b, 0));
+    if (perfect >= 0) expect(await matrix.locator('tbody tr').nth(perfect).locator('td').nth(perfect).getAttribute('style')).toContain('--share: 1.000');
+
+    const perClass: string[][] = [];
+    for (const row of await page.locator('#evaluation table.per-class tbody tr').all()) perClass.push(await row.locator('th, td').allTextContents());
+    expect(perClass).toEqual(evaluation.perClass.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), String(c.support)]));
+    const figures = await page.locator('#evaluation .figures').textContent();
+    expect(figures).toContain(`accuracy${(evaluation.accuracy * 100).toFixed(1)}%`);
+    expect(figures).toContain(`macro F1${evaluation.macroF1.toFixed(3)}`);
+    expect(figures).not.toContain('ROC AUC'); // three classes: the API has none
+    expect(await page.locator('#evaluation').textContent()).toContain(`On ${evaluation.rows} validation rows.`);
+
+    // The dataset's columns: every upload column with its type, role, missing cells and warnings.
+    const columns = new Map<string, string[]>();
+    for (const row of await page.locator('#dataset table.columns tbody tr').all()) {
+      const [name, ...cells] = await row.locator('th, td').allTextContents();
+      columns.set(name, cells);
+    }
+    expect([...columns.keys()]).toEqual(['id', 'sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'species', 'collector']);
+    const [type, role, missing] = [0, 1, 2];
+    expect(columns.get('id')![role]).toBe('ignored');
+    expect(columns.get('species')!.slice(0, 2)).toEqual(['categorical', 'target']);
+    expect(columns.get('sepal_width')!.slice(0, 3)).toEqual(['numeric', 'feature', '1']);
+    expect(columns.get('sepal_length')![missing]).toBe('0');
+    expect(columns.get('collector')![type]).toBe('categorical');
+    expect(columns.get('collector')!.at(-1)).toMatch(/^constant/);
+    expect(await page.locator('#dataset').textContent()).toContain(`iris: ${rows.length} rows · 5 features · target species · 3 classes`);
+
+    // Predict: the example row holds the columns' imputed values and most frequent category; an unseen one warns.
+    await page.click('#job-summary button.link');
+    await expect.poll(() => page.locator('#predict-inputs').inputValue()).toContain('collector');
+    const example = JSON.parse(await page.locator('#predict-inputs').inputValue()) as Record<string, unknown>[];
+    expect(example).toEqual([{ sepal_length: expect.any(Number), sepal_width: expect.any(Number), petal_length: expect.any(Number), petal_width: expect.any(Number), collector: 'Anderson' }]);
+    await page.fill('#predict-inputs', JSON.stringify([{ ...example[0], collector: 'Fisher' }]));
+    await page.click('#predict-form button[type=submit]');
+    await page.locator('#predict-output', { hasText: 'warnings' }).waitFor();
+    expect(await page.locator('#predict-output').textContent()).toMatch(/"warnings": \[\n {4}\{"row":0,"column":"collector","value":"Fisher",/);
 
     expect(problems).toEqual([]);
     await page.close();

@@ -1,33 +1,16 @@
 // The compiled command-line client (dist/cli/main.js, as `npx backprop` runs it) against a real API and worker.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../helpers/app.js';
 import { createTestContext, type TestContext } from '../helpers/env.js';
 import { irisCsv, irisRows } from '../helpers/iris.js';
 import { freePort, spawnApi, spawnWorker, type Spawned, type WorkerProcess } from '../helpers/processes.js';
+import { runCli } from './run-cli.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const EPOCHS = 60;
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('backprop CLI against a real API and worker', () => {
   let ctx: TestContext;
@@ -79,7 +62,11 @@ describe('backprop CLI against a real API and worker', () => {
 
     const model = await fetch(`${api.url}/v1/models/${modelId}`, { headers: { authorization: `Bearer ${env.BACKPROP_API_KEY}` } });
     expect(model.status).toBe(200);
-    expect(await model.json()).toMatchObject({ id: modelId, targets: ['species'], classes: ['setosa', 'versicolor', 'virginica'] });
+    const body = (await model.json()) as { evaluation: { rows: number; accuracy: number } };
+    expect(body).toMatchObject({ id: modelId, targets: ['species'], classes: ['setosa', 'versicolor', 'virginica'] });
+    // The model's evaluation on its validation rows closes the report on stderr.
+    expect(run.stderr).toContain(`evaluation on ${body.evaluation.rows} validation rows:\n  accuracy ${(body.evaluation.accuracy * 100).toFixed(1)}%, macro F1 `);
+    expect(run.stderr).toMatch(/confusion matrix \(rows: actual class, columns: predicted class\)\n +actual \\ predicted +setosa +versicolor +virginica\n/);
 
     // A finished job followed again gives the same model at once.
     const watched = await runCli(['watch', jobId!], env);
