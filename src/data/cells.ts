@@ -16,7 +16,15 @@ export const MISSING_HELP = 'an empty cell, null, NA, N/A, NaN, null or ?';
 
 export function isMissing(cell: Cell | undefined): boolean {
   if (cell === null || cell === undefined) return true;
-  return typeof cell === 'string' && (cell.length === 0 || cell.length <= 4) && MISSING_TOKENS.has(cell.trim().toLowerCase());
+  if (typeof cell !== 'string') return false;
+  const text = cell.trim();
+  return text.length <= 4 && MISSING_TOKENS.has(text.toLowerCase());
+}
+
+/** Text that reads as a number too large for float32, or as an infinity: never a label, always an error. */
+export function isOutOfRangeNumber(text: string): boolean {
+  const n = Number(text);
+  return text.trim() !== '' && !Number.isNaN(n) && !(Math.abs(n) <= FLOAT32_MAX);
 }
 
 export function toNumber(cell: Cell): number | null {

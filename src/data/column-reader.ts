@@ -4,7 +4,7 @@
 // meet a label in its last row), so a column that has held both keeps one byte per row saying which cells were
 // labels, and finish() rewrites the stored values once the type is decided.
 import type { ColumnRole, ColumnType, NumericSummary } from '../contracts/datasets.js';
-import { booleanValue, describeCell, isMissing, labelOf, MISSING_HELP, numberLabel, toNumber, unusableName, FINITE_FLOAT32, type Cell } from './cells.js';
+import { booleanValue, describeCell, isMissing, isOutOfRangeNumber, labelOf, MISSING_HELP, numberLabel, toNumber, unusableName, FINITE_FLOAT32, type Cell } from './cells.js';
 import { NumericStats } from './column-stats.js';
 import { DatasetError } from './dataset-error.js';
 import { GrowingArray } from './growing-array.js';
@@ -73,7 +73,9 @@ export class ColumnReader {
       return NaN;
     }
     const n = toNumber(cell);
-    if (typeof cell === 'number' && n === null) throw this.cellError(place, cell, FINITE_FLOAT32);
+    if (n === null && (typeof cell === 'number' || (typeof cell === 'string' && this.declared !== 'categorical' && isOutOfRangeNumber(cell)))) {
+      throw this.cellError(place, cell, FINITE_FLOAT32);
+    }
     const declared = this.declared;
     if (declared === 'categorical' || (n === null && declared !== 'numeric')) return this.readLabel(cell, place, stored);
     if (n === null) throw this.cellError(place, cell, `${FINITE_FLOAT32}: the column is declared numeric`);
@@ -222,7 +224,7 @@ function warningsFor(column: StoredColumn, values: number): string[] {
   if (values === 0) warnings.push('every cell is missing');
   else if (column.distinct === 1) warnings.push('constant: every value is the same, so it carries no information');
   // Categories repeat; a column where most values are new (ids, names, dates) only adds inputs that cannot generalize.
-  if (column.type === 'categorical' && column.role !== 'target' && values >= 20 && column.distinct >= 0.5 * values) {
+  if (column.type === 'categorical' && column.role === 'feature' && values >= 20 && column.distinct >= 0.5 * values) {
     warnings.push(`looks like an identifier (${column.distinct} distinct values in ${values} rows): ignore it?`);
   }
   return warnings;

@@ -130,7 +130,7 @@ export class RowEncoder {
   ) {
     this.width = encoding.inputs.length;
     this.allScalar = encoding.columns.every((c) => c.type !== 'categorical');
-    this.writers = encoding.columns.map(writerFor);
+    this.writers = encoding.columns.map((c) => writerFor(c, alsoKnown !== null));
     this.offsets = [];
     let offset = 0;
     for (const column of encoding.columns) {
@@ -170,11 +170,16 @@ export class RowEncoder {
   }
 }
 
-function writerFor(column: EncodedColumn): ColumnWriter {
+/** `imputes`: whether the model learnt what a missing value becomes (models from before the encoding did not). */
+function writerFor(column: EncodedColumn, imputes: boolean): ColumnWriter {
   if (column.type === 'categorical') return categoryWriter(column);
   const read = column.type === 'numeric' ? readNumber : readBoolean;
   return (cell, out, at, where) => {
-    writeScalar(column, isMissing(cell ?? null) ? NaN : read(cell!, where), out, at);
+    const missing = isMissing(cell ?? null);
+    if (missing && !imputes) {
+      throw new InputError(`${where()}: expected a number; this model was trained before missing values were supported, so it cannot impute one`, where());
+    }
+    writeScalar(column, missing ? NaN : read(cell!, where), out, at);
     return null;
   };
 }

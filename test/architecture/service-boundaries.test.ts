@@ -22,9 +22,9 @@ describe('module boundaries', () => {
     }
   });
 
-  it('the thread processor imports only the engine, contracts and bullmq types', async () => {
+  it('the thread processor imports only the engine, contracts, the evaluation and bullmq types', async () => {
     const imports = importsOf(await readFile(join(src, 'worker/processor.ts'), 'utf8'));
-    for (const spec of imports) expect(spec, spec).toMatch(/^(\.\.\/engine\/index\.js|\.\.\/contracts\/[\w-]+\.js|bullmq)$/);
+    for (const spec of imports) expect(spec, spec).toMatch(/^(\.\.\/engine\/index\.js|\.\.\/contracts\/[\w-]+\.js|\.\.\/evaluation\/judge\.js|bullmq)$/);
   });
 
   it('outside src/engine, the engine is imported through its index only', async () => {

@@ -190,9 +190,10 @@ const datasetRules = (ctx: FuzzContext): FieldRule[] => {
     },
     {
       path: ['rows'],
-      invalid: [[], 'x', {}, null, [[]], row([1, 2, 3, 4]), row([1, 2, 3, 4, 'x', 6]), row([1, 2, 'oops', 4, 'x']), row(['NaN', 2, 3, 4, 'x']), row([1, 'Infinity', 3, 4, 'x']), row([1e39, 2, 3, 4, 'x']), row([-1e300, 2, 3, 4, 'x']), row([1, 2, 3, 4, null]), row([1, 2, 3, 4, '']), row([1, 2, 3, 4, '  ']), row([1, 2, 3, 4, 'a\u0000']), row([1, 2, 3, 4, '\udfff']), row([1, 2, 3, 4, '__proto__']), row([1, 2, 3, 4, 'y'.repeat(201)]), row([true, 2, 3, 4, 'x']), row([{}, 2, 3, 4, 'x']), [[[[1]]]], [{ a: 1 }], row([raw('1e999'), 2, 3, 4, 'x'])],
+      invalid: [[], 'x', {}, null, [[]], row([1, 2, 3, 4]), row([1, 2, 3, 4, 'x', 6]), row([1, 'Infinity', 3, 4, 'x']), row([1e39, 2, 3, 4, 'x']), row([-1e300, 2, 3, 4, 'x']), row([1, 2, 3, 4, 'a\u0000']), row([1, 2, 3, 4, '\udfff']), row([1, 2, 3, 4, '__proto__']), row([1, 2, 3, 4, 'y'.repeat(201)]), row([{}, 2, 3, 4, 'x']), [[[[1]]]], [{ a: 1 }], row([raw('1e999'), 2, 3, 4, 'x'])],
     },
-    { path: ['rows', 3, 0], invalid: ['', ' ', 'one', '1,5', '0x', '--1', null, true, {}, [], raw('1e999'), raw('-1e999'), 3.5e38, -3.5e38] },
+    // Empty and null cells are missing values (imputed); a label among numbers, or an infinite number, is not.
+    { path: ['rows', 3, 0], invalid: ['one', '1,5', '0x', '--1', true, {}, [], 'Infinity', '-1e39', raw('1e999'), raw('-1e999'), 3.5e38, -3.5e38] },
     { path: ['target'], invalid: ['', 'zzz', 'SPECIES', ['a', 'b', 'c', 'd', 'species'], ['species', 'species'], [], ['a', 5], 5, null, {}, ['a', 'species'], 'a\u0000'] },
     { path: ['rows'], invalid: [Array.from({ length: ctx.limits.maxRows + 1 }, (_, i) => [i, 1, 2, 3, 'x'])] },
     { path: ['rows'], invalid: [Array.from({ length: 4097 }, (_, i) => [i, 1, 2, 3, `class${i}`])] },
@@ -313,6 +314,18 @@ export function routeSpecs(): RouteSpec[] {
       auth: 'tenant',
       params: id('modelId'),
       json: { template: (_ctx, rng) => predictBody(rng.chance(0.5)), rules: () => predictRules, required: [['inputs']] },
+    },
+    {
+      method: 'POST',
+      path: '/v1/models/{id}/evaluate',
+      auth: 'tenant',
+      params: id('modelId'),
+      json: {
+        template: (ctx) => ({ datasetId: ctx.datasetId }),
+        // The fuzz model predicts a number and the dataset holds classes: even the valid body answers 422.
+        rules: (ctx) => [{ path: ['datasetId'], invalid: ['x', 42, null, {}, UUID_NIL, randomUUID(), `${ctx.datasetId}x`] }],
+        required: [['datasetId']],
+      },
     },
     { method: 'GET', path: '/v1/jobs/{id}/events', auth: 'tenant', params: id('jobId') },
     { method: 'GET', path: '/v1/jobs/{id}/webhooks', auth: 'tenant', params: id('jobId') },
@@ -632,9 +645,7 @@ export class CaseBuilder {
     const cases: [string, () => Buffer | string][] = [
       ['ragged short row', () => withRow(at, '1,2,3,x')],
       ['ragged long row', () => withRow(at, '1,2,3,4,x,9')],
-      ['non-numeric cell', () => withRow(at, `1,${rng.pick(['oops', 'NaN', 'Infinity', '-inf', '1e39', '-3.5e38', '0x', '1..2', '--1', '"1,5"', '∞', '١٢'])},3,4,x`)],
-      ['empty feature cell', () => withRow(at, '1,,3,4,x')],
-      ['empty class label', () => withRow(at, '1,2,3,4,')],
+      ['non-numeric cell', () => withRow(at, `1,${rng.pick(['oops', 'Infinity', '-inf', '1e39', '-3.5e38', '0x', '1..2', '--1', '"1,5"', '∞', '١٢'])},3,4,x`)],
       ['NUL in a class label', () => withRow(at, '1,2,3,4,a\u0000b')],
       ['__proto__ class label', () => withRow(at, '1,2,3,4,__proto__')],
       ['NUL in a column name', () => [header.replace('b', 'b\u0000'), ...good].join('\n')],

@@ -69,6 +69,7 @@ describe("another tenant's ids", () => {
       'POST /v1/jobs/{id}/cancel': () => expect404(request(server).post(`/v1/jobs/${owned.jobId}/cancel`)),
       'GET /v1/models/{id}': () => expect404(request(server).get(`/v1/models/${owned.modelId}`)),
       'POST /v1/models/{id}/predict': () => expect404(request(server).post(`/v1/models/${owned.modelId}/predict`).send(predict)),
+      'POST /v1/models/{id}/evaluate': () => expect404(request(server).post(`/v1/models/${owned.modelId}/evaluate`).send({ datasetId: owned.datasetId })),
       // A job on the first tenant's dataset, even with the first tenant's Idempotency-Key: 404, not its response.
       'POST /v1/jobs': () =>
         expect404(
