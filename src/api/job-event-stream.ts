@@ -3,6 +3,7 @@
 // epochs after Last-Event-ID), when an epoch number skips (a message was lost), before the end, and at every ping.
 // Steps run one at a time in arrival order, so events leave in epoch order and each epoch leaves once.
 import { PassThrough } from 'node:stream';
+import type { Evaluation } from '../contracts/evaluation.js';
 import type { EndEventData, EpochEventData, JobEventMessage, StatusEventData } from '../contracts/job-events.js';
 import { finishedStatuses, type JobError, type JobStatus } from '../contracts/jobs.js';
 import type { EpochReport } from '../engine/index.js';
@@ -19,6 +20,8 @@ export interface JobSnapshot {
 export interface JobEventSource {
   job(): Promise<JobSnapshot | null>;
   metricsSince(epoch: number): Promise<EpochReport[]>;
+  /** The evaluation stored with the job's model, for the end event; absent where a stream does not show it. */
+  evaluation?(modelId: string): Promise<Evaluation | null>;
 }
 
 interface StreamLogger {
@@ -68,7 +71,7 @@ export class JobEventStream {
         if (row.epoch <= this.lastEpoch) this.remember(row.ms);
         else this.sendEpoch(row);
       }
-      if (isFinished(job.status)) this.sendEnd({ status: job.status, modelId: job.modelId, error: job.error });
+      if (isFinished(job.status)) await this.sendEnd({ status: job.status, modelId: job.modelId, error: job.error });
     });
   }
 
@@ -88,7 +91,7 @@ export class JobEventStream {
       case 'end':
         return this.run(async () => {
           await this.sendEpochsSince();
-          this.sendEnd(message);
+          await this.sendEnd(message);
         });
       case 'recheck':
         return this.run(() => this.catchUp());
@@ -126,7 +129,7 @@ export class JobEventStream {
     const job = await this.source.job();
     if (!job) return this.close();
     await this.sendEpochsSince();
-    if (isFinished(job.status)) this.sendEnd({ status: job.status, modelId: job.modelId, error: job.error });
+    if (isFinished(job.status)) await this.sendEnd({ status: job.status, modelId: job.modelId, error: job.error });
     else if (job.status !== this.status) this.sendStatus(job.status, Math.max(job.epoch, this.lastEpoch));
   }
 
@@ -163,8 +166,10 @@ export class JobEventStream {
     this.send('epoch', data);
   }
 
-  private sendEnd(end: EndEventData): void {
-    this.send('end', { status: end.status, modelId: end.modelId, error: end.error } satisfies EndEventData);
+  private async sendEnd(end: Omit<EndEventData, 'evaluation'>): Promise<void> {
+    const evaluation = end.modelId && this.source.evaluation ? await this.source.evaluation(end.modelId) : null;
+    if (this.closed) return;
+    this.send('end', { status: end.status, modelId: end.modelId, error: end.error, evaluation } satisfies EndEventData);
     this.close();
   }
 

@@ -1,6 +1,7 @@
 // Live job progress. A worker process publishes a JobEventMessage on Redis once Postgres holds what it says; every
 // API process relays the ones of the jobs its clients follow as Server-Sent Events (GET /v1/jobs/:id/events).
 import type { EpochReport } from '../engine/index.js';
+import type { Evaluation } from './evaluation.js';
 import type { JobError, JobStatus } from './jobs.js';
 
 export type FinishedStatus = 'succeeded' | 'failed' | 'cancelled';
@@ -37,13 +38,15 @@ export interface EndEventData {
   status: FinishedStatus;
   modelId: string | null;
   error: JobError | null;
+  /** How the model did on the job's validation split (GET /v1/models/:id shows the same); null without a model. */
+  evaluation: Evaluation | null;
 }
 
 export const EVENTS_DESCRIPTION =
   'Server-Sent Events (text/event-stream). First `event: status` with `{status, epoch, epochs}` (the state now), then ' +
   '`event: epoch` with `{epoch, epochs, loss, valLoss, accuracy, valAccuracy, ms, etaSeconds}` for every completed ' +
   'epoch (each with `id: <epoch>`), `event: status` on every change of status, and finally `event: end` with ' +
-  '`{status, modelId, error}`, after which the server closes the stream. A `: ping` comment keeps idle connections ' +
+  '`{status, modelId, error, evaluation}` (the model\'s figures on the validation split), after which the server closes the stream. A `: ping` comment keeps idle connections ' +
   'open. Reconnect with `Last-Event-ID: <epoch>` to get the epochs after it (replayed from Postgres), then live ones. ' +
   'Events come through Redis, so any API process serves any job. The API key goes in the Authorization header: use ' +
   'fetch() rather than EventSource in browsers.';

@@ -48,6 +48,11 @@ export function modelRepository(db: Db) {
   };
   return {
     get,
+    /** A model's evaluation alone (its weights stay in Postgres). */
+    async evaluation(tenantId: string, id: string): Promise<Evaluation | null> {
+      const row = await db.model.findFirst({ where: { id, tenantId }, select: { evaluation: true } });
+      return (row?.evaluation as Evaluation | null | undefined) ?? null;
+    },
     async import(tenantId: string, model: ImportedModel): Promise<StoredModel> {
       const id = randomUUID();
       await db.model.create({

@@ -78,8 +78,11 @@ describe('job events (Server-Sent Events)', () => {
     const end = after.at(-1)!;
     const job = await getJob(service.app, key, jobId);
     expect(end).toMatchObject({ id: String(epochs), event: 'end' });
-    expect(data(end)).toEqual({ status: 'succeeded', modelId: job.modelId, error: null });
     expect(job.modelId).toEqual(expect.any(String));
+    // The end carries the model's figures, as GET /v1/models/:id shows them (a regression without a validation split).
+    const model = await request(service.app.server).get(`/v1/models/${job.modelId}`).set(auth(key));
+    expect(data(end)).toEqual({ status: 'succeeded', modelId: job.modelId, error: null, evaluation: model.body.evaluation });
+    expect(model.body.evaluation).toMatchObject({ kind: 'regression', on: 'training' });
 
     // The events carry what Postgres has.
     const metrics = await request(service.app.server).get(`/v1/jobs/${jobId}/metrics`).set(auth(key));
@@ -103,7 +106,7 @@ describe('job events (Server-Sent Events)', () => {
     await stream.readUntil((b) => b.comment === 'ping');
     expect((await request(service.app.server).post(`/v1/jobs/${jobId}/cancel`).set(auth(key))).status).toBe(200);
     const rest = await stream.readUntil((b) => b.event === 'end');
-    expect(data(rest.at(-1)!)).toEqual({ status: 'cancelled', modelId: null, error: null });
+    expect(data(rest.at(-1)!)).toEqual({ status: 'cancelled', modelId: null, error: null, evaluation: null });
     expect(await stream.next()).toBeNull();
   });
 

@@ -55,7 +55,7 @@ describe('JobEventStream', () => {
     // ETA: epochs left x the mean of recent epochs (100 ms each), seeded with the epochs before Last-Event-ID.
     expect(sent[1].data).toMatchObject({ epoch: 2, etaSeconds: 0.8 });
     expect(sent.at(-2)!.data).toMatchObject({ epoch: 10, etaSeconds: 0 });
-    expect(sent.at(-1)!.data).toEqual({ status: 'succeeded', modelId: 'm', error: null });
+    expect(sent.at(-1)!.data).toEqual({ status: 'succeeded', modelId: 'm', error: null, evaluation: null });
   });
 
   it('sends status changes once, and a ping finds an end that no message announced', async () => {

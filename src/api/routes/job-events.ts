@@ -47,7 +47,11 @@ const jobEventRoutes: FastifyPluginAsyncZod<{ pingIntervalMs: number }> = async 
 
       const after = Number(request.headers['last-event-id'] ?? 0);
       const stream = new JobEventStream(
-        { job: () => jobs.get(tenantId, id), metricsSince: (epoch) => jobs.metricsSince(id, epoch) },
+        {
+          job: () => jobs.get(tenantId, id),
+          metricsSince: (epoch) => jobs.metricsSince(id, epoch),
+          evaluation: (modelId) => app.repos.models.evaluation(tenantId, modelId),
+        },
         after,
         request.log,
       );
