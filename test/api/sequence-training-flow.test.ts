@@ -116,4 +116,27 @@ describe('training recurrent models on sequence datasets through a real worker',
     expect(right / 1000).toBeGreaterThanOrEqual(0.97);
     expect((await getJob(service.app, key, echoJob)).epoch).toBe(25);
   });
+
+  it('imputes missing steps: null cells train with a "was missing" input and sequences with gaps predict', async () => {
+    // Every seventh step of the frequency sequences is lost.
+    const gaps = (sequences: number[][][]) => sequences.map((steps, r) => steps.map(([v], t) => [(r * 16 + t) % 7 === 3 ? null : v]));
+    const data = frequencySequences(300, 16, 4);
+    const uploaded = await upload({ name: 'gaps', sequences: gaps(data.sequences), targets: data.labels });
+    const detail = await request(service.app.server).get(`/v1/datasets/${uploaded.id}`).set(auth(key));
+    const missing = gaps(data.sequences).flat().filter(([v]) => v === null).length;
+    expect(detail.body.columns[0]).toMatchObject({ name: 'x0', type: 'numeric', missing });
+    const job = await train({
+      datasetId: uploaded.id,
+      model: { layers: [{ type: 'lstm', units: 8 }, { type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' },
+      training: { optimizer: { type: 'adam', learningRate: 0.02 }, epochs: 30, batchSize: 16, validationSplit: 0.2, seed: 1 },
+    });
+    const done = await finished(job);
+    const model = await request(service.app.server).get(`/v1/models/${done.modelId}`).set(auth(key));
+    expect(model.body.spec).toMatchObject({ inputSize: 2, sequenceLength: 16 });
+    expect(model.body.preprocessing.inputs).toEqual(['x0', 'x0 (missing)']);
+    const holdout = frequencySequences(150, 16, 105);
+    const classified = await predict(done.modelId!, gaps(holdout.sequences));
+    const correct = classified.labels!.filter((label, i) => label === holdout.labels[i]).length;
+    expect(correct / 150).toBeGreaterThanOrEqual(0.85);
+  });
 });
