@@ -33,7 +33,7 @@ try {
   fail(`Postgres refused (DATABASE_URL): ${(err as Error).message}`);
 }
 if (!(await redisAnswers(config.REDIS_URL))) {
-  const url = new URL(config.REDIS_URL);
+  const url = new URL(config.REDIS_URL.split(',')[0]);
   fail(`no Redis answers at ${url.hostname}:${url.port || 6379} (REDIS_URL): start one (\`docker run -d -p 6379:6379 redis:7\`, or your system's redis service), or set REDIS_URL`);
 }
 if (generatedAdminKey) {

@@ -8,7 +8,7 @@
 // prediction's CPU; auto-pipelining those calls still left a fifth.) While Redis is unreachable each process counts
 // on its own, in windows of its own: a client then gets at most the limit per process, rather than no limit at all
 // or no service at all.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 
 /** Ahead of demand, a busy key leases what it used in this long. */
 const LEASE_AHEAD_MS = 100;
@@ -56,7 +56,7 @@ export class LeasedRedisStore {
   private readonly leases = new Map<string, Lease>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
   ) {
     if (!redis.rateLimitLease) redis.defineCommand('rateLimitLease', { numberOfKeys: 1, lua: LEASE_LUA });

@@ -12,7 +12,24 @@ export const configSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  /**
+   * One Redis server; a comma-separated list of URLs (a single one with a trailing comma) is a Redis Cluster's seed
+   * nodes, as is REDIS_CLUSTER_NODES.
+   */
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((value) => value.split(',').filter((part) => part.trim()).every((part) => z.url({ protocol: /^rediss?$/ }).safeParse(part.trim()).success), {
+      message: 'REDIS_URL must be a redis:// or rediss:// URL, or a comma-separated list of them (a cluster)',
+    }),
+  /**
+   * A Redis Cluster's seed nodes as host:port,host:port (at least one; the cluster tells the rest). When set it
+   * replaces REDIS_URL, and QUEUE_PREFIX gets a hash tag ({bp}) unless it has one, so every key of a queue shares a slot.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'REDIS_CLUSTER_NODES must be host:port[,host:port...]')
+    .optional(),
   /** Required by the API (tenant creation); the worker does not need it. */
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
   /** Largest accepted request body; a 5,000-row MNIST CSV is about 10 MB. */
@@ -95,7 +112,20 @@ export const configSchema = z.object({
     .transform((v) => v === 'true'),
 });
 
-export type Config = Readonly<z.output<typeof configSchema>>;
+/** With a Redis Cluster: REDIS_URL lists its nodes and QUEUE_PREFIX carries a hash tag. */
+const clusterAware = configSchema.transform((config) => {
+  const cluster = config.REDIS_CLUSTER_NODES ?? (config.REDIS_URL.includes(',') ? config.REDIS_URL : undefined);
+  if (!cluster) return config;
+  const nodes = config.REDIS_CLUSTER_NODES
+    ? config.REDIS_CLUSTER_NODES.split(',').map((node) => `redis://${node.trim()}`)
+    : config.REDIS_URL.split(',').map((url) => url.trim());
+  // A list, even of one node (then with a trailing comma), is what tells createRedis to connect to a cluster.
+  const REDIS_URL = nodes.length > 1 ? nodes.join(',') : `${nodes[0]},`;
+  const QUEUE_PREFIX = /\{[^}]+\}/.test(config.QUEUE_PREFIX) ? config.QUEUE_PREFIX : `{${config.QUEUE_PREFIX}}`;
+  return { ...config, REDIS_URL, QUEUE_PREFIX };
+});
+
+export type Config = Readonly<z.output<typeof clusterAware>>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -103,7 +133,7 @@ export class ConfigError extends Error {
 
 /** Reads the environment (plus explicit overrides, used by tests and process launchers) once. */
 export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
-  const parsed = configSchema.safeParse({ ...process.env, ...overrides });
+  const parsed = clusterAware.safeParse({ ...process.env, ...overrides });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);

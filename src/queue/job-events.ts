@@ -2,14 +2,14 @@
 // says; each API process keeps one subscriber connection and subscribes to a job's channel while at least one of
 // its clients follows that job. Nothing is kept in Redis: a client that reconnects gets the epochs it missed from
 // Postgres (Last-Event-ID), so a message lost while Redis was away costs latency, not data.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 import { parseJobEventMessage, type JobEventMessage } from '../contracts/job-events.js';
 import { cancelChannel } from './cancel-channel.js';
 
 const channelPrefix = (prefix: string) => `${prefix}:job-events:`;
 export const jobEventsChannel = (prefix: string, jobId: string): string => `${channelPrefix(prefix)}${jobId}`;
 
-export async function publishJobEvent(redis: Redis, prefix: string, jobId: string, message: JobEventMessage): Promise<void> {
+export async function publishJobEvent(redis: RedisConnection, prefix: string, jobId: string, message: JobEventMessage): Promise<void> {
   await redis.publish(jobEventsChannel(prefix, jobId), JSON.stringify(message));
 }
 
@@ -36,7 +36,7 @@ export class JobEventHub {
 
   /** `subscriber` must be a connection of its own: a subscribed ioredis client runs no other command. */
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisConnection,
     private readonly prefix: string,
   ) {
     this.channelPrefix = channelPrefix(prefix);

@@ -4,7 +4,7 @@
 // and tenants with free slots get their waiting jobs. It runs at start, every RECONCILE_INTERVAL_MS, and whenever
 // the Redis connection becomes ready again.
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 import type { TrainingJobData } from '../contracts/job-data.js';
 import type { JobRepository } from '../db/jobs.js';
 import type { Dispatcher, QueueLogger } from './dispatcher.js';
@@ -14,7 +14,7 @@ export interface ReconcilerDeps {
   queue: Queue<TrainingJobData>;
   dispatcher: Dispatcher;
   /** The connection whose 'ready' event (a reconnect, maybe to an empty Redis) triggers a pass. */
-  redis: Redis;
+  redis: RedisConnection;
   intervalMs: number;
   log: QueueLogger;
 }

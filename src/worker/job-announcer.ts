@@ -2,7 +2,7 @@
 // event streams, and a webhook when a job has ended. Called by the progress recorder after each write, so nothing
 // announced is ahead of Postgres. Publishing is best effort (a client that missed an event catches up from
 // Postgres); the webhook goes through the outbox in Postgres.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { JobEventMessage } from '../contracts/job-events.js';
 import type { JobRepository } from '../db/jobs.js';
 import type { EpochReport } from '../engine/index.js';
@@ -23,7 +23,7 @@ export interface ProgressListener {
 export class JobAnnouncer implements ProgressListener {
   constructor(
     /** A connection that fails fast while Redis is away, so events are dropped rather than queued up. */
-    private readonly publisher: Redis,
+    private readonly publisher: RedisConnection,
     private readonly prefix: string,
     private readonly jobs: JobRepository,
     private readonly outbox: WebhookOutbox,

@@ -3,7 +3,7 @@
 // doubling) up to WEBHOOK_MAX_ATTEMPTS; after the last one the delivery is marked failed. A URL whose host is not a
 // public address (src/webhook-target.ts) fails at once: no retry would make it one.
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { Agent, fetch } from 'undici';
 import { WEBHOOK_QUEUE, type WebhookJobData } from '../contracts/webhooks.js';
 import type { AttemptOutcome, DeliveryToSend, WebhookRepository } from '../db/webhooks.js';
@@ -13,7 +13,7 @@ import { webhookSignature } from './webhook-signature.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface WebhookWorkerDeps {
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   concurrency: number;
   timeoutMs: number;

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../queue/connection.js';
 import { TRAINING_QUEUE, type TrainingJobData } from '../../contracts/job-data.js';
 import { createRedis } from '../../queue/connection.js';
 import { createDispatcher } from '../../queue/dispatcher.js';
@@ -8,7 +8,7 @@ import { createDispatcher } from '../../queue/dispatcher.js';
 declare module 'fastify' {
   interface FastifyInstance {
     queue: Queue<TrainingJobData>;
-    redis: Redis;
+    redis: RedisConnection;
     queuePrefix: string;
     /** Puts the tenant's waiting jobs on the queue, up to its TENANT_MAX_CONCURRENT_JOBS; returns the admitted ids. */
     dispatchJobs: (tenantId: string) => Promise<string[]>;
@@ -23,7 +23,7 @@ export default fp<{ redisUrl: string; prefix: string; tenantLimit: number }>(
     const queue = new Queue<TrainingJobData>(TRAINING_QUEUE, { connection: redis, prefix: opts.prefix });
     const { jobs } = app.repos;
     const dispatcher = createDispatcher({ jobs, queue, tenantLimit: opts.tenantLimit, log: app.log });
-    app.decorate('redis', redis);
+    app.decorate<RedisConnection>('redis', redis);
     app.decorate('queue', queue);
     app.decorate('queuePrefix', opts.prefix);
     app.decorate('dispatchJobs', (tenantId: string) => dispatcher.dispatch(tenantId));
