@@ -227,6 +227,11 @@ function warningsFor(column: StoredColumn, values: number): string[] {
   if (column.type === 'categorical' && column.role === 'feature' && values >= 20 && column.distinct >= 0.5 * values) {
     warnings.push(`looks like an identifier (${column.distinct} distinct values in ${values} rows): ignore it?`);
   }
+  // A row number: every value a different integer, one after the other.
+  const s = column.stats;
+  if (column.type === 'numeric' && column.role === 'feature' && s && values >= 20 && column.distinct === values && Number.isInteger(s.min) && s.max - s.min + 1 === values) {
+    warnings.push(`looks like a row number (every value a different integer from ${s.min} to ${s.max}): ignore it?`);
+  }
   return warnings;
 }
 

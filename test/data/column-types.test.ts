@@ -84,9 +84,11 @@ describe('column types', () => {
 
   it('keeps Infinity an error in a numeric column and warns about identifiers and constants', () => {
     expect(fail(() => encodeDataset(['x', 'y'], [[1, 1], [2, 2], ['Infinity', 3]], ['y'])).details).toMatchObject({ row: 3, column: 'x' });
-    const rows = penguins().map((p, i) => [`bird-${i}`, 'Antarctica', p['Flipper Length (mm)'], p.Species]);
-    const d = encodeDataset(['id', 'continent', 'flipper', 'species'], rows, ['species']);
+    const rows = penguins().map((p, i) => [`bird-${i}`, 'Antarctica', p['Flipper Length (mm)'], i + 1, p.Species]);
+    const d = encodeDataset(['id', 'continent', 'flipper', 'row', 'species'], rows, ['species']);
     expect(d.columns![0].warnings.join()).toContain('looks like an identifier');
     expect(d.columns![1].warnings.join()).toContain('constant');
+    expect(d.columns![2].warnings).toEqual([]);
+    expect(d.columns![3].warnings.join()).toContain(`looks like a row number (every value a different integer from 1 to ${rows.length})`);
   });
 });

@@ -13,6 +13,7 @@ import {
 } from '../../contracts/datasets.js';
 import { encodeDataset, type DatasetLimits, type EncodedDataset } from '../../data/encode-dataset.js';
 import { encodeSequences } from '../../data/encode-sequences.js';
+import { numberLabel } from '../../data/cells.js';
 import type { StoredColumn } from '../../data/column-reader.js';
 import type { DatasetSummary } from '../../db/datasets.js';
 import { Errors } from '../errors.js';
@@ -21,12 +22,14 @@ import { csvBodySchema, csvUploadParser, CsvUpload, datasetApiError } from './cs
 const view = ({ createdAt, ...d }: DatasetSummary) => ({ ...d, createdAt: createdAt.toISOString() });
 
 /** A stored column as the dataset view shows it: the most frequent categories with their counts, not the dictionary. */
-function columnView({ labels, counts, distinct, ...column }: StoredColumn): ColumnView {
+function columnView({ labels, counts, distinct, stats, ...column }: StoredColumn): ColumnView {
   const categories = labels
     ?.map((value, i) => ({ value, count: counts![i] }))
     .sort((a, b) => b.count - a.count)
     .slice(0, VIEW_CATEGORIES);
-  return { ...column, ...(distinct >= 0 ? { distinct } : {}), ...(categories ? { categories } : {}) };
+  // min and max are stored float32 values: shown as the shortest decimal that is that float32 (32.1, not 32.0999985).
+  const shown = stats ? { stats: { ...stats, min: Number(numberLabel(stats.min)), max: Number(numberLabel(stats.max)) } } : {};
+  return { ...column, ...shown, ...(distinct >= 0 ? { distinct } : {}), ...(categories ? { categories } : {}) };
 }
 
 function encodeOrThrow(build: () => EncodedDataset): EncodedDataset {
