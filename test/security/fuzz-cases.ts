@@ -243,6 +243,12 @@ const importRules: FieldRule[] = [
 ];
 
 const tenantRules: FieldRule[] = [{ path: ['name'], invalid: ['', '   ', 'x'.repeat(201), 'nul\u0000', '\ud800', ...NOT_STRINGS] }];
+/** Budgets: whole numbers from 1 to 1e9, or null (the default). The valid body keeps the fuzz tenant's budgets huge. */
+const BAD_BUDGETS = [0, -1, 1.5, 1e10, '10', true, {}, [], [1], ...HUGE_AND_NEGATIVE.filter((v) => v !== 1e308 && v !== Number.MAX_SAFE_INTEGER + 2)];
+const rateLimitRules: FieldRule[] = [
+  { path: ['requests'], invalid: BAD_BUDGETS },
+  { path: ['predictions'], invalid: BAD_BUDGETS },
+];
 
 // ---------------------------------------------------------------------------------------------- routes
 
@@ -331,6 +337,14 @@ export function routeSpecs(): RouteSpec[] {
     { method: 'GET', path: '/v1/jobs/{id}/webhooks', auth: 'tenant', params: id('jobId') },
     { method: 'GET', path: '/v1/tenants/{id}/webhook-secret', auth: 'admin', params: id('tenantId') },
     { method: 'POST', path: '/v1/tenants/{id}/webhook-secret', auth: 'admin', params: id('tenantId') },
+    { method: 'GET', path: '/v1/tenants/{id}/rate-limits', auth: 'admin', params: id('tenantId') },
+    {
+      method: 'PATCH',
+      path: '/v1/tenants/{id}/rate-limits',
+      auth: 'admin',
+      params: id('tenantId'),
+      json: { template: () => ({ requests: 1_000_000_000, predictions: 1_000_000_000 }), rules: () => rateLimitRules, required: [] },
+    },
     {
       method: 'GET',
       path: '/v1/models/{id}/export',
@@ -593,7 +607,8 @@ export class CaseBuilder {
           const value = rng.pick([null, [], 'text', 42, true, [body], { body }, {}]);
           return { family, description: `top-level ${serialize(value).slice(0, 40)}`, request: this.jsonRequest(route, serialize(value)) };
         }
-        if (variant === 1) {
+        // A route whose fields are all optional (PATCH /v1/tenants/{id}/rate-limits) has none to leave out.
+        if (variant === 1 && required.length > 0) {
           const path = rng.pick(required);
           return { family, description: `missing ${path.join('.')}`, request: this.jsonRequest(route, serialize(deleteAt(body, path))) };
         }
