@@ -17,6 +17,9 @@ export const MISSING_HELP = 'an empty cell, null, NA, N/A, NaN, null or ?';
 export function isMissing(cell: Cell | undefined): boolean {
   if (cell === null || cell === undefined) return true;
   if (typeof cell !== 'string') return false;
+  // Most cells are numbers: a first character from '-' to '9' is never a missing token (checked per cell of a CSV).
+  const first = cell.charCodeAt(0);
+  if (first >= 45 && first <= 57) return false;
   const text = cell.trim();
   return text.length <= 4 && MISSING_TOKENS.has(text.toLowerCase());
 }

@@ -29,8 +29,13 @@ export interface StoredColumn {
   warnings: string[];
 }
 
-/** Distinct values counted for the view before counting stops (numeric and ignored columns). */
+/** Distinct values counted for the view before counting stops (ignored columns' labels). */
 const DISTINCT_CAP = 10_000;
+/**
+ * Distinct numbers remembered for the view across all the numeric columns of a table: a Set entry costs tens of
+ * bytes, and an MNIST-wide table of 784 columns would otherwise keep millions of them during its upload.
+ */
+const DISTINCT_NUMBERS_BUDGET = 100_000;
 /** A categorical feature with more labels than this is an identifier, not a category. */
 export const MAX_FEATURE_CATEGORIES = 65_536;
 /** Labels an ignored column keeps for the view. */
@@ -53,16 +58,25 @@ export class ColumnReader {
   private readonly counts: number[] = [];
   private readonly distinctNumbers = new Set<number>();
   private distinctCapped = false;
+  /** Whether every number so far was the previous one plus 1 (a row number), and the last of them. */
+  private sequential = true;
+  private previous = NaN;
   private readonly stats = new NumericStats(1);
   /** Rows stored so far, and per row whether its cell was a label; only once the column has held both kinds. */
   private stored = 0;
   private labelFlags: GrowingArray<Uint8Array> | null = null;
 
+  /** `columns`: how many columns the table has, which share the budget of distinct numbers remembered. */
   constructor(
     readonly name: string,
     readonly role: ColumnRole,
     private readonly declared: ColumnType | undefined,
-  ) {}
+    columns = 1,
+  ) {
+    this.distinctCap = Math.max(100, Math.floor(DISTINCT_NUMBERS_BUDGET / columns));
+  }
+
+  private readonly distinctCap: number;
 
   /** The value to store for `cell` (ignored columns only count). */
   read(cell: Cell, place: CellPlace): number {
@@ -133,9 +147,13 @@ export class ColumnReader {
 
   private countNumber(n: number): void {
     this.stats.add(0, n);
+    if (this.sequential) {
+      this.sequential = Number.isInteger(n) && (Number.isNaN(this.previous) || n === this.previous + 1);
+      this.previous = n;
+    }
     if (!this.distinctCapped) {
       this.distinctNumbers.add(Math.fround(n));
-      if (this.distinctNumbers.size > DISTINCT_CAP) this.distinctCapped = true;
+      if (this.distinctNumbers.size >= this.distinctCap) this.distinctCapped = true;
     }
   }
 
@@ -197,9 +215,11 @@ export class ColumnReader {
       throw new DatasetError(`column "${this.name}": every cell is missing; leave it out with ignore`, { field: 'ignore', column: this.name });
     }
     const categorical = type === 'categorical';
-    const distinct = categorical ? this.labels.length : this.distinctNumbers.size;
+    // A row number has as many distinct values as rows, however many were remembered.
+    const rowNumbers = type === 'numeric' && this.sequential && this.missingCells === 0 && values > 0;
+    const distinct = categorical ? this.labels.length : rowNumbers ? values : this.distinctNumbers.size;
     const column: StoredColumn = { name: this.name, type, role: this.role, missing: this.missingCells, distinct, warnings: [] };
-    if (this.distinctCapped) column.distinctCapped = true;
+    if (this.distinctCapped && !rowNumbers) column.distinctCapped = true;
     if (!categorical && values > 0) {
       const { min, max, mean, std } = this.stats.of(0);
       column.stats = { min, max, mean, std };
@@ -214,12 +234,12 @@ export class ColumnReader {
         column.counts = top.map((t) => t.count);
       }
     }
-    column.warnings = warningsFor(column, values);
+    column.warnings = warningsFor(column, values, rowNumbers);
     return column;
   }
 }
 
-function warningsFor(column: StoredColumn, values: number): string[] {
+function warningsFor(column: StoredColumn, values: number, rowNumbers: boolean): string[] {
   const warnings: string[] = [];
   if (values === 0) warnings.push('every cell is missing');
   else if (column.distinct === 1) warnings.push('constant: every value is the same, so it carries no information');
@@ -227,10 +247,8 @@ function warningsFor(column: StoredColumn, values: number): string[] {
   if (column.type === 'categorical' && column.role === 'feature' && values >= 20 && column.distinct >= 0.5 * values) {
     warnings.push(`looks like an identifier (${column.distinct} distinct values in ${values} rows): ignore it?`);
   }
-  // A row number: every value a different integer, one after the other.
-  const s = column.stats;
-  if (column.type === 'numeric' && column.role === 'feature' && s && values >= 20 && column.distinct === values && Number.isInteger(s.min) && s.max - s.min + 1 === values) {
-    warnings.push(`looks like a row number (every value a different integer from ${s.min} to ${s.max}): ignore it?`);
+  if (rowNumbers && column.role === 'feature' && values >= 20) {
+    warnings.push(`looks like a row number (every value a different integer from ${column.stats!.min} to ${column.stats!.max}): ignore it?`);
   }
   return warnings;
 }

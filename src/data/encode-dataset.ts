@@ -156,7 +156,7 @@ export class DatasetBuilder {
     const types = options.columnTypes ?? {};
     this.targetIdx = targetNames.map((t) => columns.indexOf(t));
     const roleOf = (name: string, i: number) => (this.targetIdx.includes(i) ? 'target' : ignored.has(name) ? 'ignored' : 'feature');
-    this.readers = columns.map((name, i) => new ColumnReader(name, roleOf(name, i), Object.hasOwn(types, name) ? types[name] : undefined));
+    this.readers = columns.map((name, i) => new ColumnReader(name, roleOf(name, i), Object.hasOwn(types, name) ? types[name] : undefined, columns.length));
     this.featureIdx = columns.flatMap((_, i) => (this.readers[i].role === 'feature' ? [i] : []));
     this.ignoredIdx = columns.flatMap((_, i) => (this.readers[i].role === 'ignored' ? [i] : []));
     const targetType = targetNames.length === 1 ? types[targetNames[0]] : undefined;
