@@ -1,18 +1,9 @@
 // Column types as a table streams in: inference, declared types, missing tokens, and the cells refused.
 import { describe, expect, it } from 'vitest';
-import { DatasetError } from '../../src/data/dataset-error.js';
+import { fail } from '../helpers/dataset-errors.js';
 import { encodeDataset } from '../../src/data/encode-dataset.js';
 import { cars, penguins } from '../helpers/tables.js';
 
-const fail = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DatasetError);
-    return err as DatasetError;
-  }
-  throw new Error('expected a DatasetError');
-};
 
 /** The cars table as a JSON upload would send it. */
 function carsTable() {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DatasetError } from '../../src/data/dataset-error.js';
+import { fail, rejection } from '../helpers/dataset-errors.js';
 import { encodeCsv, encodeDataset } from '../../src/data/encode-dataset.js';
 import { encodeSequenceCsv } from '../../src/data/encode-sequences.js';
 import { readCsv } from '../../src/data/parse-csv.js';
@@ -13,15 +13,6 @@ function parseCsv(text: string): { columns: string[]; rows: string[][] } {
   return { columns, rows };
 }
 
-const fail = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DatasetError);
-    return err as DatasetError;
-  }
-  throw new Error('expected a DatasetError');
-};
 
 describe('encodeDataset', () => {
   it('one-hot encodes a string target in sorted class order and packs features row-major', () => {
@@ -55,11 +46,6 @@ describe('encodeDataset', () => {
 /** The bytes of `text` one at a time: every character, quote and line break is cut somewhere. */
 const byteByByte = (text: string) => Readable.from(Array.from(Buffer.from(text), (b) => Buffer.from([b])));
 
-const rejection = async (promise: Promise<unknown>) => {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(DatasetError);
-  return err as DatasetError;
-};
 
 describe('encodeCsv (streamed)', () => {
   it('encodes a CSV arriving byte by byte exactly as the same table given whole', async () => {
