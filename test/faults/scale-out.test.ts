@@ -13,7 +13,8 @@ import { spawnApi, spawnWorker, waitFor, workerHealth, type Spawned, type Worker
 import { openEventStream } from '../helpers/sse.js';
 
 const JOBS_PER_TENANT = 10;
-const EPOCHS = 20;
+/** At least 17 ms an epoch (helpers/jobs.ts): a job trains for most of a second or more, so the SIGKILL lands mid-run. */
+const EPOCHS = 40;
 
 type Api = Spawned & { url: string };
 
@@ -78,7 +79,7 @@ describe('two APIs, three workers, one Postgres and one Redis', () => {
     const jobs: { id: string; key: string }[] = [];
     for (let j = 0; j < JOBS_PER_TENANT; j++) {
       for (const [t, tenant] of tenants.entries()) {
-        jobs.push({ id: await submitJob(api(j + t), tenant.apiKey, tenant.datasetId, EPOCHS, { checkpointEvery: 3 }), key: tenant.apiKey });
+        jobs.push({ id: await submitJob(api(j + t), tenant.apiKey, tenant.datasetId, EPOCHS, { checkpointEvery: 5 }), key: tenant.apiKey });
       }
     }
     const followed = jobs.map((job, i) => follow(job.id, job.key, i));
@@ -116,7 +117,7 @@ describe('two APIs, three workers, one Postgres and one Redis', () => {
     expect(statuses).toEqual([{ status: 'succeeded', n: String(jobs.length) }]);
     const rerun = await audit.query<{ id: string }>('SELECT id FROM "Job" WHERE "unfinishedRuns" >= 2');
     expect(rerun.length).toBeGreaterThanOrEqual(1);
-  });
+  }, 300_000);
 
   it("a tenant's budgets hold across both APIs", async () => {
     const tenant = await createTenant(api(0), 'limited');
