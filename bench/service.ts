@@ -82,7 +82,7 @@ function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 // The rate limit would turn a load test into a test of the rate limiter; it is measured by its own test.
-const ctx = await createTestContext({ LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000000' });
+const ctx = await createTestContext({ LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000000', RATE_LIMIT_PREDICT_MAX: '100000000' });
 const api = await spawnApi(ctx.env);
 const worker = await spawnWorker(ctx.env);
 const bare = { port: await freePort() };
