@@ -23,6 +23,7 @@ import jobEventRoutes from './routes/job-events.js';
 import jobRoutes from './routes/jobs.js';
 import modelExportRoutes from './routes/model-export.js';
 import modelRoutes from './routes/models.js';
+import quotaRoutes from './routes/quotas.js';
 import tenantRoutes from './routes/tenants.js';
 import webhookRoutes from './routes/webhooks.js';
 
@@ -54,6 +55,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const rateLimits = { requests: config.RATE_LIMIT_MAX, predictions: config.RATE_LIMIT_PREDICT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS };
+  const quotas = { storageBytes: config.QUOTA_STORAGE_BYTES, datasets: config.QUOTA_DATASETS, models: config.QUOTA_MODELS };
 
   await app.register(errorsPlugin);
   await app.register(prismaPlugin, { databaseUrl: config.DATABASE_URL });
@@ -69,17 +71,20 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(tenantRoutes, { rateLimits });
+  await app.register(quotaRoutes, { quotas });
   await app.register(datasetRoutes, {
     limits: { maxRows: config.DATASET_MAX_ROWS, maxColumns: config.DATASET_MAX_COLUMNS, maxCells: config.DATASET_MAX_CELLS },
+    quotas,
   });
   await app.register(jobRoutes, {
     limits: { maxParameters: config.MODEL_MAX_PARAMETERS, maxEpochs: config.TRAINING_MAX_EPOCHS },
     allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+    quotas,
   });
   await app.register(modelRoutes, { cacheSize: config.MODEL_CACHE_SIZE });
   await app.register(jobEventRoutes, { pingIntervalMs: config.EVENTS_PING_INTERVAL_MS });
   await app.register(webhookRoutes);
-  await app.register(modelExportRoutes, { maxParameters: config.MODEL_MAX_PARAMETERS });
+  await app.register(modelExportRoutes, { maxParameters: config.MODEL_MAX_PARAMETERS, quotas });
   await app.ready();
   return app;
 }

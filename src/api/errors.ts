@@ -28,6 +28,7 @@ export const Errors = {
   BAD_REQUEST: define('ERR_BAD_REQUEST', 400, 'request could not be read'),
   UNAUTHORIZED: define('ERR_UNAUTHORIZED', 401, 'missing or invalid API key: send Authorization: Bearer <api key>'),
   FORBIDDEN: define('ERR_FORBIDDEN', 403, 'this route needs the admin API key'),
+  QUOTA_EXCEEDED: define('ERR_QUOTA_EXCEEDED', 403, "the tenant's quota does not allow this; delete something or ask the operator for more"),
   NOT_FOUND: define('ERR_NOT_FOUND', 404, 'not found'),
   ROUTE_NOT_FOUND: define('ERR_ROUTE_NOT_FOUND', 404, 'no such route'),
   REQUEST_TIMEOUT: define('ERR_REQUEST_TIMEOUT', 408, 'the request was not received in time'),

@@ -14,7 +14,7 @@ export interface RateLimitDefaults {
 export type BudgetName = 'requests' | 'predictions';
 
 /** Routes that spend the predictions budget, as "METHOD url" (the route's declared URL, not the request's path). */
-const PREDICTION_ROUTES = new Set(['POST /v1/models/:id/predict']);
+const PREDICTION_ROUTES = new Set(['POST /v1/models/:id/predict', 'POST /v1/registry/:name/predict']);
 
 export const budgetOf = (request: FastifyRequest): BudgetName =>
   PREDICTION_ROUTES.has(`${request.method} ${request.routeOptions.url}`) ? 'predictions' : 'requests';

@@ -81,6 +81,14 @@ export const configSchema = z.object({
   /** POST /v1/models/:id/predict calls per tenant per window: a budget of their own, apart from RATE_LIMIT_MAX. */
   RATE_LIMIT_PREDICT_MAX: z.coerce.number().int().min(1).default(60_000),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  /**
+   * Default quotas per tenant (the admin may set a tenant's own: PATCH /v1/tenants/:id/quotas): bytes stored (datasets'
+   * float32 arrays, models' weights, and the weights of the models queued or running jobs will make), datasets, and
+   * models (stored, plus one per queued or running job). An upload, job or import past one answers 403.
+   */
+  QUOTA_STORAGE_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100 * 1024 * MiB),
+  QUOTA_DATASETS: z.coerce.number().int().min(0).max(1_000_000_000).default(10_000),
+  QUOTA_MODELS: z.coerce.number().int().min(0).max(1_000_000_000).default(10_000),
   /** How long an Idempotency-Key is remembered. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
   /** GET /v1/jobs/:id/events: a `: ping` comment this often; each ping also re-reads the job from Postgres. */

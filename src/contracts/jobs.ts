@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { modelSpecBodySchema } from './model-spec.js';
+import { modelNameSchema } from './registry.js';
 import { DEFAULT_PREPROCESSING, preprocessingBodySchema } from './preprocessing.js';
 import { trainingSchema } from './training.js';
 
@@ -30,6 +31,9 @@ export const createJobBodySchema = z
         'Warm start: begin from this model\'s weights instead of a fresh initialization. Its layers, input width and ' +
           'loss must match `model`; the job keeps that model\'s preprocessing (its weights expect inputs on that scale).',
       ),
+    modelName: modelNameSchema
+      .optional()
+      .describe('Register the model as the next version of this name in the model registry when the job succeeds (GET /v1/registry/{name})'),
   })
   .meta({ id: 'CreateJob' });
 export type CreateJobBody = z.infer<typeof createJobBodySchema>;

@@ -4,6 +4,7 @@ import { MODEL_JSON_FORMAT } from '../export/model-json.js';
 import { nameSchema } from './common.js';
 import { evaluationSchema } from './evaluation.js';
 import { storedModelSpecSchema } from './model-spec.js';
+import { modelNameSchema } from './registry.js';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64');
 
@@ -87,7 +88,12 @@ const modelJsonShape = {
 export const modelJsonSchema = z.object(modelJsonShape).meta({ id: 'ModelJson' });
 
 /** POST /v1/models: the same document, strict, so a typo is a 400 rather than a silently ignored field. */
-export const importModelBodySchema = z.strictObject(modelJsonShape).meta({ id: 'ImportModel' });
+export const importModelBodySchema = z
+  .strictObject({
+    ...modelJsonShape,
+    modelName: modelNameSchema.optional().describe('Register the imported model as the next version of this name in the model registry'),
+  })
+  .meta({ id: 'ImportModel' });
 export type ImportModelBody = z.infer<typeof importModelBodySchema>;
 export type ExportedPreprocessing = z.infer<typeof preprocessingSchema>;
 

@@ -81,7 +81,23 @@ function* copyData(row: DatasetRow): Generator<Buffer> {
   yield int16(-1); // end of data
 }
 
-export async function insertDataset(pool: pg.Pool, row: DatasetRow): Promise<void> {
+/**
+ * With `before`, the COPY runs in a transaction after it (on the same connection): what `before` checks under a
+ * lock it takes (the tenant's quota) still holds when the row is stored.
+ */
+export async function insertDataset(pool: pg.Pool, row: DatasetRow, before?: (client: pg.PoolClient) => Promise<void>): Promise<void> {
   const columns = COLUMNS.map((c) => pg.escapeIdentifier(c)).join(', ');
-  await withCopyClient(pool, (client) => pipeline(Readable.from(copyData(row)), client.query(copyFrom(`COPY "Dataset" (${columns}) FROM STDIN (FORMAT binary)`))));
+  const copy = (client: pg.PoolClient) => pipeline(Readable.from(copyData(row)), client.query(copyFrom(`COPY "Dataset" (${columns}) FROM STDIN (FORMAT binary)`)));
+  await withCopyClient(pool, async (client) => {
+    if (!before) return copy(client);
+    await client.query('BEGIN');
+    try {
+      await before(client);
+      await copy(client);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  });
 }

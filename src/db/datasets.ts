@@ -6,6 +6,7 @@ import { packFloat32, unpackFloat32 } from '../data/float-pack.js';
 import { copyByteaColumns } from './bytea-copy.js';
 import { poolOf, type Db } from './client.js';
 import { insertDataset } from './dataset-insert.js';
+import { enforceQuota, pgQuery, type QuotaDefaults } from './quotas.js';
 
 /** Everything but the packed arrays, which only the producer needs. */
 const summary = {
@@ -87,8 +88,12 @@ function toSummary(row: SummaryRow): DatasetSummary {
 
 export function datasetRepository(db: Db) {
   return {
-    /** One COPY of one row (src/db/dataset-insert.ts): the packed arrays go to Postgres as their bytes, stored whole or not at all. */
-    async create(tenantId: string, name: string, data: EncodedDataset): Promise<DatasetSummary> {
+    /**
+     * One COPY of one row (src/db/dataset-insert.ts): the packed arrays go to Postgres as their bytes, stored whole or
+     * not at all. With `quotas`, in a transaction that first checks the tenant's quotas under its quota lock
+     * (QuotaExceededError: nothing stored); the dataset's size is its arrays' bytes.
+     */
+    async create(tenantId: string, name: string, data: EncodedDataset, quotas?: QuotaDefaults): Promise<DatasetSummary> {
       const row = {
         id: randomUUID(),
         tenantId,
@@ -106,7 +111,8 @@ export function datasetRepository(db: Db) {
         outputs: packFloat32(data.outputs),
         createdAt: new Date(),
       };
-      await insertDataset(poolOf(db), row);
+      const demand = { what: 'this dataset', datasets: 1, storageBytes: row.inputs.byteLength + row.outputs.byteLength };
+      await insertDataset(poolOf(db), row, quotas && ((client) => enforceQuota(pgQuery(client), tenantId, quotas, demand)));
       return toSummary(row);
     },
     /** The summary with every column's description, and the rows the upload skipped. */

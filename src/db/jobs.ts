@@ -6,6 +6,7 @@ import type { Training } from '../contracts/training.js';
 import type { Evaluation } from '../contracts/evaluation.js';
 import type { EpochReport, ModelSpec, SerializedModel, TrainingCheckpoint } from '../engine/index.js';
 import type { Db } from './client.js';
+import { enforceQuota, prismaQuery, type QuotaDefaults, weightBytesOf } from './quotas.js';
 import type { Job, Prisma } from '../generated/prisma/client.js';
 
 const ACTIVE: JobStatus[] = ['queued', 'running'];
@@ -61,13 +62,28 @@ export interface NewJob {
   preprocessing: StoredPreprocessing;
   webhookUrl?: string;
   initialModelId?: string;
+  /** The most bytes its model's weights can take: reserved against the storage quota while the job is active. */
+  modelBytes?: number;
 }
 
 export function jobRepository(db: Db) {
   return {
-    async create(job: NewJob): Promise<string> {
+    /**
+     * With `quotas`, checked under the tenant's quota lock in the transaction that stores the job: the job counts as
+     * a model to come and reserves its model's bytes (QuotaExceededError: nothing stored).
+     */
+    async create(job: NewJob, quotas?: QuotaDefaults): Promise<string> {
       const id = randomUUID();
-      await db.job.create({ data: { id, ...job, epochs: job.training.epochs } });
+      const data = { id, ...job, epochs: job.training.epochs };
+      if (!quotas) {
+        await db.job.create({ data });
+        return id;
+      }
+      const demand = { what: "this job's model", models: 1, storageBytes: job.modelBytes ?? 0 };
+      await db.$transaction(async (tx) => {
+        await enforceQuota(prismaQuery(tx), job.tenantId, quotas, demand);
+        await tx.job.create({ data });
+      });
       return id;
     },
     get: (tenantId: string, id: string) => viewOf(db, tenantId, id),
@@ -213,6 +229,7 @@ export function jobRepository(db: Db) {
             },
             ...(evaluation ? { evaluation: evaluation as Prisma.InputJsonValue } : {}),
             weights: weights as unknown as Prisma.InputJsonValue,
+            weightBytes: weightBytesOf(weights),
           },
         });
         await tx.job.update({ where: { id }, data: { status: 'succeeded', finishedAt: new Date() } });

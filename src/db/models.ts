@@ -5,6 +5,7 @@ import type { StoredPreprocessing } from '../contracts/preprocessing.js';
 import type { SerializedModel } from '../engine/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
+import { enforceQuota, prismaQuery, type QuotaDefaults, weightBytesOf } from './quotas.js';
 
 export interface StoredModel {
   id: string;
@@ -53,9 +54,11 @@ export function modelRepository(db: Db) {
       const row = await db.model.findFirst({ where: { id, tenantId }, select: { evaluation: true } });
       return (row?.evaluation as Evaluation | null | undefined) ?? null;
     },
-    async import(tenantId: string, model: ImportedModel): Promise<StoredModel> {
+    /** With `quotas`, checked under the tenant's quota lock in the transaction that stores the model (QuotaExceededError: nothing stored). */
+    async import(tenantId: string, model: ImportedModel, quotas?: QuotaDefaults): Promise<StoredModel> {
       const id = randomUUID();
-      await db.model.create({
+      const weightBytes = weightBytesOf(model.weights);
+      const create = (client: Pick<Db, 'model'>) => client.model.create({
         data: {
           id,
           tenantId,
@@ -66,8 +69,17 @@ export function modelRepository(db: Db) {
           ...(model.classes ? { classes: model.classes } : {}),
           metrics: NO_METRICS,
           weights: model.weights as unknown as Prisma.InputJsonValue,
+          weightBytes,
         },
       });
+      if (quotas) {
+        await db.$transaction(async (tx) => {
+          await enforceQuota(prismaQuery(tx), tenantId, quotas, { what: 'this model', models: 1, storageBytes: weightBytes });
+          await create(tx);
+        });
+      } else {
+        await create(db);
+      }
       return (await get(tenantId, id))!;
     },
   };

@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 const PG_TYPES: Record<string, string> = {
   String: 'text',
   Int: 'integer',
+  BigInt: 'bigint',
   Float: 'double precision',
   DateTime: 'timestamp without time zone',
   Json: 'jsonb',

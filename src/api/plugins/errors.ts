@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { QuotaExceededError } from '../../db/quotas.js';
 import { isDatabaseUnavailable } from '../../db/retry.js';
 import { ApiError, errorBody, Errors, fastifyErrorMap } from '../errors.js';
 
@@ -49,6 +50,8 @@ export default fp(
         });
         const first = issues[0];
         apiError = Errors.VALIDATION(`${first.field}: ${first.message}`, { issues });
+      } else if (err instanceof QuotaExceededError) {
+        apiError = Errors.QUOTA_EXCEEDED(err.message, err.details);
       } else if (err.code && fastifyErrorMap[err.code]) {
         const entry = fastifyErrorMap[err.code];
         apiError = entry(err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `${entry().message} (${app.initialConfig.bodyLimit} bytes)` : err.message);

@@ -3,13 +3,14 @@ import { createDb, type Db } from '../../db/client.js';
 import { datasetRepository, type DatasetRepository } from '../../db/datasets.js';
 import { jobRepository, type JobRepository } from '../../db/jobs.js';
 import { modelRepository, type ModelRepository } from '../../db/models.js';
+import { registryRepository, type RegistryRepository } from '../../db/registry.js';
 import { tenantRepository, type TenantRepository } from '../../db/tenants.js';
 import { webhookRepository, type WebhookRepository } from '../../db/webhooks.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
-    repos: { tenants: TenantRepository; datasets: DatasetRepository; jobs: JobRepository; models: ModelRepository; webhooks: WebhookRepository };
+    repos: { tenants: TenantRepository; datasets: DatasetRepository; jobs: JobRepository; models: ModelRepository; webhooks: WebhookRepository; registry: RegistryRepository };
   }
 }
 
@@ -23,6 +24,7 @@ export default fp<{ databaseUrl: string }>(
       jobs: jobRepository(db),
       models: modelRepository(db),
       webhooks: webhookRepository(db),
+      registry: registryRepository(db),
     });
     app.addHook('onClose', async () => db.$disconnect());
   },

@@ -1,4 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { commonErrorResponses, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
 import {
@@ -16,7 +18,9 @@ import { encodeSequences } from '../../data/encode-sequences.js';
 import { numberLabel } from '../../data/cells.js';
 import type { StoredColumn } from '../../data/column-reader.js';
 import type { DatasetSummary } from '../../db/datasets.js';
+import { QuotaExceededError, quotaRepository, type QuotaDefaults } from '../../db/quotas.js';
 import { Errors } from '../errors.js';
+import { checkTextHeaders, discardBody } from '../plugins/body-parsers.js';
 import { csvBodySchema, csvUploadParser, CsvUpload, datasetApiError } from './csv-upload.js';
 
 const view = ({ createdAt, ...d }: DatasetSummary) => ({ ...d, createdAt: createdAt.toISOString() });
@@ -40,11 +44,28 @@ function encodeOrThrow(build: () => EncodedDataset): EncodedDataset {
   }
 }
 
-const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (app, { limits }) => {
+/** quotas: the configured defaults (QUOTA_*), for tenants the admin gave none of their own. */
+const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits; quotas: QuotaDefaults }> = async (app, { limits, quotas }) => {
   app.addHook('onRequest', app.authenticate);
+  const quotaRepo = quotaRepository(app.db);
+  // A tenant with no room for another dataset is refused before its CSV is read (the route raises the error after
+  // the idempotency check, like the CSV's own errors); the bytes are checked again with the count, under the
+  // tenant's quota lock, when the encoded dataset is stored.
+  const parseCsv = csvUploadParser(limits);
+  const csvUnlessOverQuota = async (request: FastifyRequest, payload: Readable): Promise<CsvUpload> => {
+    try {
+      await quotaRepo.precheck(request.tenantId, quotas, { what: 'another dataset', datasets: 1, storageBytes: 1 });
+    } catch (err) {
+      if (!(err instanceof QuotaExceededError)) throw err;
+      checkTextHeaders(request);
+      discardBody(request, payload);
+      return new CsvUpload({ error: Errors.QUOTA_EXCEEDED(err.message, err.details) }, '');
+    }
+    return parseCsv(request, payload);
+  };
   // In this plugin's scope only: CSV bodies are encoded as they stream in (csv-upload.ts), not buffered as text.
   app.removeContentTypeParser(['text/csv', 'text/plain']);
-  app.addContentTypeParser(['text/csv', 'text/plain'], csvUploadParser(limits));
+  app.addContentTypeParser(['text/csv', 'text/plain'], csvUnlessOverQuota);
 
   app.post(
     '/v1/datasets',
@@ -61,7 +82,8 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (a
           '{ name, sequences, targets } or as a CSV with one row per step and a sequence id column (?sequence=); all ' +
           'sequences must have the same number of steps (a ragged or empty one answers 400 naming it). For sequence ' +
           'datasets DATASET_MAX_ROWS counts steps. Bodies above BODY_LIMIT_BYTES, and datasets above DATASET_MAX_ROWS, ' +
-          'DATASET_MAX_COLUMNS or DATASET_MAX_CELLS, answer 413.',
+          'DATASET_MAX_COLUMNS or DATASET_MAX_CELLS, answer 413. A tenant at its datasets quota, or whose stored bytes ' +
+          'plus the encoded arrays would pass its storageBytes quota, gets 403 ERR_QUOTA_EXCEEDED and nothing is stored.',
         security: [{ bearer: [] }],
         headers: idempotencyHeadersSchema,
         querystring: csvDatasetQuerySchema,
@@ -71,6 +93,7 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (a
         response: {
           201: datasetSchema,
           ...commonErrorResponses,
+          403: errorBodySchema,
           409: errorBodySchema,
           413: errorBodySchema,
           415: errorBodySchema,
@@ -95,7 +118,7 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits }> = async (a
         const options = { ignore: body.ignore, columnTypes: body.columnTypes };
         encoded = encodeOrThrow(() => encodeDataset(body.columns, body.rows, targets, limits, options));
       }
-      const dataset = await app.repos.datasets.create(request.tenantId, name, encoded);
+      const dataset = await app.repos.datasets.create(request.tenantId, name, encoded, quotas);
       return reply.status(201).send(view(dataset));
     },
   );

@@ -17,11 +17,16 @@ import { matchColumns } from '../../data/encode-inputs.js';
 import { storedEncoding, widestEncoding } from '../../data/encoding.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
 import { refusedHost } from '../../webhook-target.js';
+import type { QuotaDefaults } from '../../db/quotas.js';
 import { Errors } from '../errors.js';
-import { checkModelFitsDataset, type ModelLimits } from './job-validation.js';
+import { checkModelFitsDataset, countParameters, type ModelLimits } from './job-validation.js';
 
 /** allowPrivateWebhooks: WEBHOOK_ALLOW_PRIVATE_ADDRESSES, a webhookUrl may name a loopback or private address. */
-const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhooks: boolean }> = async (app, { limits, allowPrivateWebhooks }) => {
+/** quotas: the configured defaults (QUOTA_*): a job counts as the model it will make until it ends. */
+const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhooks: boolean; quotas: QuotaDefaults }> = async (
+  app,
+  { limits, allowPrivateWebhooks, quotas },
+) => {
   app.addHook('onRequest', app.authenticate);
   const { jobs, datasets, models } = app.repos;
 
@@ -37,11 +42,13 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
           'sequenceLength, its features per step the inputSize), a tabular one dense layers only; the last recurrent layer ' +
           'returns sequences exactly when the dataset has per-step targets; a stack the engine refuses (a dense layer before ' +
           'a recurrent one, ...) answers 422 naming the layer. At most TRAINING_MAX_EPOCHS epochs (400) and ' +
-          'MODEL_MAX_PARAMETERS weights and biases (422).',
+          'MODEL_MAX_PARAMETERS weights and biases (422). The job counts against the models quota until it ends, and ' +
+          'reserves its model\'s float32 weights (at the widest input encoding) against the storageBytes quota; past ' +
+          'either, 403 ERR_QUOTA_EXCEEDED and nothing is stored.',
         security: [{ bearer: [] }],
         headers: idempotencyHeadersSchema,
         body: createJobBodySchema,
-        response: { 202: jobQueuedSchema, ...commonErrorResponses, 409: errorBodySchema, 422: errorBodySchema, 503: errorBodySchema },
+        response: { 202: jobQueuedSchema, ...commonErrorResponses, 403: errorBodySchema, 409: errorBodySchema, 422: errorBodySchema, 503: errorBodySchema },
       },
       config: { idempotent: true },
     },
@@ -93,7 +100,8 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
         preprocessing: initial ? initial.preprocessing : preprocessing,
         ...(webhookUrl ? { webhookUrl } : {}),
         ...(initial ? { initialModelId: initial.id } : {}),
-      });
+        modelBytes: countParameters(spec) * Float32Array.BYTES_PER_ELEMENT,
+      }, quotas);
       // The job is durable in Postgres from here on. It goes on the queue now if its tenant has a free slot
       // (TENANT_MAX_CONCURRENT_JOBS), otherwise when one frees up; if Redis or Postgres fails right here, the
       // workers' reconciler enqueues it later, so the client is not asked to retry (which would duplicate it).

@@ -12,11 +12,13 @@ import type { StoredModel } from '../../db/models.js';
 import { serializeModel } from '../../engine/index.js';
 import { toModelJson } from '../../export/model-json.js';
 import { ExportError, TFJS_WEIGHTS_PATH, toTfjsLayers, type TfjsLayersExport } from '../../export/tfjs-layers.js';
+import type { QuotaDefaults } from '../../db/quotas.js';
 import { Errors } from '../errors.js';
 import { checkImport } from './model-import-validation.js';
 import { modelView } from './models.js';
 
-const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number }> = async (app, { maxParameters }) => {
+/** quotas: the configured defaults (QUOTA_*), which an import counts against. */
+const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number; quotas: QuotaDefaults }> = async (app, { maxParameters, quotas }) => {
   app.addHook('onRequest', app.authenticate);
   const { models } = app.repos;
 
@@ -121,11 +123,12 @@ const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number }> = asyn
           'documents from before the encoding need features to match spec.inputSize and, with standardize, mean and std ' +
           'per feature. classes (or targets) must match the units of the last layer, and the engine must accept the spec and ' +
           'every weight array. At most MODEL_MAX_PARAMETERS weights and biases. evaluation is not kept. The model belongs ' +
-          'to the calling tenant and predicts like the original.',
+          'to the calling tenant and predicts like the original. It counts against the models quota and its weights\' ' +
+          'bytes against the storageBytes quota: past either, 403 ERR_QUOTA_EXCEEDED and nothing is stored.',
         security: [{ bearer: [] }],
         headers: idempotencyHeadersSchema,
         body: importModelBodySchema,
-        response: { 201: modelSchema, ...commonErrorResponses, 409: errorBodySchema, 422: errorBodySchema },
+        response: { 201: modelSchema, ...commonErrorResponses, 403: errorBodySchema, 409: errorBodySchema, 422: errorBodySchema },
       },
       config: { idempotent: true },
     },
@@ -138,9 +141,10 @@ const modelExportRoutes: FastifyPluginAsyncZod<{ maxParameters: number }> = asyn
         features: body.features,
         targets: body.targets,
         ...(body.classes ? { classes: body.classes } : {}),
+        ...(body.modelName ? { modelName: body.modelName } : {}),
         // Stored as the engine serializes the network it accepted, like a trained model.
         weights: serializeModel(network),
-      });
+      }, quotas);
       return reply.status(201).send(modelView(stored));
     },
   );

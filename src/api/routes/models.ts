@@ -1,98 +1,21 @@
 import { commonErrorResponses, errorBodySchema, idParamsSchema } from '../../contracts/common.js';
-import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { evaluationSchema } from '../../contracts/evaluation.js';
-import {
-  evaluateBodySchema,
-  isRowsOfNumbers,
-  MAX_PREDICT_CELLS,
-  modelSchema,
-  predictBodySchema,
-  predictResponseSchema,
-  type PredictBody,
-} from '../../contracts/models.js';
+import { evaluateBodySchema, modelSchema, predictBodySchema, predictResponseSchema } from '../../contracts/models.js';
 import { DatasetError, listNames } from '../../data/dataset-error.js';
-import { InputError, type RowEncoder } from '../../data/encode-inputs.js';
 import type { StoredModel } from '../../db/models.js';
 import { Errors } from '../errors.js';
 import { evaluateOnDataset } from '../model-evaluation.js';
-import { ModelCache } from '../model-cache.js';
+import type { ModelCache } from '../model-cache.js';
+import { predictCompilers, predictRows } from '../predict.js';
 
 /** A stored model as GET /v1/models/:id shows it: everything but its weights. */
 export const modelView = ({ weights: _weights, createdAt, ...model }: StoredModel) => ({ ...model, createdAt: createdAt.toISOString() });
 
-type PredictRow = PredictBody['inputs'][number];
-
-const describeRow = (row: PredictRow): string => {
-  if (!Array.isArray(row)) return 'an object';
-  return row.some(Array.isArray) ? `a sequence of ${row.length} steps` : `an array of ${row.length} values`;
-};
-
-/** What a predict request asked about values the model had not seen. */
-type Warning = { row: number; column: string; value: string; message: string };
-
-/** Rows (objects keyed by column name, or arrays in feature order) -> the network's rows x encoder.width inputs. */
-function toMatrix(inputs: PredictBody['inputs'], encoder: RowEncoder, features: string[]): { x: Float32Array; warnings: Warning[] } {
-  const width = encoder.width;
-  const x = new Float32Array(inputs.length * width);
-  const warnings: Warning[] = [];
-  inputs.forEach((row, r) => {
-    const where = `inputs[${r}]`;
-    if (!Array.isArray(row)) {
-      for (const { column, value } of encoder.encodeObject(row, x, r * width, where)) {
-        warnings.push({ row: r, column, value, message: `${where}.${column}: "${value}" was not seen in training; answered as the column's "other" category` });
-      }
-      return;
-    }
-    if (!encoder.allScalar) {
-      const categorical = encoder.encoding.columns.filter((c) => c.type === 'categorical').map((c) => c.name);
-      throw Errors.INVALID_INPUT(`${where}: this model has categorical columns (${listNames(categorical)}): send each row as an object keyed by column name`, {
-        field: where,
-        features,
-      });
-    }
-    if (row.length !== features.length || row.some(Array.isArray)) {
-      const got = row.some(Array.isArray) ? `${describeRow(row)} (this model reads rows, not sequences)` : `${row.length} values`;
-      throw Errors.INVALID_INPUT(`${where}: expected ${features.length} features (${listNames(features)}), got ${got}`, { field: where, features });
-    }
-    encoder.encodeArray(row as (number | null)[], x, r * width, () => where);
-  });
-  return { x, warnings };
-}
-
-/** Sequences (arrays of steps, each the features of a step in order) -> rows x steps x inputs, step after step. */
-function toSequenceMatrix(inputs: PredictBody['inputs'], encoder: RowEncoder, features: string[], steps: number): Float32Array {
-  const width = features.length;
-  const out = new Float32Array(inputs.length * steps * encoder.width);
-  const step = `${width} feature${width === 1 ? '' : 's'} (${listNames(features)})`;
-  const expected = `a sequence of ${steps} steps, each an array of ${step}`;
-  inputs.forEach((row, r) => {
-    const details = { field: `inputs[${r}]`, sequenceLength: steps, features };
-    if (!Array.isArray(row) || (row.length > 0 && !row.every(Array.isArray))) {
-      throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected}; got ${describeRow(row)}`, details);
-    }
-    if (row.length !== steps) throw Errors.INVALID_INPUT(`inputs[${r}]: expected ${expected}; got ${row.length} steps`, details);
-    (row as (number | null)[][]).forEach((values, t) => {
-      if (values.length !== width) {
-        throw Errors.INVALID_INPUT(`inputs[${r}][${t}]: expected ${step}, got ${values.length} values`, { ...details, field: `inputs[${r}][${t}]` });
-      }
-      encoder.encodeArray(values, out, (r * steps + t) * encoder.width, () => `inputs[${r}][${t}]`);
-    });
-  });
-  return out;
-}
-
-/** Index of the first NaN or infinity, -1 if none: a plain loop, cheaper than findIndex with a callback. */
-function firstNonFinite(values: ArrayLike<number>): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
-  return -1;
-}
-
-const farOutside = (row: number, where: string) =>
-  Errors.UNPROCESSABLE(`inputs[${row}]: values are so far outside the training data that they overflow ${where}`, { field: `inputs[${row}]` });
-
-const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, opts) => {
+/** cache: shared with POST /v1/registry/:name/predict (routes/registry.ts), so both predict from one copy of a model. */
+const modelRoutes: FastifyPluginAsyncZod<{ cache: ModelCache }> = async (app, opts) => {
   app.addHook('onRequest', app.authenticate);
-  const cache = new ModelCache(opts.cacheSize);
+  const cache = opts.cache;
   const load = (tenantId: string, id: string) => cache.get(tenantId, id, () => app.repos.models.get(tenantId, id));
 
   app.get(
@@ -132,74 +55,12 @@ const modelRoutes: FastifyPluginAsyncZod<{ cacheSize: number }> = async (app, op
         body: predictBodySchema,
         response: { 200: predictResponseSchema, ...commonErrorResponses, 422: errorBodySchema },
       },
-      // The schemas still type the handler and document the route, but the answer is not re-checked against them
-      // at run time: the handler builds it from a Float32Array (non-finite values are refused above) and the model's
-      // class names. Checking it with zod cost 7% of a prediction's CPU.
-      serializerCompiler: () => (data) => JSON.stringify(data),
-      // Rows of numbers skip zod (isRowsOfNumbers accepts nothing the schema refuses); any other body, and every
-      // error, gets the schema's checks and messages.
-      validatorCompiler: (route) => {
-        // Fastify hands the compiler one part's schema at a time, whatever the route-level type says.
-        const bySchema = validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0]);
-        return route.httpPart === 'body' ? (data) => (isRowsOfNumbers(data) ? { value: data } : bySchema(data)) : bySchema;
-      },
+      ...predictCompilers,
     },
     async (request) => {
       const loaded = cache.peek(request.tenantId, request.params.id) ?? (await load(request.tenantId, request.params.id));
       if (!loaded) throw Errors.NOT_FOUND(`model ${request.params.id} not found`);
-      const { model, network, encoder } = loaded;
-      const inputs = request.body.inputs;
-      const width = network.outputWidth;
-      const cellsPerRow = Math.max(network.inputWidth, width);
-      if (inputs.length * cellsPerRow > MAX_PREDICT_CELLS) {
-        const most = Math.floor(MAX_PREDICT_CELLS / cellsPerRow);
-        throw Errors.VALIDATION(`body.inputs: at most ${most} rows per request for this model (${MAX_PREDICT_CELLS} values in or out), got ${inputs.length}`, {
-          field: 'body.inputs',
-        });
-      }
-      let x: Float32Array;
-      let warnings: Warning[] = [];
-      try {
-        if (network.recurrent) x = toSequenceMatrix(inputs, encoder, model.features, network.sequenceLength);
-        else ({ x, warnings } = toMatrix(inputs, encoder, model.features));
-      } catch (err) {
-        if (err instanceof InputError) throw Errors.INVALID_INPUT(err.message, { field: err.field, features: model.features });
-        throw err;
-      }
-      // Standardization can push a float32 value past its range (a feature far outside the training data), and
-      // the network can overflow on its own: both are the input's fault, never a 500.
-      const badInput = firstNonFinite(x);
-      if (badInput >= 0) throw farOutside(Math.floor(badInput / network.inputWidth), 'after standardization');
-      const y = network.predict(x, inputs.length);
-      const badOutput = firstNonFinite(y);
-      if (badOutput >= 0) throw farOutside(Math.floor(badOutput / width), 'in the model\'s output');
-      const scale = encoder.encoding.target;
-      if (scale) {
-        // Trained on standardized targets: answered in the target's own units.
-        const units = scale.center.length;
-        for (let i = 0; i < y.length; i++) y[i] = y[i] * scale.scale[i % units] + scale.center[i % units];
-      }
-      const extra = warnings.length ? { warnings } : {};
-      const units = network.outputSize;
-      const rowOf = (r: number) => {
-        const row = new Array<number>(width);
-        for (let c = 0; c < width; c++) row[c] = y[r * width + c];
-        return row;
-      };
-      if (network.outputSteps > 1) {
-        // Sequence to sequence: per sequence, one array of outputs per step.
-        const steps = network.outputSteps;
-        const outputs = inputs.map((_, r) => {
-          const row = rowOf(r);
-          return Array.from({ length: steps }, (_, t) => row.slice(t * units, (t + 1) * units));
-        });
-        return { outputs, ...extra };
-      }
-      const outputs = inputs.map((_, r) => rowOf(r));
-      if (!model.classes) return { outputs, ...extra };
-      const classes = model.classes;
-      const labels = outputs.map((row) => classes[row.indexOf(Math.max(...row))]);
-      return { outputs, labels, ...extra };
+      return predictRows(loaded, request.body.inputs);
     },
   );
 
