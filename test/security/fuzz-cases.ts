@@ -36,6 +36,8 @@ export interface FuzzContext {
   datasetId: string;
   jobId: string;
   modelId: string;
+  /** A registry name whose only version is the fuzz model. */
+  modelName: string;
   limits: { bodyBytes: number; maxRows: number; maxColumns: number; maxCells: number; maxEpochs: number };
 }
 
@@ -242,6 +244,8 @@ const importRules: FieldRule[] = [
   { path: ['preprocessing'], invalid: [null, {}, { standardize: true }, { standardize: true, mean: [0, 0, 0, 0] }, { standardize: true, mean: [0, 0, 0, 0], std: [1, 0, 1, 1] }, { standardize: true, mean: [0], std: [1] }, { standardize: 'yes' }] },
 ];
 
+const aliasRules: FieldRule[] = [{ path: ['version'], invalid: [0, -1, 1.5, 2 ** 31, '1', 'v1', true, null, {}, [], [1], ...HUGE_AND_NEGATIVE] }];
+
 const tenantRules: FieldRule[] = [{ path: ['name'], invalid: ['', '   ', 'x'.repeat(201), 'nul\u0000', '\ud800', ...NOT_STRINGS] }];
 /** Budgets: whole numbers from 1 to 1e9, or null (the default). The valid body keeps the fuzz tenant's budgets huge. */
 const BAD_BUDGETS = [0, -1, 1.5, 1e10, '10', true, {}, [], [1], ...HUGE_AND_NEGATIVE.filter((v) => v !== 1e308 && v !== Number.MAX_SAFE_INTEGER + 2)];
@@ -354,6 +358,29 @@ export function routeSpecs(): RouteSpec[] {
     },
     { method: 'GET', path: '/v1/models/{id}/tfjs/model.json', auth: 'tenant', params: id('modelId') },
     { method: 'GET', path: '/v1/models/{id}/tfjs/weights.bin', auth: 'tenant', params: id('modelId') },
+    { method: 'GET', path: '/v1/registry', auth: 'tenant', params: none },
+    { method: 'GET', path: '/v1/registry/{name}', auth: 'tenant', params: (ctx) => ({ name: ctx.modelName }) },
+    {
+      // The name has version 1 only: even the valid body (version 2) answers 404, so no case moves the alias.
+      method: 'PUT',
+      path: '/v1/registry/{name}/aliases/{alias}',
+      auth: 'tenant',
+      params: (ctx) => ({ name: ctx.modelName, alias: 'production' }),
+      json: { template: () => ({ version: 2 }), rules: () => aliasRules, required: [['version']] },
+    },
+    // No alias is set: every DELETE answers 404 at best.
+    { method: 'DELETE', path: '/v1/registry/{name}/aliases/{alias}', auth: 'tenant', params: (ctx) => ({ name: ctx.modelName, alias: 'production' }) },
+    {
+      method: 'POST',
+      path: '/v1/registry/{name}/predict',
+      auth: 'tenant',
+      params: (ctx) => ({ name: ctx.modelName }),
+      json: { template: (_ctx, rng) => predictBody(rng.chance(0.5)), rules: () => predictRules, required: [['inputs']] },
+      query: {
+        valid: () => ({}),
+        invalid: () => [{ version: '0' }, { version: '-1' }, { version: '1.5' }, { version: 'x' }, { version: '' }, { version: '2' }, { version: '1e999' }, { version: ['1', '1'] }, { alias: 'nope' }, { alias: '' }, { alias: '1st' }, { alias: 'x'.repeat(64) }, { alias: 'a\u0000' }, { alias: 'production', version: '1' }],
+      },
+    },
     {
       method: 'POST',
       path: '/v1/models',

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { registerVersion } from '../../src/db/registry.js';
 import { createNetwork, serializeModel } from '../../src/engine/index.js';
 import { useTestService } from '../helpers/app.js';
 import { ADMIN_KEY } from '../helpers/env.js';
@@ -120,6 +121,8 @@ describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
       },
     });
 
+    await service.app.db.$transaction((tx) => registerVersion(tx, tenant.id, 'fuzz-model', modelId));
+
     fuzz = {
       adminKey: ADMIN_KEY,
       tenantKey: tenant.apiKey,
@@ -130,6 +133,7 @@ describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
       datasetId,
       jobId: job.id,
       modelId,
+      modelName: 'fuzz-model',
       limits: LIMITS,
     };
 

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { registerVersion } from '../../src/db/registry.js';
 import { createNetwork, serializeModel } from '../../src/engine/index.js';
 import { createTenant, useTestService } from '../helpers/app.js';
 import { ADMIN_KEY } from '../helpers/env.js';
@@ -52,8 +53,11 @@ describe("another tenant's ids", () => {
         weights: JSON.parse(JSON.stringify(serializeModel(createNetwork(spec, 1)))),
       },
     });
+    // ... and registered as version 1 of a name, with an alias.
+    await service.app.db.$transaction((tx) => registerVersion(tx, first.id, 'first-secret-model', modelId));
+    expect((await service.app.repos.registry.setAlias(first.id, 'first-secret-model', 'production', 1)).found).toBe(true);
     owned = { tenantId: first.id, keyId: first.keyId, datasetId, jobId: job.body.id, modelId };
-    secret = [owned.datasetId, owned.jobId, owned.modelId, owned.keyId, 'first-secret-dataset', 'first-tenant', 'setosa'];
+    secret = [owned.datasetId, owned.jobId, owned.modelId, owned.keyId, 'first-secret-dataset', 'first-secret-model', 'first-tenant', 'setosa'];
   });
 
   /** What the second tenant sends on each documented route, and what it must get. */
@@ -100,6 +104,12 @@ describe("another tenant's ids", () => {
       'GET /v1/models/{id}/export': () => expect404(request(server).get(`/v1/models/${owned.modelId}/export`)),
       'GET /v1/models/{id}/tfjs/model.json': () => expect404(request(server).get(`/v1/models/${owned.modelId}/tfjs/model.json`)),
       'GET /v1/models/{id}/tfjs/weights.bin': () => expect404(request(server).get(`/v1/models/${owned.modelId}/tfjs/weights.bin`)),
+      // Registry names are per tenant: the first tenant's name does not exist for the second, and the list is its own.
+      'GET /v1/registry': async () => ({ res: await as(request(server).get('/v1/registry')), expected: 200 }),
+      'GET /v1/registry/{name}': () => expect404(request(server).get('/v1/registry/first-secret-model')),
+      'PUT /v1/registry/{name}/aliases/{alias}': () => expect404(request(server).put('/v1/registry/first-secret-model/aliases/production').send({ version: 1 })),
+      'DELETE /v1/registry/{name}/aliases/{alias}': () => expect404(request(server).delete('/v1/registry/first-secret-model/aliases/production')),
+      'POST /v1/registry/{name}/predict': () => expect404(request(server).post('/v1/registry/first-secret-model/predict').send(predict)),
       // Importing borrows no id: the new model is the second tenant's own, like an upload.
       'POST /v1/models': async () => {
         const spec = { inputSize: 2, layers: [{ type: 'dense' as const, units: 1, activation: 'linear' as const }], loss: 'meanSquaredError' as const };
@@ -138,6 +148,7 @@ describe("another tenant's ids", () => {
     const mine = await request(service.app.server).get('/v1/datasets').set(auth(first.apiKey));
     expect(mine.body.items.map((d: { id: string }) => d.id)).toEqual([owned.datasetId]);
     expect((await request(service.app.server).get(`/v1/models/${owned.modelId}`).set(auth(first.apiKey))).status).toBe(200);
+    expect((await request(service.app.server).get('/v1/registry/first-secret-model').set(auth(first.apiKey))).body.aliases).toEqual({ production: 1 });
     expect((await request(service.app.server).get(`/v1/jobs/${owned.jobId}`).set(auth(first.apiKey))).body.status).toBe('queued');
     expect((await request(service.app.server).get('/v1/datasets').set(auth(first.apiKey))).status).toBe(200);
   });
