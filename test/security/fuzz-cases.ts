@@ -253,6 +253,13 @@ const rateLimitRules: FieldRule[] = [
   { path: ['requests'], invalid: BAD_BUDGETS },
   { path: ['predictions'], invalid: BAD_BUDGETS },
 ];
+/** Quotas: whole numbers from 0 (nothing more allowed) up, or null (the default). The valid body keeps them huge. */
+const BAD_QUOTAS = [1.5, '10', true, {}, [], [1], ...HUGE_AND_NEGATIVE];
+const quotaRules: FieldRule[] = [
+  { path: ['storageBytes'], invalid: BAD_QUOTAS },
+  { path: ['datasets'], invalid: [...BAD_QUOTAS, 1e10] },
+  { path: ['models'], invalid: [...BAD_QUOTAS, 1e10] },
+];
 
 // ---------------------------------------------------------------------------------------------- routes
 
@@ -349,6 +356,15 @@ export function routeSpecs(): RouteSpec[] {
       params: id('tenantId'),
       json: { template: () => ({ requests: 1_000_000_000, predictions: 1_000_000_000 }), rules: () => rateLimitRules, required: [] },
     },
+    { method: 'GET', path: '/v1/tenants/{id}/quotas', auth: 'admin', params: id('tenantId') },
+    {
+      method: 'PATCH',
+      path: '/v1/tenants/{id}/quotas',
+      auth: 'admin',
+      params: id('tenantId'),
+      json: { template: () => ({ storageBytes: 1e12, datasets: 1_000_000, models: 1_000_000 }), rules: () => quotaRules, required: [] },
+    },
+    { method: 'GET', path: '/v1/usage', auth: 'tenant', params: none },
     {
       method: 'GET',
       path: '/v1/models/{id}/export',
@@ -631,7 +647,8 @@ export class CaseBuilder {
         const body = template(ctx, rng);
         const variant = rng.int(3);
         if (variant === 0) {
-          const value = rng.pick([null, [], 'text', 42, true, [body], { body }, {}]);
+          // {} is a valid body where every field is optional (PATCH /v1/tenants/{id}/rate-limits and /quotas).
+          const value = rng.pick([null, [], 'text', 42, true, [body], { body }, ...(required.length > 0 ? [{}] : [])]);
           return { family, description: `top-level ${serialize(value).slice(0, 40)}`, request: this.jsonRequest(route, serialize(value)) };
         }
         // A route whose fields are all optional (PATCH /v1/tenants/{id}/rate-limits) has none to leave out.

@@ -124,6 +124,13 @@ describe("another tenant's ids", () => {
         res: await as(request(server).patch(`/v1/tenants/${second.id}/rate-limits`).send({ predictions: 1_000_000 })),
         expected: 403,
       }),
+      'GET /v1/tenants/{id}/quotas': async () => ({ res: await as(request(server).get(`/v1/tenants/${owned.tenantId}/quotas`)), expected: 403 }),
+      'PATCH /v1/tenants/{id}/quotas': async () => ({
+        res: await as(request(server).patch(`/v1/tenants/${second.id}/quotas`).send({ storageBytes: 1_000_000_000_000 })),
+        expected: 403,
+      }),
+      // Usage has no id to borrow: the caller's own, which holds nothing of the first tenant's (the leak check below).
+      'GET /v1/usage': async () => ({ res: await as(request(server).get('/v1/usage')), expected: 200 }),
       'GET /health': async () => ({ res: await request(server).get('/health'), expected: 200 }),
       'GET /ready': async () => ({ res: await request(server).get('/ready'), expected: 200 }),
     };
