@@ -1,14 +1,16 @@
 // buildApp(): plugins first (errors, prisma, queue, auth, security, body parsers, idempotency, swagger, metrics, job
-// events, webhook URLs, dashboard), then one route plugin per resource. It never listens: server.ts does, and tests use the app in-process.
+// events, deletions, webhook URLs, dashboard), then one route plugin per resource. It never listens: server.ts does, and tests use the app in-process.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ConfigError, type Config } from '../config/index.js';
 import { clientErrorHandler, frameworkErrorHandler, requireHost } from './client-errors.js';
+import { ModelCache } from './model-cache.js';
 import authPlugin from './plugins/auth.js';
 import bodyParsersPlugin from './plugins/body-parsers.js';
 import dashboardPlugin from './plugins/dashboard.js';
+import deletionsPlugin from './plugins/deletions.js';
 import errorsPlugin from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
 import jobEventsPlugin from './plugins/job-events.js';
@@ -23,6 +25,7 @@ import jobEventRoutes from './routes/job-events.js';
 import jobRoutes from './routes/jobs.js';
 import modelExportRoutes from './routes/model-export.js';
 import modelRoutes from './routes/models.js';
+import registryRoutes from './routes/registry.js';
 import quotaRoutes from './routes/quotas.js';
 import tenantRoutes from './routes/tenants.js';
 import webhookRoutes from './routes/webhooks.js';
@@ -67,6 +70,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(swaggerPlugin, { config });
   if (config.METRICS_ENABLED) await app.register(metricsPlugin, { token: config.METRICS_TOKEN });
   await app.register(jobEventsPlugin, { redisUrl: config.REDIS_URL });
+  await app.register(deletionsPlugin, { redisUrl: config.REDIS_URL });
   await app.register(dashboardPlugin);
 
   await app.register(healthRoutes);
@@ -81,7 +85,9 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
     quotas,
   });
-  await app.register(modelRoutes, { cacheSize: config.MODEL_CACHE_SIZE });
+  const modelCache = new ModelCache(config.MODEL_CACHE_SIZE);
+  await app.register(modelRoutes, { cache: modelCache });
+  await app.register(registryRoutes, { cache: modelCache });
   await app.register(jobEventRoutes, { pingIntervalMs: config.EVENTS_PING_INTERVAL_MS });
   await app.register(webhookRoutes);
   await app.register(modelExportRoutes, { maxParameters: config.MODEL_MAX_PARAMETERS, quotas });

@@ -21,6 +21,8 @@ export function encoderOf(model: StoredModel): RowEncoder {
 
 export class ModelCache {
   private readonly entries = new Map<string, LoadedModel>();
+  /** Bumped by every drop: a load that began before one is answered but not kept (it may have read what was dropped). */
+  private drops = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -42,14 +44,28 @@ export class ModelCache {
     const hit = this.peek(tenantId, id);
     if (hit) return hit;
     const key = `${tenantId}:${id}`;
+    const drops = this.drops;
     const model = await load();
     if (!model) return null;
     const loaded = { model, network: deserializeModel(model.weights), encoder: encoderOf(model) };
-    if (this.capacity > 0) {
+    if (this.capacity > 0 && drops === this.drops) {
       this.entries.set(key, loaded);
       if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     }
     return loaded;
+  }
+
+  /** Forgets models that were deleted or changed (src/queue/deletion-channel.ts); the next request reads Postgres. */
+  drop(tenantId: string, ids: readonly string[]): void {
+    this.drops++;
+    for (const id of ids) this.entries.delete(`${tenantId}:${id}`);
+  }
+
+  /** Forgets every model of a tenant, or with no tenant every model (deletes may have been missed). */
+  dropAll(tenantId?: string): void {
+    this.drops++;
+    if (tenantId === undefined) return this.entries.clear();
+    for (const key of [...this.entries.keys()]) if (key.startsWith(`${tenantId}:`)) this.entries.delete(key);
   }
 
   get size(): number {

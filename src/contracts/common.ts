@@ -24,6 +24,9 @@ export const commonErrorResponses = {
 /** The error responses of an admin route: a tenant key answers 403. */
 export const adminErrorResponses = { ...commonErrorResponses, 403: errorBodySchema } as const;
 
+/** 204 of a DELETE: no body. A second DELETE of the same id answers 404. */
+export const deletedResponseSchema = z.null().describe('Deleted; no body');
+
 /** Datasets and models compute in float32: a number larger in magnitude would turn into Infinity. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 

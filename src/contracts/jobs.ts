@@ -46,7 +46,7 @@ export type JobError = z.infer<typeof jobErrorSchema>;
 export const jobSchema = z
   .object({
     id: z.uuid(),
-    datasetId: z.uuid(),
+    datasetId: z.uuid().nullable().describe('The dataset it trained on; null once that dataset was deleted'),
     status: jobStatusSchema,
     epoch: z.number().int(),
     epochs: z.number().int(),

@@ -7,8 +7,8 @@ import { storedPreprocessingSchema } from './preprocessing.js';
 export const modelSchema = z
   .object({
     id: z.uuid(),
-    jobId: z.uuid().nullable().describe('The job that trained the model; null for a model imported with POST /v1/models'),
-    datasetId: z.uuid().nullable().describe("The training job's dataset; null for an imported model"),
+    jobId: z.uuid().nullable().describe('The job that trained the model; null for a model imported with POST /v1/models, or once that job was deleted'),
+    datasetId: z.uuid().nullable().describe("The training job's dataset; null for an imported model, or once the job or the dataset was deleted"),
     spec: storedModelSpecSchema,
     preprocessing: storedPreprocessingSchema,
     features: z.array(z.string()),

@@ -126,6 +126,31 @@ export function datasetRepository(db: Db) {
       return rows.map(toSummary);
     },
     /**
+     * Deletes the dataset unless queued or running jobs train on it (then their ids, oldest first, at most 20).
+     * Finished jobs keep their rows with datasetId null (ON DELETE SET NULL) and their models stay; `models` lists
+     * those models, whose view loses its datasetId. The row is locked first: a job being created on the dataset (its
+     * foreign key check share-locks the row) either commits before and is counted, or finds it gone. Null when the
+     * tenant has no such dataset.
+     */
+    async delete(tenantId: string, id: string): Promise<DatasetDeletion | null> {
+      return db.$transaction(async (tx) => {
+        const found = await tx.$queryRaw<{ id: string }[]>`
+          SELECT "id" FROM "Dataset" WHERE "id" = ${id}::uuid AND "tenantId" = ${tenantId}::uuid FOR UPDATE`;
+        if (found.length === 0) return null;
+        const active = await tx.job.findMany({
+          where: { datasetId: id, status: { in: ['queued', 'running'] } },
+          select: { id: true },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          take: 20,
+        });
+        if (active.length) return { deleted: false, activeJobs: active.map((j) => j.id) };
+        const models = await tx.model.findMany({ where: { job: { datasetId: id } }, select: { id: true } });
+        // deleteMany: delete() would read the deleted row back, packed arrays and all.
+        await tx.dataset.deleteMany({ where: { id } });
+        return { deleted: true, models: models.map((m) => m.id) };
+      });
+    },
+    /**
      * The summary and the packed training arrays (the job's stored preprocessing applies to them). The arrays come
      * by binary COPY (src/db/bytea-copy.ts) into shared memory, which training threads read without a copy each.
      * The two reads go out at once, one round trip of waiting rather than two; a dataset never changes once stored.
@@ -150,5 +175,7 @@ export function datasetRepository(db: Db) {
   };
 }
 export type DatasetRepository = ReturnType<typeof datasetRepository>;
+/** What DELETE /v1/datasets/:id did: deleted (and the models whose view changed), or not for the jobs using it. */
+export type DatasetDeletion = { deleted: true; models: string[] } | { deleted: false; activeJobs: string[] };
 /** What a run's set-up reads a dataset through: the repository itself, or the worker's cache in front of it. */
 export type TrainingDataReader = Pick<DatasetRepository, 'getTrainingData'>;

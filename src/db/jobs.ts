@@ -6,6 +6,7 @@ import type { Training } from '../contracts/training.js';
 import type { Evaluation } from '../contracts/evaluation.js';
 import type { EpochReport, ModelSpec, SerializedModel, TrainingCheckpoint } from '../engine/index.js';
 import type { Db } from './client.js';
+import { registerVersion } from './registry.js';
 import { enforceQuota, prismaQuery, type QuotaDefaults, weightBytesOf } from './quotas.js';
 import type { Job, Prisma } from '../generated/prisma/client.js';
 
@@ -62,6 +63,8 @@ export interface NewJob {
   preprocessing: StoredPreprocessing;
   webhookUrl?: string;
   initialModelId?: string;
+  /** Registry name: the job's model becomes its next version when the job succeeds. */
+  modelName?: string;
   /** The most bytes its model's weights can take: reserved against the storage quota while the job is active. */
   modelBytes?: number;
 }
@@ -150,6 +153,22 @@ export function jobRepository(db: Db) {
       return row ? toView({ ...row, result: null }) : viewOf(db, tenantId, id);
     },
     /**
+     * Deletes a finished job with its metrics, checkpoint and webhook deliveries (ON DELETE CASCADE). Its model stays,
+     * with jobId null (ON DELETE SET NULL) like an imported model; `modelId` is that model, whose view changed. An active
+     * job is not deleted: its status comes back. Null when the tenant has no such job.
+     */
+    async delete(tenantId: string, id: string): Promise<JobDeletion | null> {
+      return db.$transaction(async (tx) => {
+        const [row] = await tx.$queryRaw<{ status: JobStatus }[]>`
+          SELECT "status" FROM "Job" WHERE "id" = ${id}::uuid AND "tenantId" = ${tenantId}::uuid FOR UPDATE`;
+        if (!row) return null;
+        if (!finishedStatuses.includes(row.status)) return { deleted: false, status: row.status };
+        const model = await tx.model.findUnique({ where: { jobId: id }, select: { id: true } });
+        await tx.job.deleteMany({ where: { id } });
+        return { deleted: true, modelId: model?.id ?? null };
+      });
+    },
+    /**
      * queued -> running; a job already running (redelivered after a stall) stays running, and counts one more run
      * started on it. Returns the job's row afterwards (the worker trains from it when its status is running), null
      * when the job does not exist.
@@ -209,6 +228,8 @@ export function jobRepository(db: Db) {
           include: { dataset: { select: { features: true, targets: true, classes: true } }, result: { select: { id: true } } },
         });
         if (!job || job.status !== 'running') return job?.result?.id ?? null;
+        // DELETE /v1/datasets/:id refuses while a job uses the dataset: a guard, not a path.
+        if (!job.dataset) throw new Error(`the dataset of job ${id} was deleted while it trained`);
         const modelId = randomUUID();
         await tx.model.create({
           data: {
@@ -232,6 +253,9 @@ export function jobRepository(db: Db) {
             weightBytes: weightBytesOf(weights),
           },
         });
+        // In this transaction: the model and its version are stored together, and the name's row lock orders
+        // versions of jobs finishing at once.
+        if (job.modelName) await registerVersion(tx, job.tenantId, job.modelName, modelId);
         await tx.job.update({ where: { id }, data: { status: 'succeeded', finishedAt: new Date() } });
         return modelId;
       });
@@ -276,3 +300,5 @@ export function jobRepository(db: Db) {
   };
 }
 export type JobRepository = ReturnType<typeof jobRepository>;
+/** What DELETE /v1/jobs/:id did: deleted (and the model it leaves), or not, for the job is still active. */
+export type JobDeletion = { deleted: true; modelId: string | null } | { deleted: false; status: JobStatus };

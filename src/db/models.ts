@@ -5,6 +5,7 @@ import type { StoredPreprocessing } from '../contracts/preprocessing.js';
 import type { SerializedModel } from '../engine/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
+import { aliasesPointingTo, registerVersion } from './registry.js';
 import { enforceQuota, prismaQuery, type QuotaDefaults, weightBytesOf } from './quotas.js';
 
 export interface StoredModel {
@@ -54,8 +55,31 @@ export function modelRepository(db: Db) {
       const row = await db.model.findFirst({ where: { id, tenantId }, select: { evaluation: true } });
       return (row?.evaluation as Evaluation | null | undefined) ?? null;
     },
+    /**
+     * Deletes the model unless a registry alias points to it or a queued or running job starts from its weights
+     * (initialModelId): then those come back. The job that trained it stays (its modelId becomes null). Null when the
+     * tenant has no such model.
+     */
+    async delete(tenantId: string, id: string): Promise<ModelDeletion | null> {
+      return db.$transaction(async (tx) => {
+        const found = await tx.$queryRaw<{ id: string }[]>`
+          SELECT "id" FROM "Model" WHERE "id" = ${id}::uuid AND "tenantId" = ${tenantId}::uuid FOR UPDATE`;
+        if (found.length === 0) return null;
+        const aliases = await aliasesPointingTo(tx, tenantId, id);
+        const jobs = await tx.job.findMany({
+          where: { tenantId, initialModelId: id, status: { in: ['queued', 'running'] } },
+          select: { id: true },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          take: 20,
+        });
+        if (aliases.length || jobs.length) return { deleted: false, aliases, activeJobs: jobs.map((j) => j.id) };
+        // deleteMany: delete() would read the deleted row back, weights and all.
+        await tx.model.deleteMany({ where: { id } });
+        return { deleted: true };
+      });
+    },
     /** With `quotas`, checked under the tenant's quota lock in the transaction that stores the model (QuotaExceededError: nothing stored). */
-    async import(tenantId: string, model: ImportedModel, quotas?: QuotaDefaults): Promise<StoredModel> {
+    async import(tenantId: string, model: ImportedModel & { modelName?: string }, quotas?: QuotaDefaults): Promise<StoredModel> {
       const id = randomUUID();
       const weightBytes = weightBytesOf(model.weights);
       const create = (client: Pick<Db, 'model'>) => client.model.create({
@@ -72,10 +96,20 @@ export function modelRepository(db: Db) {
           weightBytes,
         },
       });
+      // With a registry name, the model becomes the name's next version in the transaction that stores it.
+      const register = async (tx: Prisma.TransactionClient) => {
+        if (model.modelName) await registerVersion(tx, tenantId, model.modelName, id);
+      };
       if (quotas) {
         await db.$transaction(async (tx) => {
           await enforceQuota(prismaQuery(tx), tenantId, quotas, { what: 'this model', models: 1, storageBytes: weightBytes });
           await create(tx);
+          await register(tx);
+        });
+      } else if (model.modelName) {
+        await db.$transaction(async (tx) => {
+          await create(tx);
+          await register(tx);
         });
       } else {
         await create(db);
@@ -85,3 +119,5 @@ export function modelRepository(db: Db) {
   };
 }
 export type ModelRepository = ReturnType<typeof modelRepository>;
+/** What DELETE /v1/models/:id did: deleted, or not, for the aliases pointing to it and the jobs starting from it. */
+export type ModelDeletion = { deleted: true } | { deleted: false; aliases: string[]; activeJobs: string[] };

@@ -50,6 +50,21 @@ export function tenantRepository(db: Db) {
       return { ...tenant, keyId };
     },
     exists: async (id: string) => (await db.tenant.count({ where: { id } })) > 0,
+    /**
+     * Deletes the tenant and everything it has: keys, datasets, jobs with their metrics, checkpoints and webhook
+     * deliveries, models (ON DELETE CASCADE). Returns the ids of its jobs that were queued or running, which the
+     * caller takes off the queue and stops; null when there is no such tenant. The tenant's row is locked first, so a
+     * job created at the same moment (its foreign key check share-locks the row) is either counted or refused.
+     */
+    async delete(id: string): Promise<{ activeJobs: string[] } | null> {
+      return db.$transaction(async (tx) => {
+        const found = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "Tenant" WHERE "id" = ${id}::uuid FOR UPDATE`;
+        if (found.length === 0) return null;
+        const active = await tx.job.findMany({ where: { tenantId: id, status: { in: ['queued', 'running'] } }, select: { id: true } });
+        await tx.tenant.deleteMany({ where: { id } });
+        return { activeJobs: active.map((j) => j.id) };
+      });
+    },
     /** The tenant a live (not revoked) key belongs to, with its rate-limit budgets: one query. */
     async findByKeyHash(keyHash: string): Promise<KeyOwner | null> {
       const key = await db.apiKey.findUnique({ where: { keyHash }, select: { tenantId: true, revokedAt: true, tenant: { select: budgetSelect } } });

@@ -42,7 +42,8 @@ function optionsOf(stored: StoredPreprocessing): PreprocessingOptions {
  * job: later runs (a resume) and the model read it from there.
  */
 export async function loadTrainingInput(jobs: JobRepository, datasets: TrainingDataReader, job: Job): Promise<TrainingInput> {
-  const data = await datasets.getTrainingData(job.tenantId, job.datasetId);
+  // A queued or running job's dataset cannot be deleted (DELETE /v1/datasets/:id answers 409): null is a guard.
+  const data = job.datasetId ? await datasets.getTrainingData(job.tenantId, job.datasetId) : null;
   if (!data) throw new MissingJobError(`dataset ${job.datasetId} of job ${job.id} does not exist`);
   const training = job.training as Training;
   const stored = job.preprocessing as StoredPreprocessing;

@@ -19,6 +19,8 @@ export class DatasetCache implements TrainingDataReader {
   private readonly entries = new Map<string, Entry>();
   private readonly reading = new Map<string, Promise<TrainingData | null>>();
   private bytes = 0;
+  /** Bumped by every drop: a read that began before one is handed to its waiters but not kept. */
+  private drops = 0;
 
   constructor(
     private readonly source: TrainingDataReader,
@@ -42,21 +44,45 @@ export class DatasetCache implements TrainingDataReader {
       return pending;
     }
     this.onRead('postgres');
+    const drops = this.drops;
     // A failed read is not remembered: every waiter sees the error and the next start reads again.
     const read = this.source
       .getTrainingData(tenantId, id)
       .then((data) => {
-        if (data) this.keep(key, data);
+        if (data && drops === this.drops) this.keep(key, data);
         return data;
       })
-      .finally(() => this.reading.delete(key));
+      .finally(() => {
+        if (this.reading.get(key) === read) this.reading.delete(key);
+      });
     this.reading.set(key, read);
     return read;
+  }
+
+  /** Forgets deleted datasets (src/queue/deletion-channel.ts): a later start reads Postgres, which no longer has them. */
+  drop(tenantId: string, ids: readonly string[]): void {
+    const keys = new Set(ids.map((id) => `${tenantId}:${id}`));
+    this.forget((key) => keys.has(key));
+  }
+
+  /** Forgets every dataset of a tenant, or with no tenant every dataset (deletes may have been missed). */
+  dropAll(tenantId?: string): void {
+    this.forget((key) => tenantId === undefined || key.startsWith(`${tenantId}:`));
   }
 
   /** Bytes of the datasets held now (at most the bound). */
   get size(): number {
     return this.bytes;
+  }
+
+  private forget(matches: (key: string) => boolean): void {
+    this.drops++;
+    for (const [key, entry] of [...this.entries]) {
+      if (!matches(key)) continue;
+      this.entries.delete(key);
+      this.bytes -= entry.bytes;
+    }
+    for (const key of [...this.reading.keys()]) if (matches(key)) this.reading.delete(key);
   }
 
   private keep(key: string, data: TrainingData): void {

@@ -12,6 +12,7 @@ import { jobRepository } from '../db/jobs.js';
 import { webhookRepository } from '../db/webhooks.js';
 import { subscribeCancel } from '../queue/cancel-channel.js';
 import { createRedis } from '../queue/connection.js';
+import { subscribeDeletions } from '../queue/deletion-channel.js';
 import { loadTrainingInput } from '../queue/producer.js';
 import { createDispatcher, type QueueLogger } from '../queue/dispatcher.js';
 import { Reconciler } from '../queue/reconciler.js';
@@ -115,6 +116,13 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
     if (worker.cancelJob(jobId, CANCEL_REASON.cancelled)) log.info({ jobId }, 'cancelling running job');
     // Cancelled by the API, maybe while it waited on no worker: its event stream and webhook learn of it here.
     recorder.announceEnd(jobId);
+  });
+  // A deleted dataset leaves this process's cache at once (and every dataset after a Redis outage, in case one was missed).
+  await subscribeDeletions(subscriber, config.QUEUE_PREFIX, (notice) => {
+    if (notice.kind === 'missed') return datasets.dropAll();
+    const { tenantId, tenant, datasets: deleted } = notice.deletion;
+    if (tenant) datasets.dropAll(tenantId);
+    else if (deleted.length) datasets.drop(tenantId, deleted);
   });
 
   await reconciler.run('start');

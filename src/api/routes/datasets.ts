@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { commonErrorResponses, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
+import { commonErrorResponses, deletedResponseSchema, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
 import {
   csvDatasetQuerySchema,
   datasetDetailSchema,
@@ -16,6 +16,7 @@ import {
 import { encodeDataset, type DatasetLimits, type EncodedDataset } from '../../data/encode-dataset.js';
 import { encodeSequences } from '../../data/encode-sequences.js';
 import { numberLabel } from '../../data/cells.js';
+import { listNames } from '../../data/dataset-error.js';
 import type { StoredColumn } from '../../data/column-reader.js';
 import type { DatasetSummary } from '../../db/datasets.js';
 import { QuotaExceededError, quotaRepository, type QuotaDefaults } from '../../db/quotas.js';
@@ -66,13 +67,14 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits; quotas: Quot
   // In this plugin's scope only: CSV bodies are encoded as they stream in (csv-upload.ts), not buffered as text.
   app.removeContentTypeParser(['text/csv', 'text/plain']);
   app.addContentTypeParser(['text/csv', 'text/plain'], csvUnlessOverQuota);
+  app.addContentTypeParser('text/tab-separated-values', csvUnlessOverQuota);
 
   app.post(
     '/v1/datasets',
     {
       schema: {
         tags: ['datasets'],
-        summary: 'Upload a dataset as JSON or CSV (Content-Type: text/csv, ?name=...&target=col[,col][&sequence=idColumn])',
+        summary: 'Upload a dataset as JSON, CSV or TSV (Content-Type: text/csv, ?name=...&target=col[,col][&sequence=idColumn])',
         description:
           'Column types are inferred (numeric, categorical, boolean; columnTypes overrides), ignore leaves columns out, ' +
           'and empty cells, null, NA, N/A, NaN, null and ? are missing (rows with a missing target are skipped and ' +
@@ -83,7 +85,11 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits; quotas: Quot
           'sequences must have the same number of steps (a ragged or empty one answers 400 naming it). For sequence ' +
           'datasets DATASET_MAX_ROWS counts steps. Bodies above BODY_LIMIT_BYTES, and datasets above DATASET_MAX_ROWS, ' +
           'DATASET_MAX_COLUMNS or DATASET_MAX_CELLS, answer 413. A tenant at its datasets quota, or whose stored bytes ' +
-          'plus the encoded arrays would pass its storageBytes quota, gets 403 ERR_QUOTA_EXCEEDED and nothing is stored.',
+          'plus the encoded arrays would pass its storageBytes quota, gets 403 ERR_QUOTA_EXCEEDED and nothing is stored. ' +
+          'CSV cells may be separated by commas, semicolons, tabs or pipes (?delimiter=; by default a tab for ' +
+          'text/tab-separated-values, else detected on the header line). Any body may be sent with Content-Encoding ' +
+          'gzip or deflate: it is inflated as it streams in and BODY_LIMIT_BYTES counts the inflated bytes (413); a ' +
+          'stream that does not inflate answers 400 and another encoding 415.',
         security: [{ bearer: [] }],
         headers: idempotencyHeadersSchema,
         querystring: csvDatasetQuerySchema,
@@ -154,6 +160,39 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits; quotas: Quot
       },
     },
     async (request) => ({ items: (await app.repos.datasets.list(request.tenantId)).map(view) }),
+  );
+
+  app.delete(
+    '/v1/datasets/:id',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Delete a dataset; refused (409) while a queued or running job trains on it',
+        description:
+          'The rows are gone at once, on every API and worker process. Finished jobs on it keep their metrics with ' +
+          'datasetId null, and the models trained on it keep predicting (each carries its own fitted encoding). ' +
+          'While queued or running jobs use it the answer is 409 naming them (details.jobs): cancel them or wait. ' +
+          'A second DELETE answers 404.',
+        security: [{ bearer: [] }],
+        params: idParamsSchema,
+        response: { 204: deletedResponseSchema, ...commonErrorResponses, 409: errorBodySchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const outcome = await app.repos.datasets.delete(request.tenantId, id);
+      if (!outcome) throw Errors.NOT_FOUND(`dataset ${id} not found`);
+      if (!outcome.deleted) {
+        const jobs = outcome.activeJobs;
+        throw Errors.CONFLICT(
+          `dataset ${id} is used by ${jobs.length === 1 ? 'a queued or running job' : 'queued or running jobs'} (${listNames(jobs)}): ` +
+            'cancel them (POST /v1/jobs/{id}/cancel) or wait until they finish, then delete it',
+          { field: 'id', jobs },
+        );
+      }
+      await app.deletions.announce({ tenantId: request.tenantId, tenant: false, datasets: [id], models: outcome.models });
+      return reply.status(204).send(null);
+    },
   );
 };
 export default datasetRoutes;

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { ModelSpec } from '../../engine/index.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { commonErrorResponses, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
+import { commonErrorResponses, deletedResponseSchema, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
 import {
   type CreateJobBody,
   createJobBodySchema,
@@ -53,7 +53,7 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
       config: { idempotent: true },
     },
     async (request, reply) => {
-      const { datasetId, model, training, preprocessing, webhookUrl, initialModelId } = request.body;
+      const { datasetId, model, training, preprocessing, webhookUrl, initialModelId, modelName } = request.body;
       if (training.epochs > limits.maxEpochs) {
         throw Errors.VALIDATION(`body.training.epochs: expected at most ${limits.maxEpochs} (TRAINING_MAX_EPOCHS), got ${training.epochs}`, {
           field: 'body.training.epochs',
@@ -100,6 +100,7 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
         preprocessing: initial ? initial.preprocessing : preprocessing,
         ...(webhookUrl ? { webhookUrl } : {}),
         ...(initial ? { initialModelId: initial.id } : {}),
+        ...(modelName ? { modelName } : {}),
         modelBytes: countParameters(spec) * Float32Array.BYTES_PER_ELEMENT,
       }, quotas);
       // The job is durable in Postgres from here on. It goes on the queue now if its tenant has a free slot
@@ -189,6 +190,39 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
       // A cancelled job frees its tenant's slot for the next waiting one.
       await app.dispatchJobs(request.tenantId).catch((err: unknown) => request.log.warn({ err }, 'dispatch deferred to the reconciler'));
       return job;
+    },
+  );
+
+  app.delete(
+    '/v1/jobs/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Delete a finished job with its metrics, checkpoint, events and webhook deliveries; its model stays',
+        description:
+          'Only a succeeded, failed or cancelled job: a queued or running one answers 409 (cancel it first). The model ' +
+          'it trained is not deleted (delete it with DELETE /v1/models/{id}); it keeps predicting, with jobId and ' +
+          'datasetId null like an imported model. A webhook delivery still being retried is dropped. A second DELETE ' +
+          'answers 404.',
+        security: [{ bearer: [] }],
+        params: idParamsSchema,
+        response: { 204: deletedResponseSchema, ...commonErrorResponses, 409: errorBodySchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const outcome = await jobs.delete(request.tenantId, id);
+      if (!outcome) throw Errors.NOT_FOUND(`job ${id} not found`);
+      if (!outcome.deleted) {
+        throw Errors.CONFLICT(`job ${id} is ${outcome.status}: only a finished job can be deleted; cancel it first (POST /v1/jobs/${id}/cancel)`, {
+          field: 'id',
+          status: outcome.status,
+        });
+      }
+      // Its finished BullMQ record (ids only) goes too; one still locked by an ending run expires with the queue's retention.
+      await app.queue.remove(id).catch(() => 0);
+      if (outcome.modelId) await app.deletions.announce({ tenantId: request.tenantId, tenant: false, datasets: [], models: [outcome.modelId] });
+      return reply.status(204).send(null);
     },
   );
 };

@@ -1,4 +1,4 @@
-import { commonErrorResponses, errorBodySchema, idParamsSchema } from '../../contracts/common.js';
+import { commonErrorResponses, deletedResponseSchema, errorBodySchema, idParamsSchema } from '../../contracts/common.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { evaluationSchema } from '../../contracts/evaluation.js';
 import { evaluateBodySchema, modelSchema, predictBodySchema, predictResponseSchema } from '../../contracts/models.js';
@@ -17,6 +17,13 @@ const modelRoutes: FastifyPluginAsyncZod<{ cache: ModelCache }> = async (app, op
   app.addHook('onRequest', app.authenticate);
   const cache = opts.cache;
   const load = (tenantId: string, id: string) => cache.get(tenantId, id, () => app.repos.models.get(tenantId, id));
+  // Deleted models (here or on another API process) are answered 404 at once, and changed ones re-read.
+  app.deletions.listen((notice) => {
+    if (notice.kind === 'missed') return cache.dropAll();
+    const { tenantId, tenant, models } = notice.deletion;
+    if (tenant) cache.dropAll(tenantId);
+    else cache.drop(tenantId, models);
+  });
 
   app.get(
     '/v1/models/:id',
@@ -92,6 +99,38 @@ const modelRoutes: FastifyPluginAsyncZod<{ cache: ModelCache }> = async (app, op
         if (err instanceof DatasetError) throw Errors.UNPROCESSABLE(err.message, err.details);
         throw err;
       }
+    },
+  );
+
+  app.delete(
+    '/v1/models/:id',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Delete a model; refused (409) while a registry alias points to it or an active job starts from it',
+        description:
+          'Every API process answers 404 for it at once (predict included). The job that trained it stays, with ' +
+          'modelId null. 409 names what keeps it (details.aliases, details.jobs): move the alias, or wait for or ' +
+          'cancel the queued or running jobs warm-started from it (initialModelId). A second DELETE answers 404.',
+        security: [{ bearer: [] }],
+        params: idParamsSchema,
+        response: { 204: deletedResponseSchema, ...commonErrorResponses, 409: errorBodySchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const outcome = await app.repos.models.delete(request.tenantId, id);
+      if (!outcome) throw Errors.NOT_FOUND(`model ${id} not found`);
+      if (!outcome.deleted) {
+        const { aliases, activeJobs } = outcome;
+        const reasons = [
+          ...(aliases.length ? [`${aliases.length === 1 ? 'the alias' : 'the aliases'} ${listNames(aliases)} ${aliases.length === 1 ? 'points' : 'point'} to it (move ${aliases.length === 1 ? 'it' : 'them'} first)`] : []),
+          ...(activeJobs.length ? [`queued or running jobs start from its weights (${listNames(activeJobs)})`] : []),
+        ];
+        throw Errors.CONFLICT(`model ${id} cannot be deleted: ${reasons.join('; ')}`, { field: 'id', aliases, jobs: activeJobs });
+      }
+      await app.deletions.announce({ tenantId: request.tenantId, tenant: false, datasets: [], models: [id] });
+      return reply.status(204).send(null);
     },
   );
 };

@@ -1,7 +1,7 @@
 // Tenants and their API keys; every route here needs the admin key. Rotation: issue a new key, move clients to
 // it, then revoke the old one (a revoked key answers 401 from then on).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { adminErrorResponses, idParamsSchema } from '../../contracts/common.js';
+import { adminErrorResponses, deletedResponseSchema, idParamsSchema } from '../../contracts/common.js';
 import {
   apiKeyCreatedSchema,
   apiKeyListSchema,
@@ -12,6 +12,7 @@ import {
   tenantRateLimitsBodySchema,
   tenantRateLimitsSchema,
 } from '../../contracts/tenants.js';
+import { publishCancel } from '../../queue/cancel-channel.js';
 import { issueApiKey } from '../api-keys.js';
 import { Errors } from '../errors.js';
 import { effectiveLimits, type RateLimitDefaults } from '../rate-limit-budgets.js';
@@ -39,6 +40,36 @@ const tenantRoutes: FastifyPluginAsyncZod<{ rateLimits: RateLimitDefaults }> = a
       const { apiKey, hash, prefix } = issueApiKey();
       const tenant = await tenants.create(request.body.name, { hash, prefix });
       return reply.status(201).send({ ...tenant, apiKey });
+    },
+  );
+
+  app.delete(
+    '/v1/tenants/:id',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: 'Delete a tenant and everything it has (admin key): keys, datasets, jobs, models; its queued work too',
+        description:
+          'One transaction deletes its API keys (401 from then on, on every API process), datasets, jobs with their ' +
+          'metrics, checkpoints and webhook deliveries, and models. Its queued jobs are then taken off the queue and its ' +
+          'running ones cancelled: their workers stop them at once (within one epoch at most), and Postgres refuses ' +
+          'anything more they would write. A second DELETE answers 404.',
+        security: [{ bearer: [] }],
+        params: idParamsSchema,
+        response: { 204: deletedResponseSchema, ...adminErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const outcome = await tenants.delete(id);
+      if (!outcome) throw Errors.NOT_FOUND(`tenant ${id} not found`);
+      // Their rows are gone, which the workers re-check; these only make them stop sooner (as POST /v1/jobs/:id/cancel does).
+      for (const jobId of outcome.activeJobs) {
+        await app.queue.remove(jobId).catch(() => 0); // fails while a worker holds the job's lock
+        await publishCancel(app.redis, app.queuePrefix, jobId).catch(() => undefined);
+      }
+      await app.deletions.announce({ tenantId: id, tenant: true, datasets: [], models: [] });
+      return reply.status(204).send(null);
     },
   );
 
