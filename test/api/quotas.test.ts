@@ -105,9 +105,22 @@ describe('quotas', () => {
     expect((await http().get('/v1/datasets').set(auth(tenant.apiKey))).body.items).toHaveLength(1);
     expect((await usage(tenant.apiKey)).datasets.used).toBe(1);
 
-    // Raised again: the same upload goes through.
+    // Raised again: the same upload goes through. A retry of it with its Idempotency-Key, now at the quota, gets the
+    // first answer again rather than a 403 (a keyed CSV is read, so its hash can match the first request's).
     await setQuotas(tenant.id, { datasets: 2 });
-    expect((await uploadIrisCsv(tenant.apiKey)).status).toBe(201);
+    const keyed = () => uploadIrisCsv(tenant.apiKey).set('idempotency-key', 'iris-upload-1');
+    const stored = await keyed();
+    expect(stored.status).toBe(201);
+    const retried = await keyed();
+    expect(retried.status).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.body.id).toBe(stored.body.id);
+    expect((await usage(tenant.apiKey)).datasets.used).toBe(2);
+    // Another keyed upload is read, then refused all the same, with nothing stored.
+    const other = await uploadIrisCsv(tenant.apiKey).set('idempotency-key', 'iris-upload-2');
+    expect(other.status).toBe(403);
+    expect(other.body.error.details).toEqual({ quota: 'datasets', usage: 2, limit: 2, requested: 1 });
+    expect((await usage(tenant.apiKey)).datasets.used).toBe(2);
   });
 
   it('refuses a dataset whose encoded bytes pass the storage quota, and takes one that fills it exactly', async () => {

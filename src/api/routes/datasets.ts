@@ -51,9 +51,12 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits; quotas: Quot
   const quotaRepo = quotaRepository(app.db);
   // A tenant with no room for another dataset is refused before its CSV is read (the route raises the error after
   // the idempotency check, like the CSV's own errors); the bytes are checked again with the count, under the
-  // tenant's quota lock, when the encoded dataset is stored.
+  // tenant's quota lock, when the encoded dataset is stored. An upload with an Idempotency-Key is read all the same:
+  // it may be the retry of one that was stored (and filled the quota), which the hash of its body must match to get
+  // the first answer again.
   const parseCsv = csvUploadParser(limits);
   const csvUnlessOverQuota = async (request: FastifyRequest, payload: Readable): Promise<CsvUpload> => {
+    if (request.headers['idempotency-key'] !== undefined) return parseCsv(request, payload);
     try {
       await quotaRepo.precheck(request.tenantId, quotas, { what: 'another dataset', datasets: 1, storageBytes: 1 });
     } catch (err) {
