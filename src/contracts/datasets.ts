@@ -78,6 +78,13 @@ export const csvDatasetQuerySchema = z.object({
     .enum(['true', 'false'])
     .optional()
     .describe('Sequence CSV: true takes the target of every row (one per step, numeric) instead of the last row\'s only'),
+  delimiter: z
+    .enum([',', ';', '\t', '\\t', 'tab', '|'])
+    .optional()
+    .describe(
+      'The cell delimiter: , ; | or a tab (sent as %09, \\t or tab). By default a tab for text/tab-separated-values, ' +
+        'else the one found most often outside quotes on the header line (a comma on a tie)',
+    ),
 });
 
 export const columnStatsSchema = z.union([

@@ -13,7 +13,7 @@ import { NumericStats } from './column-stats.js';
 import { DatasetError, DatasetTooLargeError, listNames } from './dataset-error.js';
 import { TargetEncoder } from './encode-targets.js';
 import { GrowingArray } from './growing-array.js';
-import { readCsvStream } from './parse-csv.js';
+import { readCsvStream, type Delimiter } from './parse-csv.js';
 
 export interface EncodedDataset {
   /** Feature columns, in upload order. */
@@ -54,6 +54,8 @@ export interface DatasetLimits {
 export interface TableOptions {
   ignore?: readonly string[];
   columnTypes?: Readonly<Record<string, ColumnType>>;
+  /** encodeCsv: the cell delimiter; by default the one detected on the header line. */
+  delimiter?: Delimiter;
 }
 
 export const NO_DATASET_LIMITS: DatasetLimits = { maxRows: Infinity, maxColumns: Infinity, maxCells: Infinity };
@@ -247,6 +249,7 @@ export async function encodeCsv(
       else builder = new DatasetBuilder(cells, targetNames, limits, options);
     },
     { maxColumns: limits.maxColumns, maxRows: limits.maxRows },
+    options.delimiter,
   );
   if (!builder) throw new DatasetError('CSV is empty: expected a header row and data rows', { field: 'body' });
   return builder.finish();

@@ -11,7 +11,7 @@ import { DatasetError, DatasetTooLargeError, listNames } from './dataset-error.j
 import { checkColumns, checkRow, NO_DATASET_LIMITS, pushFeatures, type DatasetLimits, type EncodedDataset } from './encode-dataset.js';
 import { TargetEncoder, type TargetLocator } from './encode-targets.js';
 import { GrowingArray } from './growing-array.js';
-import { readCsvStream } from './parse-csv.js';
+import { readCsvStream, type Delimiter } from './parse-csv.js';
 const SAME_LENGTH = 'every sequence of a dataset must have the same number of steps (cut or pad them before uploading)';
 
 const defaultNames = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
@@ -234,6 +234,8 @@ export interface SequenceCsvOptions {
   sequence: string;
   /** Take the target of every row (numbers) instead of the last row of each sequence only. */
   perStepTargets: boolean;
+  /** The cell delimiter; by default the one detected on the header line. */
+  delimiter?: Delimiter;
 }
 
 interface CsvLayout {
@@ -349,6 +351,7 @@ export async function encodeSequenceCsv(input: Readable, options: SequenceCsvOpt
       }
     },
     { maxColumns: limits.maxColumns, maxRows: limits.maxRows },
+    options.delimiter,
   );
   if (!layout) throw new DatasetError('CSV is empty: expected a header row and data rows', { field: 'body' });
   close();

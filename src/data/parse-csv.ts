@@ -2,8 +2,9 @@
 // limits apply while reading: csv-parse's max_record_size stops a header of a million columns after a bounded
 // number of characters, the column limit is checked on every record, and no table of strings is ever built.
 // readCsvStream parses bytes as they arrive (an HTTP body); readCsv parses a string already in memory (a CLI file).
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+// Cells are separated by a comma, a semicolon, a tab or a pipe: the one given, or the one detected on the header line.
+import { finished, type Readable } from 'node:stream';
+import { finished as streamFinished, pipeline } from 'node:stream/promises';
 import { CsvError, parse as parseStream, type Options } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { DatasetError, DatasetTooLargeError } from './dataset-error.js';
@@ -14,6 +15,14 @@ export interface CsvLimits {
 }
 
 type OnRecord = (cells: string[], line: number) => void;
+
+/** The cell delimiters understood, the default first. */
+export const DELIMITERS = [',', ';', '\t', '|'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
+const DELIMITER_CODES = DELIMITERS.map((d) => d.charCodeAt(0));
+/** How much of a header line is looked at to detect its delimiter. */
+const DETECT_BYTES = 64 * 1024;
+const [QUOTE, LF, CR] = [0x22, 0x0a, 0x0d];
 
 const UNLIMITED: CsvLimits = { maxColumns: Infinity, maxRows: Infinity };
 /** Characters allowed per column in one record before the record is refused as too large. */
@@ -58,11 +67,49 @@ function recordReader(onRecord: OnRecord, limits: CsvLimits) {
   return reader;
 }
 
-/** Reads a CSV from a string; returns the number of records. */
-export function readCsv(text: string, onRecord: OnRecord, limits: CsvLimits = UNLIMITED): number {
+/**
+ * Detects the delimiter of a header line, fed the first bytes of the text as they arrive: the candidate found most
+ * often outside quotes on the first non-empty line (or its first DETECT_BYTES), a comma on a tie or when there is
+ * none. Bytes suffice: no byte of a multi-byte UTF-8 character is an ASCII delimiter, quote or line break.
+ */
+class DelimiterDetector {
+  private readonly counts = DELIMITERS.map(() => 0);
+  private inQuotes = false;
+  private lineStarted = false;
+  private seen = 0;
+  private done = false;
+
+  /** Reads on into the header line; true once its end (or the end of what is looked at) is reached. */
+  feed(chunk: Uint8Array | string): boolean {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let i = 0; i < bytes.length && !this.done; i++) {
+      const byte = bytes[i];
+      if (++this.seen > DETECT_BYTES) this.done = true;
+      else if (byte === QUOTE) this.inQuotes = !this.inQuotes;
+      else if (this.inQuotes) continue;
+      else if (byte === LF || byte === CR) this.done = this.lineStarted;
+      else {
+        this.lineStarted = true;
+        const at = DELIMITER_CODES.indexOf(byte);
+        if (at >= 0) this.counts[at]++;
+      }
+    }
+    return this.done;
+  }
+
+  get delimiter(): Delimiter {
+    const most = this.counts.reduce((best, count, i) => (count > this.counts[best] ? i : best), 0);
+    return DELIMITERS[most];
+  }
+}
+
+/** Reads a CSV from a string; returns the number of records. Without a delimiter, the header line's is used. */
+export function readCsv(text: string, onRecord: OnRecord, limits: CsvLimits = UNLIMITED, delimiter?: Delimiter): number {
   const reader = recordReader(onRecord, limits);
+  const detector = new DelimiterDetector();
+  if (!delimiter) detector.feed(text.slice(0, DETECT_BYTES));
   try {
-    parse(text, reader.options);
+    parse(text, { ...reader.options, delimiter: delimiter ?? detector.delimiter });
   } catch (error) {
     throw reader.translate(error);
   }
@@ -70,17 +117,55 @@ export function readCsv(text: string, onRecord: OnRecord, limits: CsvLimits = UN
 }
 
 /**
- * Reads a CSV from a stream of bytes as they arrive; resolves with the number of records. On the first error (of
- * the input, of the CSV, or thrown by onRecord) reading stops and `input` is destroyed.
+ * Reads a CSV from a stream of bytes as they arrive; resolves with the number of records. Without a delimiter, the
+ * header line is read first to detect it. On the first error (of the input, of the CSV, or thrown by onRecord)
+ * reading stops and `input` is destroyed.
  */
-export async function readCsvStream(input: Readable, onRecord: OnRecord, limits: CsvLimits = UNLIMITED): Promise<number> {
+export async function readCsvStream(input: Readable, onRecord: OnRecord, limits: CsvLimits = UNLIMITED, delimiter?: Delimiter): Promise<number> {
   const reader = recordReader(onRecord, limits);
   try {
-    await pipeline(input, parseStream(reader.options));
+    const head = delimiter ? { chunks: [], ended: false, delimiter } : await readHeaderLine(input);
+    const parser = parseStream({ ...reader.options, delimiter: head.delimiter });
+    for (const chunk of head.chunks) if (!parser.destroyed) parser.write(chunk);
+    if (head.ended) {
+      parser.end();
+      await streamFinished(parser, { readable: false });
+    } else {
+      await pipeline(input, parser);
+    }
   } catch (error) {
+    input.destroy();
     throw reader.translate(error);
   }
   return reader.records;
+}
+
+/**
+ * Reads `input` up to the end of its header line (or the whole of a shorter input) and detects its delimiter; the
+ * chunks read are returned for the parser, and the input is left paused just after them.
+ */
+function readHeaderLine(input: Readable): Promise<{ chunks: (Buffer | string)[]; ended: boolean; delimiter: Delimiter }> {
+  return new Promise((resolve, reject) => {
+    const detector = new DelimiterDetector();
+    const chunks: (Buffer | string)[] = [];
+    const settle = (ended: boolean) => {
+      input.off('data', onData);
+      stopWatching();
+      input.pause();
+      resolve({ chunks, ended, delimiter: detector.delimiter });
+    };
+    const onData = (chunk: Buffer | string) => {
+      chunks.push(chunk);
+      if (detector.feed(chunk)) settle(false);
+    };
+    // The end of a short input, an error, or a premature close (then an error too).
+    const stopWatching = finished(input, { writable: false }, (err) => {
+      if (!err) return settle(true);
+      input.off('data', onData);
+      reject(err);
+    });
+    input.on('data', onData);
+  });
 }
 
 function tooManyColumns(line: number, records: number, maxColumns: number): DatasetTooLargeError {

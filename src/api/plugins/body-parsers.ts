@@ -2,11 +2,14 @@
 // store them. JSON keeps Fastify's parser (secure-json-parse, prototype poisoning refused) after two checks; CSV
 // (text/csv, or text/plain) arrives as text, except on POST /v1/datasets, which reads it as a stream through
 // utf8BodyStream (the same checks, made as the bytes arrive). A charset other than UTF-8 answers 415.
+// Content-Encoding gzip or deflate is inflated while the body is read (InflatedBody), for every parser: the body limit
+// then counts the inflated bytes, so a small body that inflates past it answers 413; any other encoding answers 415.
 import { createHash } from 'node:crypto';
-import { finished, Transform, type Readable } from 'node:stream';
+import { finished, Readable, Transform } from 'node:stream';
+import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { errorCodes, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { Errors } from '../errors.js';
+import { ApiError, Errors } from '../errors.js';
 
 /** No request needs more than a handful of levels; nesting is where JSON.parse spends time and memory. */
 const MAX_JSON_DEPTH = 64;
@@ -31,6 +34,74 @@ function decode(request: FastifyRequest, body: Buffer): string {
   }
 }
 
+type Inflatable = 'gzip' | 'deflate';
+
+/**
+ * A request body sent with Content-Encoding gzip (or x-gzip) or deflate (zlib), inflated as it is read: the parsers
+ * see the inflated bytes, so the body limit applies to them. receivedEncodedLength counts the bytes as they arrive,
+ * for Fastify's checks of Content-Length (its preParsing contract). Nothing is read before a parser asks (a route
+ * may answer without reading, e.g. over quota). A stream that does not inflate (corrupt, cut short) fails with a
+ * 400; like an IncomingMessage, errors are emitted only to a reader that listens for them, and the request itself
+ * is never destroyed on the way, so the answer reaches the client.
+ */
+class InflatedBody extends Readable {
+  receivedEncodedLength = 0;
+  private inflater: Gunzip | Inflate | undefined;
+
+  constructor(
+    private readonly encoded: Readable,
+    private readonly encoding: Inflatable,
+  ) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.inflater) {
+      this.inflater.resume();
+      return;
+    }
+    const { encoded, encoding } = this;
+    const inflater = (this.inflater = encoding === 'gzip' ? createGunzip() : createInflate());
+    inflater.on('data', (chunk: Buffer) => this.push(chunk) || inflater.pause());
+    inflater.on('end', () => this.push(null));
+    inflater.on('error', (err: Error) => {
+      this.destroy(Errors.BAD_REQUEST(`request body is not valid ${encoding} (Content-Encoding: ${encoding}): ${err.message}`, { field: 'headers.content-encoding' }));
+    });
+    encoded.on('error', (err) => this.destroy(err));
+    encoded.on('data', (chunk: Buffer) => (this.receivedEncodedLength += chunk.length));
+    encoded.pipe(inflater);
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    callback(err && this.listenerCount('error') > 0 ? err : null);
+  }
+
+  /** Stops inflating; the body as it arrives, for the rest to be discarded. */
+  stopInflating(): Readable {
+    if (this.inflater) {
+      this.encoded.unpipe(this.inflater);
+      this.inflater.destroy();
+    }
+    this.destroy();
+    return this.encoded;
+  }
+}
+
+/** The body as the parsers read it: inflated for Content-Encoding gzip or deflate; 415 naming another encoding. */
+function decodedBody(request: FastifyRequest, payload: Readable): Readable {
+  const header = request.headers['content-encoding'];
+  if (header === undefined || request.headers['content-length'] === '0') return payload;
+  const codings = header.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  if (codings.length === 0) return payload;
+  const coding = codings.length === 1 ? ({ gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' } as const)[codings[0]] : undefined;
+  if (!coding) {
+    throw Errors.UNSUPPORTED_MEDIA_TYPE(`Content-Encoding ${JSON.stringify(header)} is not supported: send the body as is, or with gzip or deflate`, {
+      field: 'headers.content-encoding',
+    });
+  }
+  return new InflatedBody(payload, coding);
+}
+
 /** What the headers alone say about a text body: a declared length over the body limit (413), a charset not UTF-8 (415). */
 export function checkTextHeaders(request: FastifyRequest): void {
   if (Number(request.headers['content-length']) > request.routeOptions.bodyLimit) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
@@ -42,6 +113,10 @@ export function checkTextHeaders(request: FastifyRequest): void {
  * stopped at an error, say); past the body limit the connection is dropped instead. `read` bytes were read before.
  */
 export function discardBody(request: FastifyRequest, payload: Readable, read = 0): void {
+  if (payload instanceof InflatedBody) {
+    // Inflating the rest only to discard it is wasted work: the bytes as they arrive are discarded, and counted.
+    return discardBody(request, payload.stopInflating(), payload.receivedEncodedLength);
+  }
   let bytes = read;
   payload.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
@@ -84,8 +159,9 @@ export function utf8BodyStream(request: FastifyRequest, payload: Readable): { bo
       done();
     },
   });
-  // A client that goes away mid-body. Errors never destroy the request itself, so an answer can still be sent.
-  finished(payload, (err) => err && body.destroy(Errors.BAD_REQUEST('the request body was not received completely')));
+  // A client that goes away mid-body, or a compressed body that does not inflate (already a coded error). Errors
+  // never destroy the request itself, so an answer can still be sent.
+  finished(payload, (err) => err && body.destroy(err instanceof ApiError ? err : Errors.BAD_REQUEST('the request body was not received completely')));
   payload.pipe(body);
   return {
     body,
@@ -126,6 +202,13 @@ function checkJsonShape(text: string, maxContainers: number): void {
 
 export default fp<{ maxJsonContainers: number }>(
   async (app, opts) => {
+    app.addHook('preParsing', (request, _reply, payload, done) => {
+      try {
+        done(null, decodedBody(request, payload));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
     const parseJson = app.getDefaultJsonParser('error', 'error');
     app.removeContentTypeParser(['application/json', 'text/plain']);
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request: FastifyRequest, body: Buffer, done) => {

@@ -4,7 +4,9 @@
 // the error to answer (of the dataset, or invalid UTF-8), which the route raises after the idempotency check, where
 // dataset errors have always been raised. Reading stops at the first error and the rest of the body is discarded
 // unread, so the client still gets the answer. The body limit (413) and a wrong charset (415) stop the request in
-// the parser, as Fastify's own parsers do.
+// the parser, as Fastify's own parsers do. Cells are separated by ?delimiter=, a tab for text/tab-separated-values,
+// or the delimiter detected on the header line; a body with Content-Encoding gzip or deflate arrives here inflated
+// (body-parsers.ts), so the limit, the checks and the hash all concern the CSV text itself.
 import type { FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
@@ -12,13 +14,17 @@ import { columnTypeSchema, csvDatasetQuerySchema, type ColumnType } from '../../
 import { DatasetError, DatasetTooLargeError } from '../../data/dataset-error.js';
 import { encodeCsv, type DatasetLimits, type EncodedDataset, type TableOptions } from '../../data/encode-dataset.js';
 import { encodeSequenceCsv } from '../../data/encode-sequences.js';
+import type { Delimiter } from '../../data/parse-csv.js';
 import { ApiError, Errors } from '../errors.js';
 import { checkTextHeaders, discardBody, utf8BodyStream } from '../plugins/body-parsers.js';
 
 export class CsvUpload {
   constructor(
     readonly result: { name: string; dataset: EncodedDataset } | { error: ApiError },
-    /** SHA-256 of the bytes read: the whole body, unless reading stopped at an error ('' when the query made reading pointless). */
+    /**
+     * SHA-256 of the text read (inflated, for a compressed body): the whole body, unless reading stopped at an error
+     * ('' when the query made reading pointless). The same CSV sent plain or compressed is the same request.
+     */
     readonly sha256: string,
   ) {}
 
@@ -37,11 +43,26 @@ export function datasetApiError(err: unknown): unknown {
 
 type CsvQuery = z.infer<typeof csvDatasetQuerySchema>;
 
+const TSV = 'text/tab-separated-values';
+
+/** The delimiter asked for (?delimiter=, or a tab for a TSV body); undefined to detect it on the header line. */
+function chosenDelimiter(asked: CsvQuery['delimiter'], tsv: boolean): Delimiter | undefined | ApiError {
+  const delimiter = asked === 'tab' || asked === '\\t' ? '\t' : asked;
+  if (tsv && delimiter !== undefined && delimiter !== '\t') {
+    return Errors.VALIDATION(`querystring.delimiter: ${JSON.stringify(delimiter)} contradicts Content-Type ${TSV}, whose cells are separated by tabs`, {
+      field: 'querystring.delimiter',
+    });
+  }
+  return delimiter ?? (tsv ? '\t' : undefined);
+}
+
 /** What the query asks for, or the error to answer. */
-function csvRequest(query: CsvQuery): { name: string; encode: (body: Readable, limits: DatasetLimits) => Promise<EncodedDataset> } | ApiError {
+function csvRequest(query: CsvQuery, tsv: boolean): { name: string; encode: (body: Readable, limits: DatasetLimits) => Promise<EncodedDataset> } | ApiError {
   const { name, target, sequence, perStepTargets } = query;
   const options = tableOptions(query);
   if (options instanceof ApiError) return options;
+  const delimiter = chosenDelimiter(query.delimiter, tsv);
+  if (delimiter instanceof ApiError) return delimiter;
   if (!name) return Errors.VALIDATION('querystring.name: required for text/csv uploads', { field: 'querystring.name' });
   if (!target) return Errors.VALIDATION('querystring.target: required for text/csv uploads', { field: 'querystring.target' });
   if (perStepTargets !== undefined && sequence === undefined) {
@@ -54,8 +75,8 @@ function csvRequest(query: CsvQuery): { name: string; encode: (body: Readable, l
     name,
     encode: (body, limits) =>
       sequence === undefined
-        ? encodeCsv(body, targets, limits, options)
-        : encodeSequenceCsv(body, { target: targets, sequence, perStepTargets: perStepTargets === 'true' }, limits),
+        ? encodeCsv(body, targets, limits, { ...options, delimiter })
+        : encodeSequenceCsv(body, { target: targets, sequence, perStepTargets: perStepTargets === 'true', delimiter }, limits),
   };
 }
 
@@ -86,7 +107,8 @@ export function csvUploadParser(limits: DatasetLimits) {
   return async (request: FastifyRequest, payload: Readable): Promise<CsvUpload> => {
     const query = csvDatasetQuerySchema.safeParse(request.query);
     // An invalid query string is answered by the route's schema validation, with its details; the body is not read.
-    const wanted = query.success ? csvRequest(query.data) : Errors.VALIDATION('querystring is invalid');
+    const tsv = request.headers['content-type']?.trim().toLowerCase().startsWith(TSV) === true;
+    const wanted = query.success ? csvRequest(query.data, tsv) : Errors.VALIDATION('querystring is invalid');
     if (wanted instanceof ApiError) {
       checkTextHeaders(request);
       discardBody(request, payload);
@@ -112,5 +134,7 @@ export const csvBodySchema = z
   // The OpenAPI document shows what a client sends: the CSV text.
   .meta({
     type: 'string',
-    description: 'CSV text with a header row; send Content-Type: text/csv with ?name=&target= (and &sequence= for a sequence CSV)',
+    description:
+      'CSV text with a header row; send Content-Type: text/csv (or text/tab-separated-values) with ?name=&target= (and ' +
+      '&sequence= for a sequence CSV), optionally compressed with Content-Encoding: gzip or deflate',
   });
