@@ -27,15 +27,16 @@ export function effectiveLimits(own: TenantBudgets, defaults: RateLimitDefaults)
 
 /**
  * Who is counted, under which budget, and the budget's size. A live key counts for its tenant (all its keys
- * together); an unknown key by its hash and a request without one by its address, both with the defaults.
+ * together), the admin key for itself; a request with an unknown (or revoked) key, or without one, by its address,
+ * with the defaults: counted by the key instead, a new random token per request would get a fresh budget each time.
  */
 export function rateLimitSubject(
   request: FastifyRequest,
-  keyHash: string | null,
   owner: KeyOwner | null,
+  admin: boolean,
   defaults: RateLimitDefaults,
 ): { budget: BudgetName; key: string; max: number } {
   const budget = budgetOf(request);
-  const who = owner ? `tenant:${owner.tenantId}` : keyHash ? `key:${keyHash}` : `ip:${request.ip}`;
+  const who = owner ? `tenant:${owner.tenantId}` : admin ? 'admin' : `ip:${request.ip}`;
   return { budget, key: `${budget}:${who}`, max: owner?.budgets[budget] ?? defaults[budget] };
 }

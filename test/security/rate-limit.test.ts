@@ -2,6 +2,7 @@
 // over API processes and however many arrive at once, no more than the limit is ever served, and positions leased
 // ahead but never used stay within the documented share of the limit per process. While Redis is unreachable a
 // process still limits, counting on its own.
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +41,17 @@ describe('rate limit across API processes', () => {
     expect(served).toBeLessThanOrEqual(max);
     // Each process may hold at most 1% of the limit leased ahead and unused.
     expect(served).toBeGreaterThanOrEqual(max - 2 * Math.floor(max * 0.01));
+  });
+
+  it('counts requests with unknown keys by their address: a new random token per request gets no fresh budget', async () => {
+    const app = await build('random-keys', 100);
+    const statuses: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const token = `bp_${randomBytes(24).toString('base64url')}`;
+      statuses.push((await app.inject({ method: 'GET', url: '/v1/jobs', headers: { authorization: `Bearer ${token}` } })).statusCode);
+    }
+    expect(statuses.filter((s) => s === 401)).toHaveLength(100);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(200);
   });
 
   it('counts every request in Redis, leasing ahead no more than 1% of the limit', async () => {

@@ -14,6 +14,8 @@ declare module 'fastify' {
     forgetApiKeys: () => void;
     /** The tenant (and its rate-limit budgets) of the request's bearer key; null without a key or for an unknown one. Looked up once per request. */
     apiKeyOwner: (request: FastifyRequest) => Promise<KeyOwner | null>;
+    /** Whether the request's bearer key is the admin key. */
+    isAdminKey: (request: FastifyRequest) => boolean;
   }
   interface FastifyRequest {
     tenantId: string;
@@ -69,9 +71,15 @@ export default fp<{ adminApiKey: string; cacheTtlMs: number }>(
       if (!owner) throw Errors.UNAUTHORIZED('API key is not valid (unknown or revoked)');
       request.tenantId = owner.tenantId;
     });
+    // Comparing hashes keeps the comparison constant-time whatever the key's length.
+    const isAdminKey = (request: FastifyRequest) => {
+      const hash = apiKeyHash(request);
+      return hash !== null && timingSafeEqual(Buffer.from(hash), adminHash);
+    };
+    app.decorate('isAdminKey', isAdminKey);
     app.decorate('authenticateAdmin', async (request: FastifyRequest) => {
-      // Comparing hashes keeps the comparison constant-time whatever the key's length.
-      if (!timingSafeEqual(Buffer.from(requireKeyHash(request)), adminHash)) throw Errors.FORBIDDEN();
+      requireKeyHash(request);
+      if (!isAdminKey(request)) throw Errors.FORBIDDEN();
     });
   },
   { name: 'auth', dependencies: ['prisma'] },

@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
-import { apiKeyHash } from '../api-keys.js';
 import { Errors } from '../errors.js';
 import type { KeyOwner } from '../../db/tenants.js';
 import { rateLimitSubject, type RateLimitDefaults } from '../rate-limit-budgets.js';
@@ -51,7 +50,7 @@ export default fp<{ limits: RateLimitDefaults }>(
 
     /** Spends one request of the request's budget; an Error (429) when that budget is spent. */
     const limit = (request: FastifyRequest, reply: FastifyReply, owner: KeyOwner | null, done: (err?: Error) => void) => {
-      const { budget, key, max } = rateLimitSubject(request, apiKeyHash(request), owner, limits);
+      const { budget, key, max } = rateLimitSubject(request, owner, owner === null && app.isAdminKey(request), limits);
       store.incr(key, limits.windowMs, max, ({ current, ttl }) => {
         const reset = Math.max(1, Math.ceil(ttl / 1000));
         reply.header('x-ratelimit-limit', max).header('x-ratelimit-remaining', Math.max(0, max - current)).header('x-ratelimit-reset', reset);
