@@ -38,6 +38,8 @@ export interface FuzzContext {
   modelId: string;
   /** A registry name whose only version is the fuzz model. */
   modelName: string;
+  /** A tenant already deleted: DELETE /v1/tenants/{id} answers 404 even to its valid request. */
+  deletedTenantId: string;
   limits: { bodyBytes: number; maxRows: number; maxColumns: number; maxCells: number; maxEpochs: number };
 }
 
@@ -285,6 +287,7 @@ export function routeSpecs(): RouteSpec[] {
     { method: 'GET', path: '/health', auth: 'none', params: none },
     { method: 'GET', path: '/ready', auth: 'none', params: none },
     { method: 'POST', path: '/v1/tenants', auth: 'admin', params: none, json: { template: () => ({ name: 'acme' }), rules: () => tenantRules, required: [['name']] } },
+    { method: 'DELETE', path: '/v1/tenants/{id}', auth: 'admin', params: id('deletedTenantId') },
     { method: 'GET', path: '/v1/tenants/{id}/keys', auth: 'admin', params: id('tenantId') },
     { method: 'POST', path: '/v1/tenants/{id}/keys', auth: 'admin', params: id('tenantId') },
     { method: 'DELETE', path: '/v1/tenants/{id}/keys/{keyId}', auth: 'admin', params: (ctx) => ({ id: ctx.tenantId, keyId: ctx.keyId }) },
@@ -303,6 +306,8 @@ export function routeSpecs(): RouteSpec[] {
     },
     { method: 'GET', path: '/v1/datasets', auth: 'tenant', params: none },
     { method: 'GET', path: '/v1/datasets/{id}', auth: 'tenant', params: id('datasetId') },
+    // The queued fuzz job uses the dataset, and is itself not finished: both DELETEs answer 409 at best.
+    { method: 'DELETE', path: '/v1/datasets/{id}', auth: 'tenant', params: id('datasetId') },
     {
       method: 'POST',
       path: '/v1/jobs',
@@ -322,9 +327,12 @@ export function routeSpecs(): RouteSpec[] {
       },
     },
     { method: 'GET', path: '/v1/jobs/{id}', auth: 'tenant', params: id('jobId') },
+    { method: 'DELETE', path: '/v1/jobs/{id}', auth: 'tenant', params: id('jobId') },
     { method: 'GET', path: '/v1/jobs/{id}/metrics', auth: 'tenant', params: id('jobId') },
     { method: 'POST', path: '/v1/jobs/{id}/cancel', auth: 'tenant', params: id('jobId') },
     { method: 'GET', path: '/v1/models/{id}', auth: 'tenant', params: id('modelId') },
+    // An alias points to the fuzz model: 409 at best.
+    { method: 'DELETE', path: '/v1/models/{id}', auth: 'tenant', params: id('modelId') },
     {
       method: 'POST',
       path: '/v1/models/{id}/predict',

@@ -122,6 +122,12 @@ describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
     });
 
     await service.app.db.$transaction((tx) => registerVersion(tx, tenant.id, 'fuzz-model', modelId));
+    // The DELETE routes must refuse even their valid request: the dataset and the job are in use (the job is queued,
+    // no worker runs), an alias other than the one the alias routes name keeps the model, and the tenant is gone.
+    await service.app.db.modelAlias.create({ data: { tenantId: tenant.id, name: 'fuzz-model', alias: 'pinned', version: 1 } });
+    const gone = await post('/v1/tenants', { name: 'gone' }, admin);
+    const deleted = await httpRequest(port, { method: 'DELETE', path: `/v1/tenants/${gone.id}`, headers: { authorization: admin.authorization } });
+    expect(deleted.status, deleted.body).toBe(204);
 
     fuzz = {
       adminKey: ADMIN_KEY,
@@ -134,6 +140,7 @@ describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
       jobId: job.id,
       modelId,
       modelName: 'fuzz-model',
+      deletedTenantId: gone.id,
       limits: LIMITS,
     };
 

@@ -68,6 +68,10 @@ describe("another tenant's ids", () => {
     const predict = { inputs: [[5.1, 3.5, 1.4, 0.2]] };
     return {
       'GET /v1/datasets/{id}': () => expect404(request(server).get(`/v1/datasets/${owned.datasetId}`)),
+      'DELETE /v1/datasets/{id}': () => expect404(request(server).delete(`/v1/datasets/${owned.datasetId}`)),
+      'DELETE /v1/jobs/{id}': () => expect404(request(server).delete(`/v1/jobs/${owned.jobId}`)),
+      'DELETE /v1/models/{id}': () => expect404(request(server).delete(`/v1/models/${owned.modelId}`)),
+      'DELETE /v1/tenants/{id}': async () => ({ res: await as(request(server).delete(`/v1/tenants/${owned.tenantId}`)), expected: 403 }),
       'GET /v1/jobs/{id}': () => expect404(request(server).get(`/v1/jobs/${owned.jobId}`)),
       'GET /v1/jobs/{id}/metrics': () => expect404(request(server).get(`/v1/jobs/${owned.jobId}/metrics`)),
       'POST /v1/jobs/{id}/cancel': () => expect404(request(server).post(`/v1/jobs/${owned.jobId}/cancel`)),
