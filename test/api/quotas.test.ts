@@ -8,6 +8,7 @@ import { ADMIN_KEY } from '../helpers/env.js';
 import { auth, irisNetwork } from '../helpers/fixtures.js';
 import { irisCsv } from '../helpers/iris.js';
 import { waitForJob } from '../helpers/jobs.js';
+import { spawnApi } from '../helpers/processes.js';
 import { cars } from '../helpers/tables.js';
 
 const DEFAULTS = { QUOTA_STORAGE_BYTES: '50000000', QUOTA_DATASETS: '100', QUOTA_MODELS: '100' };
@@ -170,6 +171,31 @@ describe('quotas', () => {
     const more = await Promise.all(Array.from({ length: 5 }, () => http().post('/v1/datasets').set(auth(tenant.apiKey)).send(carsBody())));
     expect(more.map((a) => a.status).sort()).toEqual([201, 201, 403, 403, 403]);
     expect((await usage(tenant.apiKey)).datasets.used).toBe(5);
+  });
+
+  it('holds across two API processes: uploads and jobs racing on both pass no quota together', async () => {
+    const other = await spawnApi(service.ctx.env);
+    try {
+      const tenant = await createTenant(service.app);
+      await setQuotas(tenant.id, { storageBytes: 3 * IRIS_BYTES + IRIS_BYTES / 2 });
+      const on = (i: number) => (i % 2 === 0 ? http() : request(other.url));
+      const uploads = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => on(i).post('/v1/datasets').query({ name: `iris${i}`, target: 'species' }).set(auth(tenant.apiKey)).set('content-type', 'text/csv').send(irisCsv())),
+      );
+      expect(uploads.map((a) => a.status).sort()).toEqual([201, 201, 201, 403, 403, 403]);
+      expect(await storedDatasetBytes(tenant.id)).toBe(3 * IRIS_BYTES);
+
+      // Each job counts as a model to come: with room for two, two of five jobs sent at once are queued.
+      await setQuotas(tenant.id, { storageBytes: null, models: 2 });
+      const datasetId = uploads.find((a) => a.status === 201)!.body.id;
+      const job = { datasetId, model: irisNetwork, training: { epochs: 1 } };
+      const jobs = await Promise.all(Array.from({ length: 5 }, (_, i) => on(i).post('/v1/jobs').set(auth(tenant.apiKey)).send(job)));
+      expect(jobs.map((a) => a.status).sort()).toEqual([202, 202, 403, 403, 403]);
+      for (const refused of jobs.filter((a) => a.status === 403)) expect(refused.body.error.details.quota).toBe('models');
+      expect((await http().get('/v1/jobs').set(auth(tenant.apiKey))).body.items).toHaveLength(2);
+    } finally {
+      await other.stop();
+    }
   });
 
   it("counts a job as the model it will make, reserving that model's bytes; the model takes its place; imports count too", async () => {
