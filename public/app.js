@@ -131,6 +131,49 @@ async function refreshDatasets() {
   }
 }
 
+// ---- registry: names, versions, aliases ----
+
+/** A version's headline figure: accuracy for classifiers, R² of the first target for regression. */
+function versionFigure(evaluation) {
+  if (!evaluation) return '–';
+  if (evaluation.kind === 'classification') return `accuracy ${formatPercent(evaluation.accuracy)}`;
+  const r2 = evaluation.targets[0]?.r2;
+  return r2 == null ? '–' : `R² ${r2.toFixed(3)}`;
+}
+
+async function refreshRegistry() {
+  try {
+    const { items } = await api('/v1/registry');
+    const names = await Promise.all(items.map((item) => api(`/v1/registry/${encodeURIComponent(item.name)}`)));
+    $('registry').replaceChildren(...names.map(registeredModelView));
+    $('registry-empty').hidden = names.length > 0;
+  } catch (err) {
+    showMessage(`Registry: ${err.message}`);
+  }
+}
+
+/** One name: its aliases, then a row per version (newest first) whose model id fills the Predict form. */
+function registeredModelView(registered) {
+  const aliasesOf = (version) => Object.entries(registered.aliases).filter(([, v]) => v === version).map(([alias]) => alias);
+  const rows = [...registered.versions].reverse().map((v) => {
+    const button = element('button', { type: 'button', className: 'link mono', textContent: v.modelId.slice(0, 8), title: `Predict with ${v.modelId}` });
+    button.addEventListener('click', () => useModel(v.modelId));
+    return element('tr', {}, [
+      element('td', { className: 'num', textContent: `v${v.version}` }),
+      element('td', {}, aliasesOf(v.version).map((alias) => element('span', { className: 'badge alias', textContent: alias }))),
+      element('td', {}, [button]),
+      element('td', { textContent: versionFigure(v.evaluation) }),
+      element('td', { textContent: new Date(v.createdAt).toLocaleString() }),
+    ]);
+  });
+  const head = element('thead', {}, [element('tr', {}, ['Version', 'Aliases', 'Model', 'Evaluation', 'Registered'].map((h) => element('th', { scope: 'col', textContent: h })))]);
+  const aliases = Object.entries(registered.aliases).map(([alias, version]) => `${alias} → v${version}`).join(', ') || 'no aliases';
+  return element('section', { className: 'registered-model' }, [
+    element('h3', { textContent: `${registered.name} (${aliases})` }),
+    element('table', { className: 'registry-versions' }, [head, element('tbody', {}, rows)]),
+  ]);
+}
+
 // ---- selected job: curves, live ----
 
 function selectJob(id) {
@@ -382,10 +425,13 @@ function useKey(key) {
   $('api-key').placeholder = key ? 'saved in this browser' : 'bp_…';
   renderJobs();
   renderSelected();
+  $('registry').replaceChildren();
+  $('registry-empty').hidden = false;
   showMessage('');
   if (key) {
     refreshJobs();
     refreshDatasets();
+    refreshRegistry();
     scheduleJobsRefresh();
   } else {
     clearInterval(state.jobsTimer);
@@ -401,7 +447,7 @@ $('key-form').addEventListener('submit', (e) => {
   if (value) useKey(value);
 });
 $('forget-key').addEventListener('click', () => useKey(''));
-$('refresh-jobs').addEventListener('click', () => (refreshJobs(), refreshDatasets()));
+$('refresh-jobs').addEventListener('click', () => (refreshJobs(), refreshDatasets(), refreshRegistry()));
 $('cancel-job').addEventListener('click', cancelSelected);
 $('job-form').addEventListener('submit', startJob);
 $('predict-form').addEventListener('submit', runPrediction);

@@ -26,6 +26,10 @@ export class ApiClient {
     return this.request<T>('POST', path, body);
   }
 
+  put<T>(path: string, body: Body): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
   /** The raw response of a streaming GET (Server-Sent Events); the caller reads or cancels its body. */
   stream(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
     return this.fetch(path, { headers: { ...this.authorization(), accept: 'text/event-stream', ...headers }, signal });

@@ -5,6 +5,7 @@ import { loadCliEnv } from '../config/cli.js';
 import { ConfigError } from '../config/index.js';
 import { columnTypeSchema } from '../contracts/datasets.js';
 import { ApiClient } from './api-client.js';
+import { moveAlias } from './commands/alias.js';
 import { evaluate } from './commands/evaluate.js';
 import type { Output } from './commands/output.js';
 import { predict } from './commands/predict.js';
@@ -32,6 +33,9 @@ const USAGE = `Usage:
       RMSE and R² per target.
   backprop watch <jobId>
       Follow a job already submitted; print its model id on stdout.
+  backprop alias <name> <alias> <version>
+      Point an alias of a registered model name (production, staging, ...) at one of its versions;
+      predictions by name (POST /v1/registry/<name>/predict) follow it from the next request on.
 
 Options:
   --url <url>   API base URL (env BACKPROP_URL, default ${DEFAULT_URL})
@@ -44,8 +48,9 @@ const COMMANDS: Record<string, { positionals: string[] }> = {
   predict: { positionals: ['modelId', 'inputs'] },
   evaluate: { positionals: ['modelId'] },
   watch: { positionals: ['jobId'] },
+  alias: { positionals: ['name', 'alias', 'version'] },
 };
-const COMMAND_NAMES = 'train, predict, evaluate or watch';
+const COMMAND_NAMES = 'train, predict, evaluate, watch or alias';
 
 async function run(argv: string[], out: Output): Promise<void> {
   const { values, positionals } = parseCommandLine(argv);
@@ -74,6 +79,8 @@ async function run(argv: string[], out: Output): Promise<void> {
     await predict(client, { modelId: rest[0], inputsPath: rest[1] }, out);
   } else if (command === 'evaluate') {
     await evaluate(client, { modelId: rest[0], datasetId: values.dataset!, json: values.json }, out);
+  } else if (command === 'alias') {
+    await moveAlias(client, { name: rest[0], alias: rest[1], version: rest[2] }, out);
   } else {
     out.stdout.write(`${await watch(client, rest[0], out)}\n`);
   }

@@ -11,6 +11,7 @@ import { createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit } from '../helpers/fixtures.js';
 import { postJob, uploadIris, waitForJob } from '../helpers/jobs.js';
 import { spawnApi, type Spawned } from '../helpers/processes.js';
+import { runCli } from '../cli/run-cli.js';
 
 describe('model registry: names, versions, aliases', () => {
   const service = useTestService({ worker: true });
@@ -199,5 +200,21 @@ describe('model registry: names, versions, aliases', () => {
     expect((await A().delete('/v1/registry/iris/aliases/staging').set(auth(stranger.apiKey))).status).toBe(404);
     // Its own name of the same spelling is its own.
     expect((await A().get('/v1/registry/iris').set(auth(tenant.apiKey))).body.aliases).toEqual({ staging: 1 });
+  });
+
+  it('backprop alias moves an alias, and predictions by name on the other API follow', async () => {
+    const env = { BACKPROP_URL: other.url, BACKPROP_API_KEY: tenant.apiKey };
+    for (const version of [2, 1]) {
+      const run = await runCli(['alias', 'iris', 'production', String(version)], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`^iris@production -> version ${version} \\(model [0-9a-f-]{36}\\)\n$`));
+      expect((await predictByName(A)).body.version).toBe(version);
+    }
+    const missing = await runCli(['alias', 'iris', 'production', '9'], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('ERR_NOT_FOUND: version: iris has no version 9');
+    const notANumber = await runCli(['alias', 'iris', 'production', 'latest'], env);
+    expect(notANumber.code).not.toBe(0);
+    expect(notANumber.stderr).toMatch(/<version> must be a version number/);
   });
 });
