@@ -21,6 +21,9 @@ export function createDb(databaseUrl: string): Db {
   return db;
 }
 
+/** Postgres refused a row whose foreign key names a row that is gone (deleted since it was read): Prisma's P2003. */
+export const isForeignKeyViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'P2003';
+
 export function poolOf(db: Db): pg.Pool {
   const pool = pools.get(db);
   if (!pool) throw new Error('this Prisma client was not made by createDb');

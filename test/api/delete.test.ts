@@ -50,7 +50,12 @@ describe('DELETE datasets, jobs, models and tenants', () => {
 
   it('refuses what queued or running jobs use (409 naming them), then deletes; every API and the worker forget at once', async () => {
     const iris = await uploadIris(a.url, key);
-    const trained = await postJob(a.url, key, { datasetId: iris, model: irisNetwork, training: { optimizer: { type: 'adam', learningRate: 0.01 }, epochs: 30, seed: 7 } });
+    const trained = await postJob(a.url, key, {
+      datasetId: iris,
+      modelName: 'iris',
+      model: irisNetwork,
+      training: { optimizer: { type: 'adam', learningRate: 0.01 }, epochs: 30, seed: 7 },
+    });
     const modelId = (await waitForJob(a.url, key, trained, (j) => j.status === 'succeeded', 'the iris job to succeed')).modelId!;
     const slow = await uploadSlowDataset(a.url, key);
     const running = await submitJob(a.url, key, slow, 400);
@@ -115,7 +120,11 @@ describe('DELETE datasets, jobs, models and tenants', () => {
     expect((await request(b.url).get(`/v1/models/${modelId}`).set(auth(key))).body).toMatchObject({ jobId: null, datasetId: null });
     expect((await request(b.url).get('/v1/jobs').set(auth(key))).body.items.map((j: { id: string }) => j.id)).not.toContain(trained);
 
-    // The model: deleted on A, predict on B answers 404 at once (B had it cached).
+    // The model: kept while an alias points to it; deleted on A, predict on B answers 404 at once (B had it cached).
+    const alias = `/v1/registry/iris/aliases/production`;
+    expect((await request(a.url).put(alias).set(auth(key)).send({ version: 1 })).status).toBe(200);
+    expect(await inUse(`/v1/models/${modelId}`, 'aliases', ['iris@production'])).toContain('iris@production');
+    expect((await request(b.url).delete(alias).set(auth(key))).status).toBeLessThan(300);
     expect((await del(a, `/v1/models/${modelId}`)).status).toBe(204);
     const gone = await predict(b, modelId);
     expect(gone.status, gone.text).toBe(404);
@@ -124,6 +133,7 @@ describe('DELETE datasets, jobs, models and tenants', () => {
     expect((await request(b.url).get(`/v1/models/${modelId}`).set(auth(key))).status).toBe(404);
     expect((await del(b, `/v1/models/${modelId}`)).status).toBe(404);
     expect(await count('Model', 'id', modelId)).toBe(0);
+    expect((await request(b.url).get('/v1/registry/iris').set(auth(key))).body.versions).toEqual([]);
   });
 
   it('deletes a tenant with everything it has, its running and queued jobs stopped; its key fails at once on every API', async () => {
