@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClassificationEvaluation } from '../../src/contracts/evaluation.js';
+import { registerVersion } from '../../src/db/registry.js';
 import { createTenant, useTestService } from '../helpers/app.js';
 import { auth, irisNetwork, irisSplit } from '../helpers/fixtures.js';
 import { postJob, uploadDataset, waitForJob } from '../helpers/jobs.js';
@@ -251,6 +252,42 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('#predict-output', { hasText: 'warnings' }).waitFor();
     expect(await page.locator('#predict-output').textContent()).toMatch(/"warnings": \[\n {4}\{"row":0,"column":"collector","value":"Fisher",/);
 
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("lists registered names with their versions, evaluation figures and aliases; a version's model fills Predict", async () => {
+    // The two models the tests above trained, registered oldest first as versions 1 and 2 of one name.
+    const jobs = (await request(service.app.server).get('/v1/jobs?status=succeeded').set(auth(key))).body.items as { modelId: string }[];
+    const modelIds = jobs.map((j) => j.modelId).reverse();
+    expect(modelIds).toHaveLength(2);
+    const { tenantId } = (await service.app.db.model.findUniqueOrThrow({ where: { id: modelIds[0] }, select: { tenantId: true } }));
+    for (const id of modelIds) await service.app.db.$transaction((tx) => registerVersion(tx, tenantId, 'classifier', id));
+    const moved = await request(service.app.server).put('/v1/registry/classifier/aliases/production').set(auth(key)).send({ version: 1 });
+    expect(moved.status, moved.text).toBe(200);
+    const registry = (await request(service.app.server).get('/v1/registry/classifier').set(auth(key))).body;
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
+    await page.goto(url);
+    await page.fill('#api-key', key);
+    await page.click('#key-form button[type=submit]');
+    const name = page.locator('#registry .registered-model');
+    await name.waitFor();
+    expect(await name.locator('h3').textContent()).toBe('classifier (production → v1)');
+    const rows: string[][] = [];
+    for (const row of await name.locator('tbody tr').all()) rows.push(await row.locator('td').allTextContents());
+    // Newest first: version, aliases, model id (short), the evaluation's accuracy.
+    const accuracy = (v: number) => `accuracy ${(registry.versions[v - 1].evaluation.accuracy * 100).toFixed(1)}%`;
+    expect(rows.map((r) => r.slice(0, 4))).toEqual([
+      ['v2', '', modelIds[1].slice(0, 8), accuracy(2)],
+      ['v1', 'production', modelIds[0].slice(0, 8), accuracy(1)],
+    ]);
+    expect(await page.locator('#registry-empty').isHidden()).toBe(true);
+    await name.locator('tbody tr').nth(1).locator('button.link').click();
+    await expect.poll(() => page.locator('#model-id').inputValue()).toBe(modelIds[0]);
     expect(problems).toEqual([]);
     await page.close();
   });
