@@ -5,7 +5,7 @@ import type { StoredPreprocessing } from '../contracts/preprocessing.js';
 import type { Training } from '../contracts/training.js';
 import type { Evaluation } from '../contracts/evaluation.js';
 import type { EpochReport, ModelSpec, SerializedModel, TrainingCheckpoint } from '../engine/index.js';
-import type { Db } from './client.js';
+import { isForeignKeyViolation, type Db } from './client.js';
 import { registerVersion } from './registry.js';
 import { enforceQuota, prismaQuery, type QuotaDefaults, weightBytesOf } from './quotas.js';
 import type { Job, Prisma } from '../generated/prisma/client.js';
@@ -78,14 +78,26 @@ export function jobRepository(db: Db) {
     async create(job: NewJob, quotas?: QuotaDefaults): Promise<string> {
       const id = randomUUID();
       const data = { id, ...job, epochs: job.training.epochs };
+      // The dataset's foreign key share-locks its row until the job is in, and a warm start share-locks its model the
+      // same way: a DELETE of either (which locks the row for update) waits and then counts this job, or has already
+      // deleted it and the job is refused (ReferenceGoneError).
+      const insert = async (tx: Prisma.TransactionClient) => {
+        if (job.initialModelId) {
+          const held = await tx.$queryRaw<unknown[]>`SELECT 1 FROM "Model" WHERE "id" = ${job.initialModelId}::uuid FOR KEY SHARE`;
+          if (held.length === 0) throw new ReferenceGoneError('initialModelId');
+        }
+        await tx.job.create({ data }).catch((err: unknown) => {
+          throw isForeignKeyViolation(err) ? new ReferenceGoneError('datasetId') : err;
+        });
+      };
       if (!quotas) {
-        await db.job.create({ data });
+        await db.$transaction(insert);
         return id;
       }
       const demand = { what: "this job's model", models: 1, storageBytes: job.modelBytes ?? 0 };
       await db.$transaction(async (tx) => {
         await enforceQuota(prismaQuery(tx), job.tenantId, quotas, demand);
-        await tx.job.create({ data });
+        await insert(tx);
       });
       return id;
     },
@@ -300,5 +312,12 @@ export function jobRepository(db: Db) {
   };
 }
 export type JobRepository = ReturnType<typeof jobRepository>;
+/** What a new job names was deleted since the caller read it: the dataset or the warm start's model. */
+export class ReferenceGoneError extends Error {
+  override name = 'ReferenceGoneError';
+  constructor(readonly field: 'datasetId' | 'initialModelId') {
+    super(`${field}: deleted while the job was being created`);
+  }
+}
 /** What DELETE /v1/jobs/:id did: deleted (and the model it leaves), or not, for the job is still active. */
 export type JobDeletion = { deleted: true; modelId: string | null } | { deleted: false; status: JobStatus };

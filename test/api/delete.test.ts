@@ -2,6 +2,7 @@
 // what is deleted answers 404 at once on both APIs (their model caches drop it through the Redis broadcast) and
 // leaves the worker's dataset cache; what is in use answers 409 naming what uses it; deletes are tenant-scoped and a
 // second one is a 404.
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, useTestService } from '../helpers/app.js';
@@ -24,6 +25,7 @@ describe('DELETE datasets, jobs, models and tenants', () => {
   let a: Api;
   let b: Api;
   let key: string;
+  let owner: string;
   let other: string;
   // Four held-out Iris rows, keyed by feature name.
   const rows = irisSplit()
@@ -32,7 +34,7 @@ describe('DELETE datasets, jobs, models and tenants', () => {
 
   beforeAll(async () => {
     [a, b] = await Promise.all([spawnApi(service.ctx.env), spawnApi(service.ctx.env)]);
-    key = (await createTenant(a.url, 'owner')).apiKey;
+    ({ id: owner, apiKey: key } = await createTenant(a.url, 'owner'));
     other = (await createTenant(a.url, 'other')).apiKey;
   });
   afterAll(async () => {
@@ -172,5 +174,16 @@ describe('DELETE datasets, jobs, models and tenants', () => {
     // The other tenants are untouched.
     expect((await request(b.url).get('/v1/datasets').set(auth(key))).status).toBe(200);
     expect((await request(b.url).get('/v1/datasets').set(auth(other))).status).toBe(200);
+  });
+
+  it('refuses a job whose dataset or initial model is deleted while it is created, and stores nothing', async () => {
+    // What POST /v1/jobs meets when a DELETE commits between its reads and its insert (it answers 404 naming the field).
+    const job = { tenantId: owner, model: { inputSize: 4, ...irisNetwork } as never, training: { epochs: 1, seed: 1 } as never, preprocessing: { standardize: false } };
+    const iris = await uploadIris(a.url, key);
+    const before = await count('Job', 'tenantId', owner);
+    await expect(service.app.repos.jobs.create({ ...job, datasetId: randomUUID() })).rejects.toMatchObject({ name: 'ReferenceGoneError', field: 'datasetId' });
+    await expect(service.app.repos.jobs.create({ ...job, datasetId: iris, initialModelId: randomUUID() })).rejects.toMatchObject({ field: 'initialModelId' });
+    expect(await count('Job', 'tenantId', owner)).toBe(before);
+    expect((await del(b, `/v1/datasets/${iris}`)).status).toBe(204);
   });
 });

@@ -17,7 +17,7 @@ import { matchColumns } from '../../data/encode-inputs.js';
 import { storedEncoding, widestEncoding } from '../../data/encoding.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
 import { refusedHost } from '../../webhook-target.js';
-import { isForeignKeyViolation } from '../../db/client.js';
+import { ReferenceGoneError } from '../../db/jobs.js';
 import type { QuotaDefaults } from '../../db/quotas.js';
 import { Errors } from '../errors.js';
 import { checkModelFitsDataset, countParameters, type ModelLimits } from './job-validation.js';
@@ -104,9 +104,10 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
         ...(modelName ? { modelName } : {}),
         modelBytes: countParameters(spec) * Float32Array.BYTES_PER_ELEMENT,
       }, quotas).catch((err: unknown) => {
-        // The dataset was deleted since it was read above (DELETE /v1/datasets/:id): its foreign key refused the job.
-        if (isForeignKeyViolation(err)) throw Errors.NOT_FOUND(`datasetId: dataset ${datasetId} not found`, { field: 'datasetId' });
-        throw err;
+        // The dataset or the initial model was deleted since it was read above: as if it had never existed.
+        if (!(err instanceof ReferenceGoneError)) throw err;
+        const what = err.field === 'datasetId' ? `dataset ${datasetId}` : `model ${initialModelId}`;
+        throw Errors.NOT_FOUND(`${err.field}: ${what} not found`, { field: err.field });
       });
       // The job is durable in Postgres from here on. It goes on the queue now if its tenant has a free slot
       // (TENANT_MAX_CONCURRENT_JOBS), otherwise when one frees up; if Redis or Postgres fails right here, the
