@@ -23,6 +23,7 @@ const DELIMITER_CODES = DELIMITERS.map((d) => d.charCodeAt(0));
 /** How much of a header line is looked at to detect its delimiter. */
 const DETECT_BYTES = 64 * 1024;
 const [QUOTE, LF, CR] = [0x22, 0x0a, 0x0d];
+const BOM = [0xef, 0xbb, 0xbf];
 
 const UNLIMITED: CsvLimits = { maxColumns: Infinity, maxRows: Infinity };
 /** Characters allowed per column in one record before the record is refused as too large. */
@@ -85,6 +86,7 @@ class DelimiterDetector {
     for (let i = 0; i < bytes.length && !this.done; i++) {
       const byte = bytes[i];
       if (++this.seen > DETECT_BYTES) this.done = true;
+      else if (this.seen <= BOM.length && byte === BOM[this.seen - 1] && !this.lineStarted) continue;
       else if (byte === QUOTE) this.inQuotes = !this.inQuotes;
       else if (this.inQuotes) continue;
       else if (byte === LF || byte === CR) this.done = this.lineStarted;
