@@ -9,6 +9,7 @@ import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, useTestService } from '../helpers/app.js';
 import { auth, IRIS_COLUMNS, irisSplit } from '../helpers/fixtures.js';
+import { ADMIN_KEY } from '../helpers/env.js';
 import { httpRequest } from '../helpers/http.js';
 import { seattleWeatherCsv } from '../helpers/tables.js';
 
@@ -170,6 +171,28 @@ describe('uploads as people have them: compressed bodies and other delimiters', 
       expect(stacked.body.error.message).toContain('"gzip, gzip"');
       // identity is no encoding at all.
       expect((await upload({ query: seattle, body: csv, encoding: 'identity' })).status).toBe(201);
+    });
+
+    it('leaves a compressed body unread when the route answers without reading it (a tenant over its quota)', async () => {
+      const tenant = await createTenant(service.app, 'full');
+      const quota = await request(service.app.server)
+        .patch(`/v1/tenants/${tenant.id}/quotas`)
+        .set('authorization', `Bearer ${ADMIN_KEY}`)
+        .send({ datasets: 0 });
+      expect(quota.status).toBe(200);
+      // Not gzip at all: never inflated, so no inflate error with nobody to hear it (vitest fails on unhandled errors).
+      for (const body of [Buffer.from(seattleWeatherCsv()), gzipSync(seattleWeatherCsv())]) {
+        const res = await request(service.app.server)
+          .post('/v1/datasets')
+          .query(seattle)
+          .set(auth(tenant.apiKey))
+          .set('content-type', 'text/csv')
+          .set('content-encoding', 'gzip')
+          .send(body);
+        expect(res.status).toBe(403);
+        expect(res.body.error.code).toBe('ERR_QUOTA_EXCEEDED');
+      }
+      expect((await request(service.app.server).get('/health')).status).toBe(200);
     });
 
     it('hashes the inflated text for Idempotency-Key: the same CSV plain or gzip is the same request', async () => {
