@@ -126,9 +126,12 @@ export type RegistryRepository = ReturnType<typeof registryRepository>;
 
 /**
  * The aliases that point to a model, as "name@alias" (e.g. ["iris@production"]); empty when none does. DELETE
- * /v1/models/:id answers 409 naming them while there are any.
+ * /v1/models/:id answers 409 naming them while there are any. In a transaction, the model's version row stays locked
+ * until it ends: an alias set meanwhile waits for it (its foreign key check needs that row), so a delete that found
+ * no alias never removes one set in between; the alias is refused once the version is gone.
  */
 export async function aliasesPointingTo(tx: Tx, tenantId: string, modelId: string): Promise<string[]> {
+  await tx.$queryRaw`SELECT "version" FROM "ModelVersion" WHERE "tenantId" = ${tenantId}::uuid AND "modelId" = ${modelId}::uuid FOR UPDATE`;
   const rows = await tx.modelAlias.findMany({
     where: { tenantId, target: { modelId } },
     select: { name: true, alias: true },

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerVersion } from '../../src/db/registry.js';
+import { aliasesPointingTo, registerVersion } from '../../src/db/registry.js';
 import { createNetwork, serializeModel } from '../../src/engine/index.js';
 import { createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisNetwork, irisSplit } from '../helpers/fixtures.js';
@@ -189,6 +189,25 @@ describe('model registry: names, versions, aliases', () => {
     expect(Object.fromEntries(registry.versions.map((v: { version: number; modelId: string }) => [v.version, v.modelId]))).toEqual(
       Object.fromEntries(ids.map((id, i) => [versions[i], id])),
     );
+  });
+
+  it('an alias set while its model is being deleted waits for the delete, then finds no version', async () => {
+    const { versions } = (await A().get('/v1/registry/race').set(auth(tenant.apiKey))).body;
+    const { version, modelId } = versions.at(-1);
+    let settled = false;
+    const aliasSet = await service.app.db.$transaction(async (tx) => {
+      expect(await aliasesPointingTo(tx, tenant.id, modelId)).toEqual([]);
+      // Another connection tries to point an alias at the version while the delete holds it.
+      const pending = service.app.repos.registry.setAlias(tenant.id, 'race', 'production', version).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(settled).toBe(false);
+      await tx.model.delete({ where: { id: modelId } });
+      return { pending };
+    });
+    expect(await aliasSet.pending).toEqual({ found: false, missing: 'version' });
+    const after = (await B().get('/v1/registry/race').set(auth(tenant.apiKey))).body;
+    expect(after.aliases).toEqual({});
+    expect(after.versions.map((v: { version: number }) => v.version)).not.toContain(version);
   });
 
   it("another tenant sees no names and gets 404 for this tenant's", async () => {
