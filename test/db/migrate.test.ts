@@ -33,6 +33,8 @@ async function readSchema() {
   const modelNames = new Set(models.map((m) => m.name));
   const columns: ExpectedColumn[] = [];
   const indexes: string[] = [];
+  /** "<constraint> ON DELETE <rule>" per relation that holds the foreign key. */
+  const foreignKeys: string[] = [];
   for (const model of models) {
     for (const line of model.body.split('\n').map((l) => l.trim())) {
       if (!line || line.startsWith('//')) continue;
@@ -46,14 +48,25 @@ async function readSchema() {
       const field = /^(\w+)\s+(\w+)(\[\]|\?)?\s*(.*)$/.exec(line);
       if (!field) continue;
       const [, name, type, modifier, attrs] = field;
-      if (modelNames.has(type)) continue; // relation field, no column
+      if (modelNames.has(type)) {
+        // A relation field, no column; the side with fields: [...] holds a foreign key, named as Prisma names it.
+        const relation = /@relation\((?:"\w+",\s*)?fields:\s*\[([^\]]*)\][^)]*?(?:onDelete:\s*(\w+))?\)/.exec(attrs);
+        if (relation) {
+          const fields = relation[1].split(',').map((f) => f.trim());
+          // Prisma's defaults: SetNull for an optional relation, Restrict for a required one.
+          const action = relation[2] ?? (modifier === '?' ? 'SetNull' : 'Restrict');
+          const rule = { Cascade: 'CASCADE', SetNull: 'SET NULL', Restrict: 'RESTRICT', NoAction: 'NO ACTION', SetDefault: 'SET DEFAULT' }[action];
+          foreignKeys.push(`${model.name}_${fields.join('_')}_fkey ON DELETE ${rule}`);
+        }
+        continue;
+      }
       const pgType = enumNames.has(type) ? 'USER-DEFINED' : attrs.includes('@db.Uuid') ? 'uuid' : PG_TYPES[type];
       columns.push({ table: model.name, column: name, type: pgType, nullable: modifier === '?' });
       if (attrs.includes('@id')) indexes.push(`${model.name}_pkey`);
       if (attrs.includes('@unique')) indexes.push(`${model.name}_${name}_key`);
     }
   }
-  return { enums, columns, indexes };
+  return { enums, columns, indexes, foreignKeys };
 }
 
 describe('migrations', () => {
@@ -128,6 +141,14 @@ describe('migrations', () => {
     }
     const { rows: idx } = await client.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`);
     expect(idx.map((i) => i.indexname).sort()).toEqual([...new Set(schema.indexes)].sort());
+
+    // What a delete does to the rows that refer to the deleted one (onDelete in schema.prisma).
+    const { rows: fks } = await client.query(
+      `SELECT conname, CASE confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT'
+         WHEN 'a' THEN 'NO ACTION' ELSE 'SET DEFAULT' END AS rule
+       FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace`,
+    );
+    expect(fks.map((f) => `${f.conname} ON DELETE ${f.rule}`).sort()).toEqual([...schema.foreignKeys].sort());
   });
 
   it('refuses to run when an applied migration was edited', async () => {
