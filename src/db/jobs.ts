@@ -222,11 +222,14 @@ export function jobRepository(db: Db) {
         return true;
       });
     },
-    /** Never replaces a later checkpoint: two runs of one job (at-least-once delivery) may report out of order. */
+    /**
+     * Never replaces a later checkpoint: two runs of one job (at-least-once delivery) may report out of order. Nothing
+     * is written for a job deleted meanwhile (its tenant was deleted while it trained).
+     */
     async recordCheckpoint(id: string, cp: TrainingCheckpoint): Promise<void> {
       await db.$executeRaw`
         INSERT INTO "Checkpoint" ("jobId", "epoch", "data", "updatedAt")
-        VALUES (${id}::uuid, ${cp.epoch}, ${JSON.stringify(cp)}::jsonb, now())
+        SELECT ${id}::uuid, ${cp.epoch}, ${JSON.stringify(cp)}::jsonb, now() WHERE EXISTS (SELECT 1 FROM "Job" WHERE "id" = ${id}::uuid)
         ON CONFLICT ("jobId") DO UPDATE SET "epoch" = EXCLUDED."epoch", "data" = EXCLUDED."data", "updatedAt" = now()
         WHERE "Checkpoint"."epoch" <= EXCLUDED."epoch"`;
     },
