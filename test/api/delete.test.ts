@@ -96,7 +96,9 @@ describe('DELETE datasets, jobs, models and tenants', () => {
     expect(cached).toBeGreaterThan(slowBytes);
 
     // The datasets: finished jobs keep their metrics with datasetId null; the model keeps predicting, its view updated on B.
-    expect((await del(a, `/v1/datasets/${slow}`)).status).toBe(204);
+    const deleted = await del(a, `/v1/datasets/${slow}`);
+    expect(deleted.status).toBe(204);
+    expect(deleted.text).toBe('');
     expect((await del(a, `/v1/datasets/${iris}`)).status).toBe(204);
     await expect.poll(() => cachedBytes(service.worker.healthPort), { timeout: 5000 }).toBe(0);
     for (const api of [a, b]) {
