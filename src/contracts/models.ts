@@ -63,6 +63,12 @@ export const predictBodySchema = z.strictObject({
 });
 export type PredictBody = z.infer<typeof predictBodySchema>;
 
+/** Whether `body` holds more input rows than predictBodySchema allows, known without looking at a row. */
+export function hasTooManyRows(body: unknown): boolean {
+  const inputs = typeof body === 'object' && body !== null ? (body as { inputs?: unknown }).inputs : undefined;
+  return Array.isArray(inputs) && inputs.length > MAX_PREDICT_ROWS;
+}
+
 /**
  * Whether `body` is the common case of predictBodySchema, rows of numbers in feature order, checked without zod:
  * true only for bodies the schema accepts (as its first row form). Everything else, errors included, goes through

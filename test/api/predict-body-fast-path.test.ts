@@ -3,7 +3,7 @@
 // case, or it would only add work.
 import { describe, expect, it } from 'vitest';
 import { FLOAT32_MAX } from '../../src/contracts/common.js';
-import { isRowsOfNumbers, predictBodySchema } from '../../src/contracts/models.js';
+import { hasTooManyRows, isRowsOfNumbers, predictBodySchema } from '../../src/contracts/models.js';
 
 const rows = (n: number, width = 4) => Array.from({ length: n }, (_, r) => Array.from({ length: width }, (_, c) => r * 0.5 - c));
 
@@ -75,5 +75,16 @@ describe('the rows-of-numbers fast path of predict bodies', () => {
       }
     }
     expect(fast).toBeGreaterThan(100);
+  });
+
+  it('tells a body of too many rows without looking at a row, and the schema refuses it with the message of no rows', () => {
+    const keyed = { inputs: Array.from({ length: 10_001 }, () => ({ a: 'x', b: null })) };
+    expect(hasTooManyRows(keyed)).toBe(true);
+    expect(hasTooManyRows({ inputs: rows(10_000) })).toBe(false);
+    expect(hasTooManyRows({ inputs: 'x' })).toBe(false);
+    const refused = predictBodySchema.safeParse(keyed);
+    const empty = predictBodySchema.safeParse({ inputs: [] });
+    expect(refused.success).toBe(false);
+    expect(empty.error!.issues[0].message).toBe(refused.error!.issues[0].message);
   });
 });
