@@ -84,18 +84,19 @@ describe('two APIs, three workers, one Postgres and one Redis', () => {
     }
     const followed = jobs.map((job, i) => follow(job.id, job.key, i));
 
-    // In the middle: one API is stopped (its streams move to the other) and a worker that is training is killed;
-    // then the API comes back.
+    // In the middle: a worker that is training is killed and one API is stopped (its streams move to the other);
+    // then the API comes back. The kill comes first: on a quiet machine the batch takes seconds, and stopping an API
+    // with thirty streams open could outlast the jobs still running.
     const succeeded = async () => Number((await audit.query<{ n: string }>(`SELECT count(*) AS n FROM "Job" WHERE status = 'succeeded'`))[0].n);
-    await waitFor('some jobs to succeed', async () => (await succeeded()) >= 5, 120_000);
-    await apis[1].stop();
-    apis.splice(1, 1);
+    await waitFor('some jobs to succeed', async () => (await succeeded()) >= 3, 120_000);
     const busy = await waitFor('a worker with a job', async () => {
       for (const worker of workers) if ((await workerHealth(worker)).activeJobs > 0) return worker;
       return undefined;
     });
     await busy.kill();
     expect(await succeeded()).toBeLessThan(jobs.length);
+    await apis[1].stop();
+    apis.splice(1, 1);
     apis.push(await spawnApi(ctx.env));
     everything.push(apis[1]);
 
