@@ -4,11 +4,10 @@ import type { Evaluation } from '../contracts/evaluation.js';
 import type { EvaluationContext } from '../contracts/job-data.js';
 import { DatasetError, listNames } from '../data/dataset-error.js';
 import { encodeStored } from '../data/encode-inputs.js';
-import type { DatasetRepository } from '../db/datasets.js';
+import type { TrainingData } from '../db/datasets.js';
 import { judge } from '../evaluation/judge.js';
 import type { LoadedModel } from './model-cache.js';
 
-type TrainingData = NonNullable<Awaited<ReturnType<DatasetRepository['getTrainingData']>>>;
 
 export function evaluateOnDataset({ model, network, encoder }: LoadedModel, data: TrainingData): Evaluation {
   const steps = data.sequenceLength ?? 1;

@@ -24,16 +24,20 @@ export function isMissing(cell: Cell | undefined): boolean {
   return text.length <= 4 && MISSING_TOKENS.has(text.toLowerCase());
 }
 
-/** Text that reads as a number too large for float32, or as an infinity: never a label, always an error. */
-export function isOutOfRangeNumber(text: string): boolean {
-  const n = Number(text);
-  return text.trim() !== '' && !Number.isNaN(n) && !(Math.abs(n) <= FLOAT32_MAX);
+/** What readNumber answers for a number too large for float32, or an infinity: never a label, always an error. */
+export const OUT_OF_RANGE = 'out of range';
+
+/** A cell read as a number, parsed once: the number, OUT_OF_RANGE, or null for anything that is no number. */
+export function readNumber(cell: Cell): number | typeof OUT_OF_RANGE | null {
+  if (typeof cell === 'boolean' || cell === null) return null;
+  const n = typeof cell === 'number' ? cell : cell.trim() === '' ? NaN : Number(cell);
+  if (Number.isNaN(n)) return null;
+  return Math.abs(n) <= FLOAT32_MAX ? n : OUT_OF_RANGE;
 }
 
 export function toNumber(cell: Cell): number | null {
-  if (typeof cell === 'boolean' || cell === null) return null;
-  const n = typeof cell === 'number' ? cell : cell.trim() === '' ? NaN : Number(cell);
-  return Number.isFinite(n) && Math.abs(n) <= FLOAT32_MAX ? n : null;
+  const n = readNumber(cell);
+  return typeof n === 'number' ? n : null;
 }
 
 /** 1 for true/yes, 0 for false/no (any case), null for anything else. */

@@ -4,7 +4,7 @@
 // meet a label in its last row), so a column that has held both keeps one byte per row saying which cells were
 // labels, and finish() rewrites the stored values once the type is decided.
 import type { ColumnRole, ColumnType, NumericSummary } from '../contracts/datasets.js';
-import { booleanValue, describeCell, isMissing, isOutOfRangeNumber, labelOf, MISSING_HELP, numberLabel, toNumber, unusableName, FINITE_FLOAT32, type Cell } from './cells.js';
+import { booleanValue, describeCell, isMissing, labelOf, MISSING_HELP, numberLabel, OUT_OF_RANGE, readNumber, unusableName, FINITE_FLOAT32, type Cell } from './cells.js';
 import { NumericStats } from './column-stats.js';
 import { DatasetError } from './dataset-error.js';
 import { GrowingArray } from './growing-array.js';
@@ -86,12 +86,14 @@ export class ColumnReader {
       this.labelFlags?.push(0);
       return NaN;
     }
-    const n = toNumber(cell);
-    if (n === null && (typeof cell === 'number' || (typeof cell === 'string' && this.declared !== 'categorical' && isOutOfRangeNumber(cell)))) {
-      throw this.cellError(place, cell, FINITE_FLOAT32);
-    }
+    const read = readNumber(cell);
     const declared = this.declared;
-    if (declared === 'categorical' || (n === null && declared !== 'numeric')) return this.readLabel(cell, place, stored);
+    // A JSON number out of range is refused whatever the type; text like "1e39" may be a declared category's label.
+    if (read === OUT_OF_RANGE && (declared !== 'categorical' || typeof cell === 'number')) throw this.cellError(place, cell, FINITE_FLOAT32);
+    const n = typeof read === 'number' ? read : null;
+    // Text that is no number is its own label (trimmed); labelOf only for what may read as one.
+    if (n === null && read === null && declared !== 'numeric' && typeof cell === 'string') return this.readLabel(cell.trim(), cell, place, stored);
+    if (declared === 'categorical' || (n === null && declared !== 'numeric')) return this.readLabel(labelOf(cell), cell, place, stored);
     if (n === null) throw this.cellError(place, cell, `${FINITE_FLOAT32}: the column is declared numeric`);
     if (declared === 'boolean' && n !== 0 && n !== 1) throw this.cellError(place, cell, 'true/false, yes/no or 1/0: the column is declared boolean');
     this.numbers++;
@@ -101,8 +103,7 @@ export class ColumnReader {
     return n;
   }
 
-  private readLabel(cell: Cell, place: CellPlace, stored: number): number {
-    const label = labelOf(cell);
+  private readLabel(label: string, cell: Cell, place: CellPlace, stored: number): number {
     if (this.declared === 'boolean') {
       const b = booleanValue(label);
       if (b === null) throw this.cellError(place, cell, 'true/false, yes/no or 1/0: the column is declared boolean');

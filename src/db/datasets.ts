@@ -177,5 +177,7 @@ export function datasetRepository(db: Db) {
 export type DatasetRepository = ReturnType<typeof datasetRepository>;
 /** What DELETE /v1/datasets/:id did: deleted (and the models whose view changed), or not for the jobs using it. */
 export type DatasetDeletion = { deleted: true; models: string[] } | { deleted: false; activeJobs: string[] };
+/** A dataset as a run (or an evaluation) reads it: summary, feature columns and the stored arrays. */
+export type TrainingData = NonNullable<Awaited<ReturnType<DatasetRepository['getTrainingData']>>>;
 /** What a run's set-up reads a dataset through: the repository itself, or the worker's cache in front of it. */
 export type TrainingDataReader = Pick<DatasetRepository, 'getTrainingData'>;

@@ -3,9 +3,8 @@
 // the same read, later ones find it here. The arrays live in shared memory (see DatasetRepository.getTrainingData),
 // so handing them to a training thread copies nothing. Bounded by bytes, least recently used out first; an evicted
 // dataset stays alive only as long as a run still trains on it.
-import type { DatasetRepository, TrainingDataReader } from '../db/datasets.js';
+import type { TrainingData, TrainingDataReader } from '../db/datasets.js';
 
-type TrainingData = NonNullable<Awaited<ReturnType<DatasetRepository['getTrainingData']>>>;
 /** Where a run's dataset came from: a read of its own, another run's read still in flight, or the cache. */
 export type DatasetSource = 'postgres' | 'shared' | 'cache';
 
