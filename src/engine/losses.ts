@@ -7,44 +7,37 @@ import type { ActivationName, FloatArray, LossName } from './types.js';
  * When it is fused with the output activation (`wrt: 'z'`), it reads the pre-activations and writes
  * dL/dz directly; otherwise it reads the outputs and writes dL/da for the activation's backward.
  *
- * computeWeighted is the same with per-sample weights (Keras' sample_weight, reduced over the batch size):
- * sum_r w_r · l_r / rows, and each row's gradient scaled by its w_r. One weight covers `steps` consecutive rows
- * (the output steps of a sequence-to-sequence sample). It is a loop of its own so the unweighted one stays as it
- * is; every weight is multiplied in where an exact 1 leaves the result unchanged, so weights of 1 give the
- * unweighted loss and gradient bit for bit.
+ * Per-sample weights (Keras' sample_weight, reduced over the batch size) give sum_r w_r · l_r / rows, and each
+ * row's gradient scaled by its w_r; one weight covers `steps` consecutive rows (the output steps of a
+ * sequence-to-sequence sample). Without weights every row's weight is an exact 1, which leaves each product
+ * unchanged, so an unweighted batch gives the same bits as before weights existed, in the same loop.
  */
 export interface Loss {
   wrt: 'z' | 'a';
-  compute(input: FloatArray, targets: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
-  computeWeighted(
+  compute(
     input: FloatArray,
     targets: FloatArray,
     grad: FloatArray | null,
     rows: number,
     cols: number,
-    weights: FloatArray,
+    weights: FloatArray | null,
     steps: number,
   ): number;
+}
+
+/** The weight of row r: one check per row, never one per value. */
+function rowWeight(weights: FloatArray | null, r: number, steps: number): number {
+  return weights === null ? 1 : weights[Math.floor(r / steps)];
 }
 
 /** Keras' convention: the mean over the output units, then the mean over the batch. */
 const meanSquaredError: Loss = {
   wrt: 'a',
-  compute(a, y, grad, rows, cols) {
-    let sum = 0;
-    const scale = 2 / (rows * cols);
-    for (let i = 0, n = rows * cols; i < n; i++) {
-      const d = a[i] - y[i];
-      sum += d * d;
-      if (grad) grad[i] = scale * d;
-    }
-    return sum / (rows * cols);
-  },
-  computeWeighted(a, y, grad, rows, cols, weights, steps) {
+  compute(a, y, grad, rows, cols, weights, steps) {
     let sum = 0;
     const scale = 2 / (rows * cols);
     for (let r = 0; r < rows; r++) {
-      const w = weights[Math.floor(r / steps)];
+      const w = rowWeight(weights, r, steps);
       for (let i = r * cols, end = i + cols; i < end; i++) {
         const d = a[i] - y[i];
         const wd = w * d;
@@ -63,24 +56,11 @@ const meanSquaredError: Loss = {
  */
 const binaryCrossEntropy: Loss = {
   wrt: 'z',
-  compute(z, y, grad, rows, cols) {
-    let sum = 0;
-    const scale = 1 / (rows * cols);
-    for (let i = 0, n = rows * cols; i < n; i++) {
-      const x = z[i];
-      sum += Math.max(x, 0) - x * y[i] + Math.log1p(Math.exp(-Math.abs(x)));
-      if (grad) {
-        const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-        grad[i] = scale * (s - y[i]);
-      }
-    }
-    return sum / (rows * cols);
-  },
-  computeWeighted(z, y, grad, rows, cols, weights, steps) {
+  compute(z, y, grad, rows, cols, weights, steps) {
     let sum = 0;
     const scale = 1 / (rows * cols);
     for (let r = 0; r < rows; r++) {
-      const w = weights[Math.floor(r / steps)];
+      const w = rowWeight(weights, r, steps);
       const wScale = w * scale;
       for (let i = r * cols, end = i + cols; i < end; i++) {
         const x = z[i];
@@ -102,40 +82,15 @@ const binaryCrossEntropy: Loss = {
  */
 const categoricalCrossEntropy: Loss = {
   wrt: 'z',
-  compute(z, y, grad, rows, cols) {
+  compute(z, y, grad, rows, cols, weights, steps) {
     let total = 0;
     for (let r = 0; r < rows; r++) {
+      const w = rowWeight(weights, r, steps);
       const o = r * cols;
       let max = -Infinity;
       for (let j = 0; j < cols; j++) if (z[o + j] > max) max = z[o + j];
       let sumExp = 0;
       // The exponentials are kept in grad (when there is one) so the gradient does not compute them again.
-      for (let j = 0; j < cols; j++) {
-        const e = Math.exp(z[o + j] - max);
-        if (grad) grad[o + j] = e;
-        sumExp += e;
-      }
-      const lse = max + Math.log(sumExp);
-      let ySum = 0;
-      for (let j = 0; j < cols; j++) {
-        total += y[o + j] * (lse - z[o + j]);
-        ySum += y[o + j];
-      }
-      if (grad) {
-        const scale = ySum / (sumExp * rows);
-        for (let j = 0; j < cols; j++) grad[o + j] = grad[o + j] * scale - y[o + j] / rows;
-      }
-    }
-    return total / rows;
-  },
-  computeWeighted(z, y, grad, rows, cols, weights, steps) {
-    let total = 0;
-    for (let r = 0; r < rows; r++) {
-      const w = weights[Math.floor(r / steps)];
-      const o = r * cols;
-      let max = -Infinity;
-      for (let j = 0; j < cols; j++) if (z[o + j] > max) max = z[o + j];
-      let sumExp = 0;
       for (let j = 0; j < cols; j++) {
         const e = Math.exp(z[o + j] - max);
         if (grad) grad[o + j] = e;
@@ -155,7 +110,6 @@ const categoricalCrossEntropy: Loss = {
     return total / rows;
   },
 };
-
 const losses: Record<LossName, Loss> = { meanSquaredError, binaryCrossEntropy, categoricalCrossEntropy };
 
 export const LOSS_NAMES = Object.keys(losses) as LossName[];

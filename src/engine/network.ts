@@ -143,11 +143,8 @@ export class Network {
     return loss;
   }
 
-  /** The unweighted loss keeps its own loop: weights cost one check per batch, never one per value. */
   private computeLoss(input: FloatArray, y: FloatArray, grad: FloatArray | null, rows: number, weights: FloatArray | null): number {
-    const n = rows * this.outputSteps;
-    if (weights === null) return this.loss.compute(input, y, grad, n, this.outputSize);
-    return this.loss.computeWeighted(input, y, grad, n, this.outputSize, weights, this.outputSteps);
+    return this.loss.compute(input, y, grad, rows * this.outputSteps, this.outputSize, weights, this.outputSteps);
   }
 
   /** dL/d(output) of n values; the view is cached, since a fresh subarray per step is garbage per step. */
