@@ -57,10 +57,11 @@ export function encodeStored(encoding: Encoding, data: RawFeatures, out?: Float3
           inputs[base + other + 1] = 1;
           continue;
         }
-        const slot = byCode ? byCode[v] : (slots.get(labelOfCode(v)) ?? other);
+        const label = byCode ? null : labelOfCode(v);
+        const slot = byCode ? byCode[v] : (slots.get(label!) ?? other);
         inputs[base + slot] = 1;
         if (slot === other) {
-          const value = labelOfCode(v);
+          const value = label ?? labelOfCode(v);
           const key = `${column.name}\u0000${value}`;
           const seen = unseen.get(key);
           if (seen) seen.rows++;
