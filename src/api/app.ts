@@ -68,7 +68,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(bodyParsersPlugin, { maxJsonContainers: config.DATASET_MAX_ROWS + 100_000 });
   await app.register(idempotencyPlugin, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS });
   await app.register(swaggerPlugin, { config });
-  if (config.METRICS_ENABLED) await app.register(metricsPlugin, { token: config.METRICS_TOKEN });
+  if (config.METRICS_ENABLED) await app.register(metricsPlugin, { token: config.METRICS_TOKEN, open: config.METRICS_OPEN });
   await app.register(jobEventsPlugin, { redisUrl: config.REDIS_URL });
   await app.register(deletionsPlugin, { redisUrl: config.REDIS_URL });
   await app.register(dashboardPlugin);

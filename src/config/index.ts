@@ -58,6 +58,11 @@ export const configSchema = z.object({
    * refuses to start, in one line, when it is taken; 0 always picks a free port.
    */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * Interface of the worker's health endpoint. Loopback by default: it has no authentication besides METRICS_TOKEN,
+   * and the container's or host's own health check reaches it there; 0.0.0.0 for a scraper on another host.
+   */
+  WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   /** How many deserialized models the API keeps in memory for predictions. */
   MODEL_CACHE_SIZE: z.coerce.number().int().min(0).default(32),
   /** Dataset limits, checked while a CSV is read, so an oversized upload fails before it is held in memory. */
@@ -91,15 +96,28 @@ export const configSchema = z.object({
   QUOTA_MODELS: z.coerce.number().int().min(0).max(1_000_000_000).default(10_000),
   /** How long an Idempotency-Key is remembered. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
-  /** GET /v1/jobs/:id/events: a `: ping` comment this often; each ping also re-reads the job from Postgres. */
+  /**
+   * GET /v1/jobs/:id/events: a `: ping` comment this often. At each, the API process re-checks its streams' keys
+   * (through the key cache) and, in one query for all its streams, which jobs moved on without a Redis message.
+   */
   EVENTS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Event streams open at once per API key, counted in Redis across API processes; one more answers 429. */
+  EVENTS_MAX_STREAMS_PER_KEY: z.coerce.number().int().min(1).default(20),
   /** GET /metrics (Prometheus text format): served unless false. */
   METRICS_ENABLED: z
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
-  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unauthenticated otherwise. */
+  /** When set, GET /metrics (the API's, and a worker's) needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /**
+   * true: the API's GET /metrics answers without a token when METRICS_TOKEN is unset. Otherwise it refuses (403): its
+   * figures span every tenant, so leaving it open is a choice made explicitly (`npm run dev` makes it).
+   */
+  METRICS_OPEN: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Webhook deliveries: attempts in all, the first retry's delay (doubling after each failure), and the timeout of one POST. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(1000),
@@ -157,6 +175,8 @@ export function loadConfig(overrides: Record<string, string | undefined> = {}): 
 export const DEV_DEFAULTS = {
   DATABASE_URL: 'postgresql://postgres:postgres@127.0.0.1:5432/backprop',
   REDIS_URL: 'redis://127.0.0.1:6379',
+  /** A local API's /metrics is open without a token; a deployment sets METRICS_TOKEN or opts in itself. */
+  METRICS_OPEN: 'true',
 } as const;
 
 /**

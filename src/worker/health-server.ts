@@ -1,6 +1,8 @@
 // The worker's own tiny health endpoint. It reports the event-loop delay so operators (and the tests) can see
 // that training in worker threads never blocks the loop that renews BullMQ locks; /metrics has the process's
-// Prometheus metrics.
+// Prometheus metrics. It listens on loopback unless WORKER_HEALTH_HOST says otherwise, and /metrics needs
+// METRICS_TOKEN when one is set.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -48,17 +50,31 @@ export async function checkHealthPort(port: number | undefined, host: string): P
   await new Promise((resolve) => probe.close(resolve));
 }
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
 /**
  * `port` undefined (WORKER_HEALTH_PORT unset): DEFAULT_HEALTH_PORT, or a free port when another worker has it; the
  * port taken is in the "worker started" log line. A number: exactly that port (0: a free one), HealthPortInUseError
  * when it is taken.
  */
-export async function startHealthServer(port: number | undefined, host: string, activeJobs: () => number, metrics: Registry): Promise<WorkerHealth> {
+export async function startHealthServer(
+  port: number | undefined,
+  host: string,
+  activeJobs: () => number,
+  metrics: Registry,
+  metricsToken?: string,
+): Promise<WorkerHealth> {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  const expected = metricsToken ? sha256(`Bearer ${metricsToken}`) : null;
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
+      if (expected && !timingSafeEqual(sha256(req.headers.authorization ?? ''), expected)) {
+        const error = { code: 'ERR_UNAUTHORIZED', message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>' };
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
+        return;
+      }
       metrics.metrics().then(
         (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         () => res.writeHead(500).end(),

@@ -18,7 +18,7 @@ function exitIfPortTaken(err: unknown): never {
   throw err;
 }
 // Checked before the worker takes any job; the bind at the end of start-up can still lose a race, caught the same way.
-await checkHealthPort(config.WORKER_HEALTH_PORT, config.HOST).catch(exitIfPortTaken);
+await checkHealthPort(config.WORKER_HEALTH_PORT, config.WORKER_HEALTH_HOST).catch(exitIfPortTaken);
 await waitForSchema(config.DATABASE_URL, log);
 const training = await startTrainingWorker(config, log).catch(exitIfPortTaken);
 

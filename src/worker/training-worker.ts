@@ -143,7 +143,7 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
   const webhookSweep = setInterval(() => void sweepWebhooks(), config.RECONCILE_INTERVAL_MS);
   webhookSweep.unref();
   void sweepWebhooks();
-  const health = await startHealthServer(config.WORKER_HEALTH_PORT, config.HOST, () => link.activeRuns, metrics.registry);
+  const health = await startHealthServer(config.WORKER_HEALTH_PORT, config.WORKER_HEALTH_HOST, () => link.activeRuns, metrics.registry, config.METRICS_TOKEN);
   log.info({ healthPort: health.port, prefix: config.QUEUE_PREFIX }, 'worker started');
 
   return {

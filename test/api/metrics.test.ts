@@ -1,9 +1,18 @@
 // GET /metrics: Prometheus text with HTTP latency by route, prediction latency, and the service-wide figures read
-// from Postgres and Redis at scrape time; one registry per app, an optional bearer token, and a switch.
+// from Postgres and Redis at scrape time (at most once per few seconds, whatever the number of scrapers); one
+// registry per app; closed unless METRICS_TOKEN is set (then needed) or METRICS_OPEN=true; and a switch. A worker's
+// /metrics listens on loopback and needs the same token when one is set.
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { Registry } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { poolOf } from '../../src/db/client.js';
 import { createNetwork, serializeModel } from '../../src/engine/index.js';
+import { startHealthServer } from '../../src/worker/health-server.js';
 import { buildTestApp, createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisNetwork } from '../helpers/fixtures.js';
 import { uploadIris } from '../helpers/jobs.js';
@@ -19,8 +28,32 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
   return undefined;
 }
 
+/** Connections the app's Postgres pool hands out while `run` runs: one per query Prisma sends. */
+async function postgresQueries(app: FastifyInstance, run: () => Promise<unknown>): Promise<number> {
+  const pool = poolOf(app.db);
+  let count = 0;
+  const counted = () => count++;
+  pool.on('acquire', counted);
+  try {
+    await run();
+  } finally {
+    pool.off('acquire', counted);
+  }
+  return count;
+}
+
+/** GET `path` on 127.0.0.1:`port` (or `host`), answering the status, or the connection error's code. */
+function get(port: number, path: string, headers: Record<string, string> = {}, host = '127.0.0.1'): Promise<number | string> {
+  return new Promise((resolve) => {
+    httpRequest({ host, port, path, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    }).on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message)).end();
+  });
+}
+
 describe('GET /metrics', () => {
-  const service = useTestService();
+  const service = useTestService({ env: { METRICS_OPEN: 'true' } });
   let key: string;
   let tenantId: string;
 
@@ -87,7 +120,7 @@ describe('GET /metrics', () => {
 
   it('needs METRICS_TOKEN as a bearer token when one is set, and is absent with METRICS_ENABLED=false', async () => {
     const token = 'metrics-token-0123456789';
-    const guarded = await buildTestApp({ ...service.ctx.config, METRICS_TOKEN: token });
+    const guarded = await buildTestApp({ ...service.ctx.config, METRICS_TOKEN: token, METRICS_OPEN: false });
     const off = await buildTestApp({ ...service.ctx.config, METRICS_ENABLED: false });
     try {
       const denied = await request(guarded.server).get('/metrics');
@@ -101,6 +134,49 @@ describe('GET /metrics', () => {
     } finally {
       await guarded.close();
       await off.close();
+    }
+  });
+
+  it('is closed without METRICS_TOKEN unless METRICS_OPEN=true: 403 saying how to open it', async () => {
+    const closed = await buildTestApp({ ...service.ctx.config, METRICS_OPEN: false });
+    try {
+      expect(loadConfig({ DATABASE_URL: service.ctx.env.DATABASE_URL }).METRICS_OPEN).toBe(false);
+      const res = await request(closed.server).get('/metrics');
+      expect(res.status).toBe(403);
+      expect(res.body.error).toEqual({ code: 'ERR_FORBIDDEN', message: expect.stringMatching(/METRICS_TOKEN.*METRICS_OPEN=true/) });
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('reads the service-wide figures once for 20 scrapes at once, and not again for a scrape right after', async () => {
+    const fresh = await buildTestApp(service.ctx.config);
+    try {
+      const scrape = () => request(fresh.server).get('/metrics').expect(200);
+      // jobs by status, the oldest queued job, recent starts, recent epochs: one query each.
+      expect(await postgresQueries(fresh, () => Promise.all(Array.from({ length: 20 }, scrape)))).toBe(4);
+      let text = '';
+      expect(await postgresQueries(fresh, async () => (text = (await scrape()).text))).toBe(0);
+      expect(value(text, 'backprop_jobs', { status: 'queued' })).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("a worker's health server listens on loopback by default, and its /metrics needs METRICS_TOKEN when set", async () => {
+    const token = 'metrics-token-0123456789';
+    const config = loadConfig({ ...service.ctx.env, HOST: '0.0.0.0', METRICS_TOKEN: token });
+    expect(config.WORKER_HEALTH_HOST).toBe('127.0.0.1');
+    const health = await startHealthServer(0, config.WORKER_HEALTH_HOST, () => 0, new Registry(), config.METRICS_TOKEN);
+    try {
+      expect(await get(health.port, '/metrics')).toBe(401);
+      expect(await get(health.port, '/metrics', { authorization: 'Bearer wrong' })).toBe(401);
+      expect(await get(health.port, '/metrics', { authorization: `Bearer ${token}` })).toBe(200);
+      expect(await get(health.port, '/health')).toBe(200);
+      const external = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+      if (external) expect(await get(health.port, '/health', {}, external.address)).toBe('ECONNREFUSED');
+    } finally {
+      await health.close();
     }
   });
 });

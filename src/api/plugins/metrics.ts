@@ -2,7 +2,10 @@
 // in one process (tests) never register a metric twice. Two kinds:
 // - what this API process measures: HTTP latency by route, prediction latency, Node's process metrics;
 // - the service as a whole, read from Postgres and Redis at scrape time, so every replica reports the same
-//   values: jobs by status, queue depth and wait, epochs per second and epoch duration over all workers.
+//   values: jobs by status, queue depth and wait, epochs per second and epoch duration over all workers. These are
+//   read at most once per FIGURES_TTL_MS, one read shared by concurrent scrapes: a scrape storm costs no more
+//   Postgres than one scraper.
+// The figures span every tenant: /metrics needs METRICS_TOKEN, or an explicit METRICS_OPEN.
 // Each worker process has its own /metrics on its health port (epoch duration histogram, webhook attempts).
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -23,6 +26,8 @@ declare module 'fastify' {
 export interface MetricsOptions {
   /** METRICS_TOKEN: when set, /metrics needs it as a bearer token. */
   token?: string;
+  /** METRICS_OPEN: without a token, /metrics answers anyone (else it refuses everyone). */
+  open?: boolean;
 }
 
 /** Throughput and durations are computed over this window. */
@@ -34,7 +39,28 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** POST /v1/models/:id/predict, as Fastify names the route. */
 const PREDICT_ROUTE = '/v1/models/:id/predict';
 
+/** Service-wide figures are read from Postgres and Redis at most this often. */
+const FIGURES_TTL_MS = 5_000;
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * `read` at most once per FIGURES_TTL_MS: scrapes at once or close together share one read. A failed read is not
+ * kept, so the next scrape tries again.
+ */
+function atMostEvery<T>(read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    const now = Date.now();
+    if (last && now - last.at < FIGURES_TTL_MS) return last.value;
+    const value = read();
+    last = { at: now, value };
+    value.catch(() => {
+      if (last?.value === value) last = null;
+    });
+    return value;
+  };
+}
 
 export default fp<MetricsOptions>(
   async (app, opts) => {
@@ -80,13 +106,28 @@ export default fp<MetricsOptions>(
         }
       };
 
+    const jobsByStatus = atMostEvery(() => app.db.job.groupBy({ by: ['status'], _count: { _all: true } }));
+    const queueCounts = atMostEvery(() =>
+      Promise.all(Object.entries(queues).map(async ([name, queue]) => ({ name, counts: await queue.getJobCounts(...QUEUE_STATES) }))),
+    );
+    const oldestQueued = atMostEvery(() =>
+      app.db.job.findFirst({ where: { status: 'queued' }, orderBy: { createdAt: 'asc' }, select: { createdAt: true } }),
+    );
+    const recentStarts = atMostEvery(() =>
+      app.db.job.findMany({ where: { startedAt: { gte: new Date(Date.now() - WAIT_WINDOW_MS) } }, select: { createdAt: true, startedAt: true }, take: 10_000 }),
+    );
+    // Both epoch gauges read the same figures, once.
+    const recentEpochs = atMostEvery(() =>
+      app.db.jobMetric.aggregate({ where: { createdAt: { gte: new Date(Date.now() - RECENT_MS) } }, _count: { _all: true }, _avg: { ms: true } }),
+    );
+
     new Gauge({
       name: 'backprop_jobs',
       help: 'Jobs by status, all tenants (Postgres)',
       labelNames: ['status'] as const,
       registers,
       collect: collect('jobs by status', async function (this: Gauge<'status'>) {
-        const rows = await app.db.job.groupBy({ by: ['status'], _count: { _all: true } });
+        const rows = await jobsByStatus();
         for (const status of jobStatusSchema.options) this.set({ status }, rows.find((r) => r.status === status)?._count._all ?? 0);
       }),
     });
@@ -96,8 +137,7 @@ export default fp<MetricsOptions>(
       labelNames: ['queue', 'state'] as const,
       registers,
       collect: collect('queue depth', async function (this: Gauge<'queue' | 'state'>) {
-        for (const [name, queue] of Object.entries(queues)) {
-          const counts = await queue.getJobCounts(...QUEUE_STATES);
+        for (const { name, counts } of await queueCounts()) {
           for (const state of QUEUE_STATES) this.set({ queue: name, state }, counts[state] ?? 0);
         }
       }),
@@ -107,7 +147,7 @@ export default fp<MetricsOptions>(
       help: 'How long the oldest queued (not yet running) job has waited; 0 when none waits',
       registers,
       collect: collect('the oldest queued job', async function (this: Gauge) {
-        const oldest = await app.db.job.findFirst({ where: { status: 'queued' }, orderBy: { createdAt: 'asc' }, select: { createdAt: true } });
+        const oldest = await oldestQueued();
         this.set(oldest ? Math.max(0, (Date.now() - oldest.createdAt.getTime()) / 1000) : 0);
       }),
     });
@@ -116,20 +156,11 @@ export default fp<MetricsOptions>(
       help: 'Mean time from creation to start of the jobs that started in the last 5 minutes; 0 when none did',
       registers,
       collect: collect('queue wait', async function (this: Gauge) {
-        const started = await app.db.job.findMany({
-          where: { startedAt: { gte: new Date(Date.now() - WAIT_WINDOW_MS) } },
-          select: { createdAt: true, startedAt: true },
-          take: 10_000,
-        });
+        const started = await recentStarts();
         const total = started.reduce((sum, j) => sum + (j.startedAt!.getTime() - j.createdAt.getTime()), 0);
         this.set(started.length ? total / started.length / 1000 : 0);
       }),
     });
-    // Both epoch gauges collect in the same scrape: they share one query rather than running it twice.
-    const readRecentEpochs = async () =>
-      app.db.jobMetric.aggregate({ where: { createdAt: { gte: new Date(Date.now() - RECENT_MS) } }, _count: { _all: true }, _avg: { ms: true } });
-    let recent: ReturnType<typeof readRecentEpochs> | null = null;
-    const recentEpochs = () => (recent ??= readRecentEpochs().finally(() => (recent = null)));
     new Gauge({
       name: 'backprop_epochs_per_second',
       help: 'Epochs stored per second over the last minute, all workers (Postgres)',
@@ -149,6 +180,9 @@ export default fp<MetricsOptions>(
 
     const expected = opts.token ? sha256(`Bearer ${opts.token}`) : null;
     app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+      if (!expected && !opts.open) {
+        throw Errors.FORBIDDEN('GET /metrics is closed: set METRICS_TOKEN and scrape with Authorization: Bearer <METRICS_TOKEN>, or METRICS_OPEN=true');
+      }
       if (expected && !timingSafeEqual(sha256(request.headers.authorization ?? ''), expected)) {
         throw Errors.UNAUTHORIZED('GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
       }
