@@ -13,7 +13,7 @@ module.exports = {
       severity: 'error',
       comment: 'The worker-thread processor trains and judges; persistence happens on the worker side.',
       from: { path: '^src/worker/processor\\.ts$' },
-      to: { pathNot: '^(src/engine/|src/contracts/|src/evaluation/|src/worker/protocol\\.ts$|node_modules/zod/)', dependencyTypesNot: ['type-only'] },
+      to: { pathNot: '^(src/engine/|src/contracts/|src/evaluation/|src/worker/protocol\\.ts$|src/runtime/training-thread-gemm\\.ts$|node_modules/zod/)', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'evaluation-is-pure',

@@ -15,6 +15,8 @@ RUN npm run build && npm prune --omit=dev
 # Runtime stage: compiled JS, production dependencies, the migrations the API applies on start and the dashboard.
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# OpenBLAS for the engine's native matrix path (BACKPROP_NATIVE_GEMM=auto); without it products run in WebAssembly.
+RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0-pthread && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

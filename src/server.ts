@@ -3,6 +3,7 @@ import './runtime/wasm-flags.js';
 import { buildApp } from './api/app.js';
 import { ConfigError, loadConfig } from './config/index.js';
 import { migrate } from './db/migrate.js';
+import { installGemmBackend } from './runtime/gemm-backend.js';
 
 /** A configuration the user has to fix is said in their terms, without a stack. */
 function exitOnConfigError(err: unknown): never {
@@ -25,6 +26,8 @@ if (config.MIGRATE_ON_START) {
   if (applied.length) console.log(JSON.stringify({ msg: 'applied migrations', applied }));
 }
 const app = await buildApp(config).catch(exitOnConfigError);
+// The API shares its host with training workers: its forward passes get one OpenBLAS thread, never a pool.
+app.log.info({ gemm: installGemmBackend(config.BACKPROP_NATIVE_GEMM, 1).description }, 'float32 matrix products');
 await app.listen({ port: config.PORT, host: config.HOST });
 
 let closing = false;

@@ -40,6 +40,12 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
   /** Decoded datasets a worker process keeps in memory between runs (datasets never change); 0 keeps none. */
   WORKER_DATASET_CACHE_MB: z.coerce.number().int().min(0).default(256),
+  /**
+   * What float32 matrix products run on (src/runtime/gemm-backend.ts): 'auto' uses the system's OpenBLAS
+   * (libopenblas.so.0) when it loads and WebAssembly otherwise, 'off' always WebAssembly, and a path names the
+   * OpenBLAS library to load. Logged at start; OPENBLAS_NUM_THREADS caps the threads one job's products may use.
+   */
+  BACKPROP_NATIVE_GEMM: z.string().min(1).default('auto'),
   /** BullMQ lock duration; the worker renews it every half of this while a job trains. */
   JOB_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Worker deaths a job survives in a row (it resumes from its checkpoint each time); at the next start it fails. */

@@ -4,18 +4,44 @@ import { wasmGemm, wasmGemmVariant } from './wasm/wasm-gemm.js';
 
 /**
  * The engine's one matrix-product entry point; every layer calls this and nothing else. float32 products go to
- * the WebAssembly SIMD kernel (relaxed-SIMD build when the host enabled it, plain SIMD otherwise); float64 (the
- * gradient-check path) and products too small to repay the wasm call stay in TypeScript.
+ * a native provider when the host installed one (OpenBLAS, src/runtime/native-gemm.ts) and the product is large
+ * enough to repay the call, else to the WebAssembly SIMD kernel (relaxed-SIMD build when the host enabled it,
+ * plain SIMD otherwise); float64 (the gradient-check path) and products too small to repay the wasm call stay in
+ * TypeScript.
  */
+
+/**
+ * A float32 gemm the host hands the engine. The engine stays pure: it never loads a library itself, it only calls
+ * what it is given, for float32 products of at least `minWork` multiply-adds; `seen` is told about every other
+ * float32 product, so the host knows this thread is busy even while its products are too small for `gemm`.
+ */
+export interface GemmProvider {
+  /** What the products run on, for logs and records, e.g. 'openblas 0.3.21 Haswell'. */
+  readonly name: string;
+  readonly minWork: number;
+  readonly gemm: Gemm;
+  readonly seen: () => void;
+}
+
+let provider: GemmProvider | null = null;
+
+/** Installs (or, with null, removes) this thread's native provider. */
+export function setGemmProvider(next: GemmProvider | null): void {
+  provider = next;
+}
 
 /** Below this many multiply-adds, copying operands into wasm memory costs more than it saves. */
 const WASM_MIN_WORK = 2048;
 
 let wasmUsable: boolean | null = null;
 
-/** What float32 products run on: 'relaxed-simd', 'simd' or 'typescript'. */
+/**
+ * What float32 products run on: 'relaxed-simd', 'simd' or 'typescript', preceded by the provider and its
+ * threshold when one is installed ('openblas 0.3.21 Haswell from 32768 multiply-adds, relaxed-simd below').
+ */
 export function activeGemm(): string {
-  return wasmAvailable() ? wasmGemmVariant() : 'typescript';
+  const wasm = wasmAvailable() ? wasmGemmVariant() : 'typescript';
+  return provider === null ? wasm : `${provider.name} from ${provider.minWork} multiply-adds, ${wasm} below`;
 }
 
 /** Whether the wasm module instantiates on this runtime; asked once, at the first float32 product. */
@@ -34,8 +60,16 @@ export function wasmAvailable(): boolean {
 const isF32 = (x: FloatArray) => x instanceof Float32Array;
 
 export const gemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+  const work = m * n * k;
+  if (provider !== null && isF32(c)) {
+    if (work >= provider.minWork && isF32(a) && isF32(b)) {
+      provider.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    provider.seen();
+  }
   // The size test first: it is the cheap one, and it alone sends Iris-sized products to TypeScript.
-  if (m * n * k >= WASM_MIN_WORK && isF32(c) && isF32(a) && isF32(b) && wasmAvailable()) {
+  if (work >= WASM_MIN_WORK && isF32(c) && isF32(a) && isF32(b) && wasmAvailable()) {
     wasmGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
     tsGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

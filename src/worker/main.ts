@@ -1,6 +1,7 @@
 // `npm run worker`: one training worker process.
 import '../runtime/wasm-flags.js';
 import { loadConfig } from '../config/index.js';
+import { installGemmBackend } from '../runtime/gemm-backend.js';
 import { createLogger } from '../logger.js';
 import { checkHealthPort, HealthPortInUseError } from './health-server.js';
 import { startTrainingWorker } from './training-worker.js';
@@ -8,6 +9,8 @@ import { waitForSchema } from './wait-for-schema.js';
 
 const config = loadConfig();
 const log = createLogger(config);
+// Before any training thread starts: they take the process's choice and its OpenBLAS thread board.
+log.info({ gemm: installGemmBackend(config.BACKPROP_NATIVE_GEMM, 'shared').description }, 'float32 matrix products');
 
 /** A taken health port is the user's to fix: one line on stderr, exit 1, no stack. */
 function exitIfPortTaken(err: unknown): never {

@@ -1,5 +1,6 @@
 // Runs inside a BullMQ worker thread. Trains epoch by epoch and reports every step to its worker process; it never
 // touches Postgres or Redis itself. Imports engine and contracts only.
+import '../runtime/training-thread-gemm.js';
 import type { SandboxedJob } from 'bullmq';
 import {
   CANCEL_REASON,
