@@ -5,6 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ConfigError, type Config } from '../config/index.js';
+import { acceptEmptyBodies } from './bodyless-routes.js';
+import { locationOfCreated } from './created-location.js';
 import { clientErrorHandler, frameworkErrorHandler, requireHost } from './client-errors.js';
 import { ModelCache } from './model-cache.js';
 import authPlugin from './plugins/auth.js';
@@ -24,6 +26,7 @@ import healthRoutes from './routes/health.js';
 import jobEventRoutes from './routes/job-events.js';
 import jobRoutes from './routes/jobs.js';
 import modelExportRoutes from './routes/model-export.js';
+import modelListRoutes from './routes/model-list.js';
 import modelRoutes from './routes/models.js';
 import registryRoutes from './routes/registry.js';
 import quotaRoutes from './routes/quotas.js';
@@ -61,6 +64,8 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   const quotas = { storageBytes: config.QUOTA_STORAGE_BYTES, datasets: config.QUOTA_DATASETS, models: config.QUOTA_MODELS };
 
   await app.register(errorsPlugin);
+  app.addHook('onRoute', acceptEmptyBodies);
+  app.addHook('preSerialization', locationOfCreated);
   await app.register(prismaPlugin, { databaseUrl: config.DATABASE_URL });
   await app.register(queuePlugin, { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS });
   await app.register(authPlugin, { adminApiKey: config.ADMIN_API_KEY, cacheTtlMs: config.AUTH_CACHE_TTL_MS });
@@ -90,6 +95,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(registryRoutes, { cache: modelCache });
   await app.register(jobEventRoutes, { pingIntervalMs: config.EVENTS_PING_INTERVAL_MS });
   await app.register(webhookRoutes);
+  await app.register(modelListRoutes);
   await app.register(modelExportRoutes, { maxParameters: config.MODEL_MAX_PARAMETERS, quotas });
   await app.ready();
   return app;

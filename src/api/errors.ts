@@ -13,8 +13,31 @@ export class ApiError extends Error {
   }
 }
 
+/** One input at fault: where it is (body.training.epochs, querystring.cursor, params.id, ...) and what is wrong. */
+export interface Issue {
+  field: string;
+  message: string;
+}
+
+/**
+ * The one shape of details (docs/api.md "Errors"): an error about the request's input carries `field`, the first
+ * input at fault, and `issues`, every input at fault ({ field, message }, the first being `field`'s), whether it
+ * was thrown with either or both; other keys (row, column, limit, quota, ...) stay beside them. Errors not about an
+ * input (quota, rate limit) carry only their own keys.
+ */
+function normalizedDetails(details: unknown, message: string): unknown {
+  if (typeof details !== 'object' || details === null || Array.isArray(details)) return details;
+  const { field, issues, ...rest } = details as { field?: unknown; issues?: unknown };
+  const listed = Array.isArray(issues) && issues.length > 0 ? (issues as Issue[]) : null;
+  if (typeof field !== 'string' && !listed) return details;
+  const first = typeof field === 'string' ? field : listed![0].field;
+  return { field: first, issues: listed ?? [{ field: first, message }], ...rest };
+}
+
 /** What a client receives for every error: { error: { code, message, details? } }. */
-export const errorBody = ({ code, message, details }: ApiError) => ({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
+export const errorBody = ({ code, message, details }: ApiError) => ({
+  error: { code, message, ...(details !== undefined ? { details: normalizedDetails(details, message) } : {}) },
+});
 
 function define(code: string, statusCode: number, fallback: string) {
   const create = (message: string = fallback, details?: unknown) => new ApiError(code, statusCode, message, details);
@@ -31,6 +54,7 @@ export const Errors = {
   QUOTA_EXCEEDED: define('ERR_QUOTA_EXCEEDED', 403, "the tenant's quota does not allow this; delete something or ask the operator for more"),
   NOT_FOUND: define('ERR_NOT_FOUND', 404, 'not found'),
   ROUTE_NOT_FOUND: define('ERR_ROUTE_NOT_FOUND', 404, 'no such route'),
+  METHOD_NOT_ALLOWED: define('ERR_METHOD_NOT_ALLOWED', 405, 'this path does not answer this method; the Allow header lists those it does'),
   REQUEST_TIMEOUT: define('ERR_REQUEST_TIMEOUT', 408, 'the request was not received in time'),
   CONFLICT: define('ERR_CONFLICT', 409, 'the resource is not in a state that allows this'),
   IDEMPOTENCY_IN_PROGRESS: define('ERR_IDEMPOTENCY_IN_PROGRESS', 409, 'a request with this Idempotency-Key is still being processed; retry shortly'),
@@ -40,12 +64,16 @@ export const Errors = {
   UNSUPPORTED_MEDIA_TYPE: define('ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported Content-Type: send application/json (or text/csv to POST /v1/datasets)'),
   UNPROCESSABLE: define('ERR_UNPROCESSABLE', 422, 'the request does not fit the referenced data'),
   MODEL_TOO_LARGE: define('ERR_MODEL_TOO_LARGE', 422, 'the model has more parameters than the configured limit'),
+  TRAINING_TOO_LARGE: define('ERR_TRAINING_TOO_LARGE', 422, 'training would need more memory than a worker may use (WORKER_MEMORY_LIMIT_MB)'),
   IDEMPOTENCY_MISMATCH: define('ERR_IDEMPOTENCY_MISMATCH', 422, 'this Idempotency-Key was already used with a different request'),
   RATE_LIMITED: define('ERR_RATE_LIMITED', 429, 'too many requests; retry after the number of seconds in Retry-After'),
   HEADERS_TOO_LARGE: define('ERR_HEADERS_TOO_LARGE', 431, 'request headers are larger than the server accepts'),
   UNAVAILABLE: define('ERR_UNAVAILABLE', 503, 'a backing service is unavailable, try again'),
   INTERNAL: define('ERR_INTERNAL', 500, 'internal server error'),
 } as const;
+
+/** A list's cursor that is not an id of the list (another tenant's, deleted, made up). */
+export const notACursor = () => Errors.VALIDATION('querystring.cursor: not a cursor returned by this endpoint', { field: 'querystring.cursor' });
 
 /** fastify's own error codes that a client can cause, mapped onto the table (called with fastify's message). */
 export const fastifyErrorMap: Record<string, (message?: string) => ApiError> = {

@@ -13,6 +13,19 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export const idParamsSchema = z.object({ id: z.uuid() });
 
+/**
+ * The query of every list: newest first, `limit` per page, `cursor` the previous page's nextCursor (the first item
+ * of the next page, so a page is stable while newer items are created). Strict, like every query: an unknown
+ * parameter answers 400 naming it rather than being ignored.
+ */
+export const pageQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.uuid().optional().describe('nextCursor of the previous page'),
+});
+
+/** A page of a list: nextCursor is null on the last page. */
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.uuid().nullable() });
+
 /** The error responses every authenticated route can give, for the OpenAPI document. */
 export const commonErrorResponses = {
   400: errorBodySchema,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameSchema } from './common.js';
+import { nameSchema, pageOf, pageQuerySchema } from './common.js';
 
 /** Absolute ceiling on dataset columns; DATASET_MAX_COLUMNS (at most this) is the limit in force. */
 export const COLUMNS_CEILING = 100_000;
@@ -58,7 +58,7 @@ export const sequenceDatasetBodySchema = z
   .meta({ id: 'SequenceDataset' });
 export type SequenceDatasetBody = z.infer<typeof sequenceDatasetBodySchema>;
 
-export const csvDatasetQuerySchema = z.object({
+export const csvDatasetQuerySchema = z.strictObject({
   name: nameSchema().optional().describe('Required for text/csv bodies'),
   target: nameSchema(20_000).optional().describe('Target column(s), comma separated; required for text/csv bodies'),
   sequence: nameSchema()
@@ -145,4 +145,9 @@ export const datasetDetailSchema = datasetSchema
   })
   .meta({ id: 'DatasetDetail' });
 
-export const datasetListSchema = z.object({ items: z.array(datasetSchema) });
+export const datasetListSchema = pageOf(datasetSchema);
+export const listDatasetsQuerySchema = pageQuerySchema.extend({
+  // 100 by default, the whole answer before pages existed: an older client still gets what it got.
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  name: z.string().max(200).optional().describe('Only datasets with exactly this name'),
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageOf, pageQuerySchema } from './common.js';
 import { modelSpecBodySchema } from './model-spec.js';
 import { modelNameSchema } from './registry.js';
 import { DEFAULT_PREPROCESSING, preprocessingBodySchema } from './preprocessing.js';
@@ -43,6 +44,20 @@ export const jobQueuedSchema = z.object({ id: z.uuid(), status: z.literal('queue
 export const jobErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
 export type JobError = z.infer<typeof jobErrorSchema>;
 
+export const jobSettingsSchema = z
+  .object({
+    model: modelSpecBodySchema,
+    training: trainingSchema.extend({ seed: z.number().int().min(0).max(2 ** 32 - 1).describe('The seed the job trains with: the one sent, or the one the server chose') }),
+    preprocessing: preprocessingBodySchema,
+    initialModelId: z.uuid().optional(),
+    modelName: modelNameSchema.optional(),
+  })
+  .describe(
+    'What the job was asked, with every default filled in and the seed it trains with: POST { datasetId, ...settings } ' +
+      'to /v1/jobs to repeat the run (with the same dataset, the same weights epoch for epoch)',
+  );
+export type JobSettings = z.infer<typeof jobSettingsSchema>;
+
 export const jobSchema = z
   .object({
     id: z.uuid(),
@@ -54,8 +69,9 @@ export const jobSchema = z
     valLoss: z.number().nullable(),
     accuracy: z.number().nullable(),
     valAccuracy: z.number().nullable(),
-    error: jobErrorSchema.nullable(),
+    error: jobErrorSchema.nullable().describe('Why a failed job failed; code is one of the ERR_* codes of docs/api.md'),
     modelId: z.uuid().nullable(),
+    settings: jobSettingsSchema,
     createdAt: z.iso.datetime(),
     startedAt: z.iso.datetime().nullable(),
     finishedAt: z.iso.datetime().nullable(),
@@ -63,13 +79,9 @@ export const jobSchema = z
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof jobSchema>;
 
-export const listJobsQuerySchema = z.object({
-  status: jobStatusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.uuid().optional().describe('nextCursor of the previous page'),
-});
+export const listJobsQuerySchema = pageQuerySchema.extend({ status: jobStatusSchema.optional() });
 
-export const jobListSchema = z.object({ items: z.array(jobSchema), nextCursor: z.uuid().nullable() });
+export const jobListSchema = pageOf(jobSchema);
 
 export const metricSchema = z.object({
   epoch: z.number().int(),
@@ -77,6 +89,7 @@ export const metricSchema = z.object({
   valLoss: z.number().nullable(),
   accuracy: z.number().nullable(),
   valAccuracy: z.number().nullable(),
+  learningRate: z.number().nullable().describe('The rate the epoch trained with (training.schedule); null for epochs stored before schedules'),
   ms: z.number(),
 });
 export const metricListSchema = z.object({ items: z.array(metricSchema) });

@@ -97,7 +97,7 @@ export const importModelBodySchema = z
 export type ImportModelBody = z.infer<typeof importModelBodySchema>;
 export type ExportedPreprocessing = z.infer<typeof preprocessingSchema>;
 
-export const exportQuerySchema = z.object({
+export const exportQuerySchema = z.strictObject({
   format: z.enum(['json']).default('json').describe('json: this service\'s format (POST /v1/models imports it). TensorFlow.js: GET tfjs/model.json'),
 });
 

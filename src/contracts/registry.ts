@@ -53,7 +53,7 @@ export const aliasDeletedSchema = z.null().describe('The alias is gone; no body.
 
 export const aliasSchemaView = z.object({ name: modelNameSchema, alias: aliasSchema, version: versionNumber, modelId: z.uuid() });
 
-export const registryPredictQuerySchema = z.object({
+export const registryPredictQuerySchema = z.strictObject({
   alias: aliasSchema.optional().describe('Predict with the version this alias points to'),
   version: z.coerce.number().int().min(1).max(2_147_483_647).optional().describe('Predict with this version'),
 });

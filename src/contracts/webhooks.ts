@@ -41,5 +41,8 @@ export const webhookDeliveryListSchema = z.object({ items: z.array(webhookDelive
 
 export const webhookSecretSchema = z.object({
   tenantId: z.uuid(),
-  secret: z.string().describe('Key of the HMAC-SHA256 in X-Signature: sha256=<hex of HMAC(secret, raw body)>'),
+  secret: z
+    .string()
+    .nullable()
+    .describe('Key of the HMAC-SHA256 in X-Signature: sha256=<hex of HMAC(secret, raw body)>; null until one was made'),
 });

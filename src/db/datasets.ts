@@ -121,9 +121,20 @@ export function datasetRepository(db: Db) {
       if (!row) return null;
       return { ...toSummary(row), stats: row.stats as Record<string, ColumnStats>, columns: columnsOf(row), skippedRows: row.skippedRows };
     },
-    async list(tenantId: string, limit = 100) {
-      const rows = await db.dataset.findMany({ where: { tenantId }, select: summary, orderBy: { createdAt: 'desc' }, take: limit });
-      return rows.map(toSummary);
+    /** Whether the tenant has this dataset: one indexed read of its id (a list's cursor is checked with it). */
+    async exists(tenantId: string, id: string): Promise<boolean> {
+      return (await db.dataset.findFirst({ where: { id, tenantId }, select: { id: true } })) !== null;
+    },
+    /** Newest first, one page (`cursor`: the first dataset of the page, as nextCursor handed it out). */
+    async list(tenantId: string, query: { name?: string; limit: number; cursor?: string }) {
+      const rows = await db.dataset.findMany({
+        where: { tenantId, ...(query.name ? { name: query.name } : {}) },
+        select: summary,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: query.limit + 1,
+        ...(query.cursor ? { cursor: { id: query.cursor } } : {}),
+      });
+      return { items: rows.slice(0, query.limit).map(toSummary), nextCursor: rows.length > query.limit ? rows[query.limit].id : null };
     },
     /**
      * Deletes the dataset unless queued or running jobs train on it (then their ids, oldest first, at most 20).

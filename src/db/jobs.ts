@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { finishedStatuses, type JobError, type JobStatus, type JobView } from '../contracts/jobs.js';
+import { finishedStatuses, type JobError, type JobSettings, type JobStatus, type JobView } from '../contracts/jobs.js';
 import type { ModelSpecBody } from '../contracts/model-spec.js';
-import type { StoredPreprocessing } from '../contracts/preprocessing.js';
+import { DEFAULT_PREPROCESSING, type StoredPreprocessing } from '../contracts/preprocessing.js';
 import type { Training } from '../contracts/training.js';
 import type { Evaluation } from '../contracts/evaluation.js';
 import type { EpochReport, ModelSpec, SerializedModel, TrainingCheckpoint } from '../engine/index.js';
@@ -26,6 +26,11 @@ const viewSelect = {
   createdAt: true,
   startedAt: true,
   finishedAt: true,
+  model: true,
+  training: true,
+  preprocessing: true,
+  initialModelId: true,
+  modelName: true,
   result: { select: { id: true } },
 } as const;
 
@@ -33,12 +38,41 @@ type ViewRow = Prisma.JobGetPayload<{ select: typeof viewSelect }>;
 /** The view's own columns, for the statements that return rows without relations (UPDATE ... RETURNING). */
 const { result: _result, ...scalarViewSelect } = viewSelect;
 
+/**
+ * Job error codes are ERR_* like the API's. Jobs that failed before that was so are stored with the engine's bare
+ * codes (TRAINING_DIVERGED, INVALID_ARGUMENT): read under their ERR_ name, so clients see one family.
+ */
+function publicError(stored: JobError | null): JobError | null {
+  return stored && !stored.code.startsWith('ERR_') ? { ...stored, code: `ERR_${stored.code}` } : stored;
+}
+
+/** The settings as stored, in the shape POST /v1/jobs takes: the spec without what the dataset decided. */
+function settingsOf(row: Pick<ViewRow, 'model' | 'training' | 'preprocessing' | 'initialModelId' | 'modelName'>): JobSettings {
+  const { layers, loss } = row.model as unknown as ModelSpecBody;
+  // Stored preprocessing is the options until the first run fits them, then the fitted form, which keeps them.
+  const stored = row.preprocessing as StoredPreprocessing;
+  const preprocessing = {
+    standardize: stored.standardize,
+    impute: stored.impute ?? DEFAULT_PREPROCESSING.impute,
+    maxCategories: stored.maxCategories ?? DEFAULT_PREPROCESSING.maxCategories,
+    standardizeTargets: stored.standardizeTargets ?? DEFAULT_PREPROCESSING.standardizeTargets,
+  };
+  return {
+    model: { layers, loss },
+    training: row.training as unknown as JobSettings['training'],
+    preprocessing,
+    ...(row.initialModelId ? { initialModelId: row.initialModelId } : {}),
+    ...(row.modelName ? { modelName: row.modelName } : {}),
+  };
+}
+
 function toView(row: ViewRow): JobView {
-  const { result, error, createdAt, startedAt, finishedAt, ...rest } = row;
+  const { result, error, createdAt, startedAt, finishedAt, model, training, preprocessing, initialModelId, modelName, ...rest } = row;
   return {
     ...rest,
-    error: (error as JobError | null) ?? null,
+    error: publicError(error as JobError | null),
     modelId: result?.id ?? null,
+    settings: settingsOf({ model, training, preprocessing, initialModelId, modelName }),
     createdAt: createdAt.toISOString(),
     startedAt: startedAt?.toISOString() ?? null,
     finishedAt: finishedAt?.toISOString() ?? null,
@@ -141,15 +175,17 @@ export function jobRepository(db: Db) {
       return db.jobMetric.findMany({
         where: { jobId: id },
         orderBy: { epoch: 'asc' },
-        select: { epoch: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true, ms: true },
+        select: { epoch: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true, learningRate: true, ms: true },
       });
     },
+    /** Status and last stored epoch of these jobs, in one query, for jobs already checked to be their caller's (event streams). */
+    progress: (ids: string[]) => db.job.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, epoch: true } }),
     /** Metric rows after `epoch`, in order, for a job already checked to be the caller's (event streams). */
     metricsSince: (id: string, epoch: number) =>
       db.jobMetric.findMany({
         where: { jobId: id, epoch: { gt: epoch } },
         orderBy: { epoch: 'asc' },
-        select: { epoch: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true, ms: true },
+        select: { epoch: true, loss: true, valLoss: true, accuracy: true, valAccuracy: true, learningRate: true, ms: true },
       }),
     /**
      * Cancels the tenant's job if it is active, and returns its view afterwards: status cancelled, or the status it had
@@ -213,7 +249,7 @@ export function jobRepository(db: Db) {
           data: { epoch: r.epoch, loss: r.loss, valLoss: r.valLoss, accuracy: r.accuracy, valAccuracy: r.valAccuracy },
         });
         if (count === 0 && (await tx.job.count({ where: { id, status: 'running' } })) === 0) return false;
-        const metric = { loss: r.loss, valLoss: r.valLoss, accuracy: r.accuracy, valAccuracy: r.valAccuracy, ms: r.ms };
+        const metric = { loss: r.loss, valLoss: r.valLoss, accuracy: r.accuracy, valAccuracy: r.valAccuracy, learningRate: r.learningRate, ms: r.ms };
         await tx.jobMetric.upsert({
           where: { jobId_epoch: { jobId: id, epoch: r.epoch } },
           create: { jobId: id, epoch: r.epoch, ...metric },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Evaluation } from '../contracts/evaluation.js';
+import type { ListModelsQuery } from '../contracts/model-list.js';
 import type { ModelSpecBody } from '../contracts/model-spec.js';
 import type { StoredPreprocessing } from '../contracts/preprocessing.js';
 import type { SerializedModel } from '../engine/index.js';
@@ -29,27 +30,66 @@ export type ImportedModel = Pick<StoredModel, 'spec' | 'preprocessing' | 'featur
 
 const NO_METRICS: StoredModel['metrics'] = { epochs: 0, loss: null, valLoss: null, accuracy: null, valAccuracy: null };
 
+/** Everything of a model but its weights: what a list reads. */
+const summarySelect = {
+  id: true,
+  jobId: true,
+  spec: true,
+  preprocessing: true,
+  features: true,
+  targets: true,
+  classes: true,
+  metrics: true,
+  evaluation: true,
+  createdAt: true,
+  job: { select: { datasetId: true } },
+} as const;
+export type ModelSummary = Omit<StoredModel, 'weights'>;
+
+function toSummary(row: Prisma.ModelGetPayload<{ select: typeof summarySelect }>): ModelSummary {
+  return {
+    id: row.id,
+    jobId: row.jobId,
+    datasetId: row.job?.datasetId ?? null,
+    spec: row.spec as StoredModel['spec'],
+    preprocessing: row.preprocessing as StoredPreprocessing,
+    features: row.features as string[],
+    targets: row.targets as string[],
+    ...(row.classes ? { classes: row.classes as string[] } : {}),
+    metrics: row.metrics as StoredModel['metrics'],
+    evaluation: (row.evaluation as Evaluation | null) ?? null,
+    createdAt: row.createdAt,
+  };
+}
+
 export function modelRepository(db: Db) {
   const get = async (tenantId: string, id: string): Promise<StoredModel | null> => {
-    const row = await db.model.findFirst({ where: { id, tenantId }, include: { job: { select: { datasetId: true } } } });
-    if (!row) return null;
-    return {
-      id: row.id,
-      jobId: row.jobId,
-      datasetId: row.job?.datasetId ?? null,
-      spec: row.spec as StoredModel['spec'],
-      preprocessing: row.preprocessing as StoredPreprocessing,
-      features: row.features as string[],
-      targets: row.targets as string[],
-      ...(row.classes ? { classes: row.classes as string[] } : {}),
-      metrics: row.metrics as StoredModel['metrics'],
-      evaluation: (row.evaluation as Evaluation | null) ?? null,
-      weights: row.weights as unknown as SerializedModel,
-      createdAt: row.createdAt,
-    };
+    const row = await db.model.findFirst({ where: { id, tenantId }, select: { ...summarySelect, weights: true } });
+    return row ? { ...toSummary(row), weights: row.weights as unknown as SerializedModel } : null;
   };
   return {
     get,
+    /** Whether the tenant has this model: one indexed read of its id (a list's cursor is checked with it). */
+    async exists(tenantId: string, id: string): Promise<boolean> {
+      return (await db.model.findFirst({ where: { id, tenantId }, select: { id: true } })) !== null;
+    },
+    /** The tenant's models without their weights, newest first, one page (`cursor`: the first model of the page). */
+    async list(tenantId: string, query: ListModelsQuery): Promise<{ items: ModelSummary[]; nextCursor: string | null }> {
+      const { name, jobId, datasetId, limit, cursor } = query;
+      const rows = await db.model.findMany({
+        where: {
+          tenantId,
+          ...(name ? { version: { is: { name } } } : {}),
+          ...(jobId ? { jobId } : {}),
+          ...(datasetId ? { job: { is: { datasetId } } } : {}),
+        },
+        select: summarySelect,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit + 1,
+        ...(cursor ? { cursor: { id: cursor } } : {}),
+      });
+      return { items: rows.slice(0, limit).map(toSummary), nextCursor: rows.length > limit ? rows[limit].id : null };
+    },
     /** A model's evaluation alone (its weights stay in Postgres). */
     async evaluation(tenantId: string, id: string): Promise<Evaluation | null> {
       const row = await db.model.findFirst({ where: { id, tenantId }, select: { evaluation: true } });

@@ -74,6 +74,11 @@ export function webhookRepository(db: Db) {
 
   return {
     secret,
+    /** The tenant's secret as it is, never creating one: null until one is made; undefined when the tenant does not exist. */
+    async currentSecret(tenantId: string): Promise<string | null | undefined> {
+      const row = await db.tenant.findUnique({ where: { id: tenantId }, select: { webhookSecret: true } });
+      return row ? row.webhookSecret : undefined;
+    },
     /** A new secret; deliveries from now on are signed with it. Null when the tenant does not exist. */
     async rotateSecret(tenantId: string): Promise<string | null> {
       const { count } = await db.tenant.updateMany({ where: { id: tenantId }, data: { webhookSecret: newSecret() } });

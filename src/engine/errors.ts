@@ -26,7 +26,7 @@ export class DivergenceError extends EngineError {
     const suggested = learningRate / 10;
     const last = lastFiniteLoss === null ? 'none (diverged in the first epoch)' : String(lastFiniteLoss);
     super(
-      'TRAINING_DIVERGED',
+      'ERR_TRAINING_DIVERGED',
       'training.optimizer.learningRate',
       `a smaller value, e.g. ${suggested}`,
       `training diverged at epoch ${epoch}: the loss became NaN or infinite (last finite loss: ${last}); ` +
@@ -41,7 +41,7 @@ export class DivergenceError extends EngineError {
 
 export function invalid(field: string, expected: string, got?: unknown): EngineError {
   const suffix = got === undefined ? '' : `, got ${formatValue(got)}`;
-  return new EngineError('INVALID_ARGUMENT', field, expected, `${field}: expected ${expected}${suffix}`);
+  return new EngineError('ERR_INVALID_ARGUMENT', field, expected, `${field}: expected ${expected}${suffix}`);
 }
 
 function formatValue(value: unknown): string {

@@ -24,7 +24,28 @@ export interface WebhookWorkerDeps {
   log: QueueLogger;
 }
 
-type PostOutcome = Omit<AttemptOutcome, 'last'> & { refused: boolean };
+/** `detail`: what went wrong as the network said it (addresses included), for the log only. */
+type PostOutcome = Omit<AttemptOutcome, 'last'> & { refused: boolean; detail?: string };
+
+/**
+ * What a tenant reads in lastError about a failed connection: the kind of failure, never the error's own text,
+ * which names the addresses our resolver and network answered (internal ones included).
+ */
+const CONNECT_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found (DNS lookup failed)',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_SOCKET: 'connection closed',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate not trusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
+};
+const NOT_ALLOWED = 'refused: address not allowed (webhooks go to public addresses only)';
 
 /**
  * One POST. Redirects are not followed: the receiver must answer 2xx at the URL it gave (and a redirect could lead
@@ -32,7 +53,7 @@ type PostOutcome = Omit<AttemptOutcome, 'last'> & { refused: boolean };
  */
 async function post(delivery: DeliveryToSend, timeoutMs: number, dispatcher: Agent | null): Promise<PostOutcome> {
   const refusedUrl = dispatcher ? refusedHost(delivery.url) : null;
-  if (refusedUrl) return { ok: false, refused: true, responseStatus: null, error: `refused: ${refusedUrl}, not a public address` };
+  if (refusedUrl) return { ok: false, refused: true, responseStatus: null, error: NOT_ALLOWED, detail: refusedUrl };
   try {
     const res = await fetch(delivery.url, {
       ...(dispatcher ? { dispatcher } : {}),
@@ -53,9 +74,11 @@ async function post(delivery: DeliveryToSend, timeoutMs: number, dispatcher: Age
     return { ok: false, refused: false, responseStatus: res.status, error: `answered HTTP ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    if (e.cause instanceof WebhookTargetRefused) return { ok: false, refused: true, responseStatus: null, error: `refused: ${e.cause.message}, not a public address` };
-    const error = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
-    return { ok: false, refused: false, responseStatus: null, error };
+    const detail = e.cause?.message ?? e.message;
+    if (e.cause instanceof WebhookTargetRefused) return { ok: false, refused: true, responseStatus: null, error: NOT_ALLOWED, detail };
+    if (e.name === 'TimeoutError') return { ok: false, refused: false, responseStatus: null, error: `no answer within ${timeoutMs} ms`, detail };
+    const kind = (e.cause?.code && CONNECT_FAILURES[e.cause.code]) || 'request failed';
+    return { ok: false, refused: false, responseStatus: null, error: `request failed: ${kind}`, detail };
   }
 }
 
@@ -67,16 +90,16 @@ export function startWebhookWorker(deps: WebhookWorkerDeps): Worker<WebhookJobDa
     async (job) => {
       const delivery = await webhooks.toSend(job.data.deliveryId);
       if (!delivery || delivery.status !== 'pending') return;
-      const { refused, ...outcome } = await post(delivery, timeoutMs, dispatcher);
+      const { refused, detail, ...outcome } = await post(delivery, timeoutMs, dispatcher);
       const last = refused || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       metrics.webhookAttempt(outcome.ok ? 'delivered' : 'failed');
       await webhooks.recordAttempt(delivery.id, { ...outcome, last });
       if (refused) {
-        log.warn({ deliveryId: delivery.id, error: outcome.error }, 'webhook refused');
+        log.warn({ deliveryId: delivery.id, error: outcome.error, detail }, 'webhook refused');
         return;
       }
       if (!outcome.ok) {
-        log.warn({ deliveryId: delivery.id, attempt: job.attemptsMade + 1, last, error: outcome.error }, 'webhook delivery failed');
+        log.warn({ deliveryId: delivery.id, attempt: job.attemptsMade + 1, last, error: outcome.error, detail }, 'webhook delivery failed');
         throw new Error(outcome.error ?? 'webhook delivery failed');
       }
     },

@@ -34,7 +34,7 @@ describe('divergence', () => {
     const job = await waitForJob(app, apiKey, id, (j) => j.status !== 'queued' && j.status !== 'running', 'the job to fail', 30_000);
     expect(job.status).toBe('failed');
     const error = job.error as { code: string; message: string; details: { epoch: number; lastFiniteLoss: number; suggestedLearningRate: number } };
-    expect(error.code).toBe('TRAINING_DIVERGED');
+    expect(error.code).toBe('ERR_TRAINING_DIVERGED');
     const { epoch, lastFiniteLoss, suggestedLearningRate } = error.details;
     expect(epoch).toBeGreaterThan(1);
     expect(Number.isFinite(lastFiniteLoss)).toBe(true);

@@ -70,7 +70,7 @@ describe('webhooks', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     tenant = await createTenant(service.app);
-    const res = await request(service.app.server).get(`/v1/tenants/${tenant.id}/webhook-secret`).set(auth(ADMIN_KEY));
+    const res = await request(service.app.server).post(`/v1/tenants/${tenant.id}/webhook-secret`).set(auth(ADMIN_KEY));
     expect(res.status).toBe(200);
     secret = res.body.secret;
     irisId = await uploadIris(service.app, tenant.apiKey);
@@ -155,7 +155,7 @@ describe('webhooks', () => {
     const [a, b, c] = failedCalls.map((r) => r.at);
     expect(b - a).toBeGreaterThanOrEqual(BACKOFF_MS - 10);
     expect(c - b).toBeGreaterThanOrEqual(2 * BACKOFF_MS - 10);
-    expect(JSON.parse(failedCalls[0].body).data.job).toMatchObject({ status: 'failed', error: { code: 'TRAINING_DIVERGED' } });
+    expect(JSON.parse(failedCalls[0].body).data.job).toMatchObject({ status: 'failed', error: { code: 'ERR_TRAINING_DIVERGED' } });
 
     const cancellation = await settled(withHook.body.id);
     expect(cancellation).toMatchObject({ event: 'job.cancelled', status: 'delivered', attempts: 2 });

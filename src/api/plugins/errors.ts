@@ -3,13 +3,14 @@ import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { QuotaExceededError } from '../../db/quotas.js';
 import { isDatabaseUnavailable } from '../../db/retry.js';
-import { ApiError, errorBody, Errors, fastifyErrorMap } from '../errors.js';
+import { ApiError, errorBody, Errors, fastifyErrorMap, type Issue } from '../errors.js';
+import { RouteMethods } from '../route-methods.js';
 
 /** ['body', 'model', 'layers', 0, 'units'] -> 'body.model.layers[0].units' */
 const formatPath = (parts: PropertyKey[]): string =>
   parts.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
 
-type ZodIssue = { code: string; path: PropertyKey[]; message: string; errors?: ZodIssue[][] };
+type ZodIssue = { code: string; path: PropertyKey[]; message: string; errors?: ZodIssue[][]; keys?: string[] };
 
 /** How far into the value a branch got before failing: the depth of its deepest issue. */
 const reach = (branch: ZodIssue[]): number => Math.max(...branch.map((i) => i.path.length));
@@ -20,8 +21,13 @@ const reach = (branch: ZodIssue[]): number => Math.max(...branch.map((i) => i.pa
  * inside `sequences`, and at the top level of the tabular branch), then the one with fewest issues, then the first.
  * A branch that fails on the type of the value itself was not meant at all.
  */
-function describeIssue(issue: ZodIssue, context: string | undefined, prefix: PropertyKey[] = []): { field: string; message: string }[] {
+function describeIssue(issue: ZodIssue, context: string | undefined, prefix: PropertyKey[] = []): Issue[] {
   const path = [...prefix, ...issue.path];
+  // A strict object names every key it does not know, each its own field (querystring.foo: unknown parameter).
+  if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
+    const what = context === 'querystring' ? 'parameter' : context === 'headers' ? 'header' : 'field';
+    return issue.keys.map((key) => ({ field: formatPath(context ? [context, ...path, key] : [...path, key]), message: `unknown ${what}` }));
+  }
   if (issue.code === 'invalid_union' && issue.errors?.length) {
     const candidates = issue.errors.filter((branch) => branch.length > 0 && !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
     const meant = candidates.reduce<ZodIssue[] | undefined>((best, branch) => {
@@ -67,8 +73,15 @@ export default fp(
       if (apiError.statusCode >= 500) request.log.error({ err }, apiError.message);
       return reply.status(apiError.statusCode).send(errorBody(apiError));
     });
-    app.setNotFoundHandler((request) => {
-      throw Errors.ROUTE_NOT_FOUND(`no route ${request.method} ${request.url.split('?')[0]}`);
+    // A known path asked with a method it does not answer is a 405 naming those it does; an unknown path a 404.
+    const routeMethods = new RouteMethods();
+    app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0];
+      const allow = routeMethods.allowed(path);
+      if (allow.length === 0) throw Errors.ROUTE_NOT_FOUND(`no route ${request.method} ${path}`);
+      reply.header('allow', allow.join(', '));
+      throw Errors.METHOD_NOT_ALLOWED(`${path} does not answer ${request.method}; it answers ${allow.join(', ')}`, { field: 'method', allow });
     });
   },
   { name: 'errors' },

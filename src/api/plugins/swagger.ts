@@ -38,6 +38,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'GET /v1/jobs/:id/webhooks': 'listJobWebhooks',
   'POST /v1/jobs/:id/cancel': 'cancelJob',
   'POST /v1/models': 'importModel',
+  'GET /v1/models': 'listModels',
   'GET /v1/models/:id': 'getModel',
   'DELETE /v1/models/:id': 'deleteModel',
   'POST /v1/models/:id/predict': 'predict',

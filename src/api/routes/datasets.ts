@@ -11,6 +11,7 @@ import {
   datasetListSchema,
   datasetSchema,
   jsonDatasetBodySchema,
+  listDatasetsQuerySchema,
   sequenceDatasetBodySchema,
 } from '../../contracts/datasets.js';
 import { encodeDataset, type DatasetLimits, type EncodedDataset } from '../../data/encode-dataset.js';
@@ -20,7 +21,7 @@ import { listNames } from '../../data/dataset-error.js';
 import type { StoredColumn } from '../../data/column-reader.js';
 import type { DatasetSummary } from '../../db/datasets.js';
 import { QuotaExceededError, quotaRepository, type QuotaDefaults } from '../../db/quotas.js';
-import { Errors } from '../errors.js';
+import { Errors, notACursor } from '../errors.js';
 import { checkTextHeaders, discardBody } from '../plugins/body-parsers.js';
 import { csvBodySchema, csvUploadParser, CsvUpload, datasetApiError } from './csv-upload.js';
 
@@ -157,12 +158,18 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits; quotas: Quot
     {
       schema: {
         tags: ['datasets'],
-        summary: 'The tenant\'s datasets, newest first',
+        summary: 'The tenant\'s datasets, newest first, with cursor pagination (100 a page by default)',
         security: [{ bearer: [] }],
+        querystring: listDatasetsQuerySchema,
         response: { 200: datasetListSchema, ...commonErrorResponses },
       },
     },
-    async (request) => ({ items: (await app.repos.datasets.list(request.tenantId)).map(view) }),
+    async (request) => {
+      const { cursor } = request.query;
+      if (cursor && !(await app.repos.datasets.exists(request.tenantId, cursor))) throw notACursor();
+      const page = await app.repos.datasets.list(request.tenantId, request.query);
+      return { items: page.items.map(view), nextCursor: page.nextCursor };
+    },
   );
 
   app.delete(

@@ -19,7 +19,7 @@ import { publishCancel } from '../../queue/cancel-channel.js';
 import { refusedHost } from '../../webhook-target.js';
 import { ReferenceGoneError } from '../../db/jobs.js';
 import type { QuotaDefaults } from '../../db/quotas.js';
-import { Errors } from '../errors.js';
+import { Errors, notACursor } from '../errors.js';
 import { checkModelFitsDataset, countParameters, type ModelLimits } from './job-validation.js';
 
 /** allowPrivateWebhooks: WEBHOOK_ALLOW_PRIVATE_ADDRESSES, a webhookUrl may name a loopback or private address. */
@@ -130,9 +130,7 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
     },
     async (request) => {
       const { cursor } = request.query;
-      if (cursor && !(await jobs.exists(request.tenantId, cursor))) {
-        throw Errors.VALIDATION('querystring.cursor: not a cursor returned by this endpoint', { field: 'querystring.cursor' });
-      }
+      if (cursor && !(await jobs.exists(request.tenantId, cursor))) throw notACursor();
       return jobs.list(request.tenantId, request.query);
     },
   );

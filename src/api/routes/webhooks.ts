@@ -1,6 +1,6 @@
 // Webhook deliveries of a job (tenant key) and the tenant's signing secret (admin key: the operator hands it to the
-// tenant together with its API key). The secret is created on first use, so tenants created before webhooks
-// existed get one too.
+// tenant together with its API key). The secret is made by POST, or by the first delivery that needs it (so tenants
+// created before webhooks existed get one too); reading it never makes one, so a GET changes nothing.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { adminErrorResponses, commonErrorResponses, idParamsSchema } from '../../contracts/common.js';
 import { webhookDeliveryListSchema, webhookSecretSchema } from '../../contracts/webhooks.js';
@@ -39,15 +39,15 @@ const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       onRequest: app.authenticateAdmin,
       schema: {
         tags: ['tenants'],
-        summary: "The tenant's webhook signing secret (admin key); created on first request",
+        summary: "The tenant's webhook signing secret (admin key); null until POST makes one or a first delivery needs one",
         security: [{ bearer: [] }],
         params: idParamsSchema,
         response: { 200: webhookSecretSchema, ...adminErrorResponses },
       },
     },
     async (request) => {
-      const secret = await webhooks.secret(request.params.id);
-      if (!secret) throw Errors.NOT_FOUND(`tenant ${request.params.id} not found`);
+      const secret = await webhooks.currentSecret(request.params.id);
+      if (secret === undefined) throw Errors.NOT_FOUND(`tenant ${request.params.id} not found`);
       return { tenantId: request.params.id, secret };
     },
   );
@@ -58,7 +58,7 @@ const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       onRequest: app.authenticateAdmin,
       schema: {
         tags: ['tenants'],
-        summary: "Replace the tenant's webhook secret (admin key); deliveries from now on are signed with the new one",
+        summary: "Make or replace the tenant's webhook secret (admin key); deliveries from now on are signed with the new one",
         security: [{ bearer: [] }],
         params: idParamsSchema,
         response: { 200: webhookSecretSchema, ...adminErrorResponses },

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Model_tenantId_createdAt_idx" ON "Model"("tenantId", "createdAt");
