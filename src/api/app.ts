@@ -86,7 +86,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     quotas,
   });
   await app.register(jobRoutes, {
-    limits: { maxParameters: config.MODEL_MAX_PARAMETERS, maxEpochs: config.TRAINING_MAX_EPOCHS },
+    limits: { maxParameters: config.MODEL_MAX_PARAMETERS, maxEpochs: config.TRAINING_MAX_EPOCHS, maxTrainingBytes: config.WORKER_MEMORY_LIMIT_MB * 1024 * 1024 },
     allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
     quotas,
   });

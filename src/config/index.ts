@@ -76,6 +76,11 @@ export const configSchema = z.object({
   DATASET_MAX_COLUMNS: z.coerce.number().int().min(2).max(COLUMNS_CEILING).default(10_000),
   /** rows x columns (and rows x classes of a one-hot target); 20M float32 cells are 80 MB. */
   DATASET_MAX_CELLS: z.coerce.number().int().min(1).default(20_000_000),
+  /**
+   * Memory one training run may take in a worker, estimated at submission (activations per batch, weights, gradients,
+   * optimizer slots, the encoded dataset): POST /v1/jobs answers 422 past it rather than let the run kill its worker.
+   */
+  WORKER_MEMORY_LIMIT_MB: z.coerce.number().int().min(16).default(2048),
   /** Weights and biases of a model, counted before anything is allocated. */
   MODEL_MAX_PARAMETERS: z.coerce.number().int().min(1).default(10_000_000),
   TRAINING_MAX_EPOCHS: z.coerce.number().int().min(1).max(EPOCHS_CEILING).default(10_000),

@@ -10,6 +10,8 @@ const readJson = (file: string): Row[] => JSON.parse(readFileSync(new URL(file, 
 
 export const penguins = (): Row[] => readJson('penguins.json');
 export const cars = (): Row[] => readJson('cars.json');
+/** Flights of 2001 (date, delay in minutes, distance in miles, origin, destination): 20,000 or 200,000 rows. */
+export const flights = (size: '20k' | '200k'): Row[] => readJson(`flights-${size}.json`);
 export const seattleWeatherCsv = (): string => readFileSync(new URL('seattle-weather.csv', dataDir), 'utf8');
 
 /** Rows as CSV, missing cells written as `missing` (NA, empty, ...), quoting what needs it. */

@@ -1,8 +1,9 @@
 // Checks that need the dataset (or the engine's own rules) and so cannot live in the zod schema. Failures are
 // 422: the request is well-formed but does not fit the data it references.
 import type { LayerSpec, ModelSpec } from '../../engine/index.js';
-import { EngineError, validateSpec } from '../../engine/index.js';
+import { EngineError, estimateTrainingBytes, validateSpec } from '../../engine/index.js';
 import type { Training } from '../../contracts/training.js';
+import type { StoredColumn } from '../../data/column-reader.js';
 import { Errors } from '../errors.js';
 
 interface DatasetShape {
@@ -13,12 +14,18 @@ interface DatasetShape {
   /** Sequence datasets: steps per sequence. */
   sequenceLength?: number;
   perStepTargets?: boolean;
+  /** Every column with its role and, for numeric ones, the range of its values. */
+  columns?: readonly Pick<StoredColumn, 'name' | 'role' | 'type' | 'stats'>[];
 }
 
 export interface ModelLimits {
   maxParameters: number;
   maxEpochs: number;
+  /** WORKER_MEMORY_LIMIT_MB in bytes: what one training run may take of a worker's memory. */
+  maxTrainingBytes: number;
 }
+
+const MB = 1024 * 1024;
 
 const SPEC_FIELDS = /^(layers|loss|inputSize|sequenceLength|model)\b/;
 
@@ -118,6 +125,7 @@ export function checkModelFitsDataset(spec: ModelSpec, training: Training & { se
       expected: width,
     });
   }
+  checkLossFitsTarget(spec, dataset);
   const validationRows = Math.floor(dataset.rows * training.validationSplit);
   if (training.validationSplit > 0 && (validationRows < 1 || validationRows >= dataset.rows)) {
     throw Errors.UNPROCESSABLE(
@@ -125,4 +133,60 @@ export function checkModelFitsDataset(spec: ModelSpec, training: Training & { se
       { field: 'training.validationSplit' },
     );
   }
+  checkTrainingMemory(spec, training, dataset, limits.maxTrainingBytes);
+}
+
+/**
+ * Cross-entropy losses read targets as probabilities: a class target is one-hot, a numeric one must lie in [0, 1]
+ * (its stored statistics say so). Targets in the thousands under binaryCrossEntropy "train" to a negative loss.
+ */
+function checkLossFitsTarget(spec: ModelSpec, dataset: DatasetShape): void {
+  if (spec.loss === 'meanSquaredError' || dataset.classes) return;
+  const outside = (dataset.columns ?? []).find((c) => c.role === 'target' && c.stats && (c.stats.min < 0 || c.stats.max > 1));
+  if (!outside?.stats) return;
+  // Statistics are float32 sums: 7 significant digits give back the value as uploaded (46.6, not 46.599998474121094).
+  const [min, max] = [outside.stats.min, outside.stats.max].map((v) => Number(v.toPrecision(7)));
+  const needs = spec.loss === 'binaryCrossEntropy' ? 'targets between 0 and 1 (0/1 labels or probabilities)' : 'a class target (or class probabilities between 0 and 1)';
+  throw Errors.UNPROCESSABLE(
+    `model.loss: ${spec.loss} needs ${needs}, but the target "${outside.name}" is numeric from ${min} to ${max}; ` +
+      'use meanSquaredError for a numeric target, or upload the target as class labels',
+    { field: 'model.loss', expected: 'meanSquaredError', target: outside.name, min, max },
+  );
+}
+
+/**
+ * A run's memory, estimated before anything is allocated (engine/memory-estimate.ts): a run past the worker's limit
+ * would be killed with every run beside it, and retried up to JOB_MAX_CRASHES times. The answer names the largest
+ * batchSize that fits, or the layers when none does.
+ */
+function checkTrainingMemory(spec: ModelSpec, training: Training, dataset: DatasetShape, limitBytes: number): void {
+  const footprint = {
+    rows: dataset.rows,
+    validationSplit: training.validationSplit,
+    optimizer: training.optimizer,
+    weighted: training.classWeights !== undefined,
+    earlyStoppingRestoresWeights: training.earlyStopping?.restoreBestWeights === true,
+  };
+  const estimate = (batchSize: number) => estimateTrainingBytes(spec, { ...footprint, batchSize });
+  const estimateBytes = estimate(training.batchSize);
+  if (estimateBytes <= limitBytes) return;
+  let fits = 0;
+  for (let low = 1, high = training.batchSize - 1; low <= high; ) {
+    const mid = Math.floor((low + high) / 2);
+    if (estimate(mid) <= limitBytes) {
+      fits = mid;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  const needs = `training needs an estimated ${Math.ceil(estimateBytes / MB)} MB (activations of each batch, weights, gradients, optimizer slots and the encoded dataset), more than a worker's ${Math.floor(limitBytes / MB)} MB (WORKER_MEMORY_LIMIT_MB)`;
+  const field = fits > 0 ? 'training.batchSize' : 'model.layers';
+  const advice = fits > 0 ? `use a batchSize of at most ${fits}` : 'use fewer or narrower layers, or a smaller dataset';
+  throw Errors.TRAINING_TOO_LARGE(`${field}: at batchSize ${training.batchSize} on the dataset's ${dataset.rows} rows, ${needs}; ${advice}`, {
+    field,
+    estimateBytes,
+    limitBytes,
+    ...(fits > 0 ? { largestBatchSize: fits } : {}),
+  });
 }
