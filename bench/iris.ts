@@ -19,7 +19,7 @@ export interface IrisRun {
   accuracy: number;
 }
 
-function irisData() {
+export function irisData() {
   const { features, species } = irisRows();
   const classes = [...new Set(species)];
   const mean = [0, 1, 2, 3].map((j) => features.reduce((s, r) => s + r[j], 0) / features.length);

@@ -29,7 +29,7 @@ export interface RecurrentRun {
 }
 
 /** Random sequences labelled by which quarter of the range the sum of their first feature falls in. */
-function sequences(rows: number, seed: number): Float32Dataset {
+export function sequences(rows: number, seed: number): Float32Dataset {
   const rng = new Rng(seed);
   const inputs = new Float32Array(rows * RNN_STEPS * FEATURES).map(() => rng.next() * 2 - 1);
   const targets = new Float32Array(rows * CLASSES);
