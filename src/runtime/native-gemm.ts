@@ -23,6 +23,8 @@ export interface NativeBlas {
   readonly maxThreads: number;
   /** OpenBLAS's thread count is one per process: every thread of this process that calls gemm shares it. */
   setThreads(threads: number): void;
+  /** The count in force now, whichever thread set it. */
+  threads(): number;
 }
 
 /** Loads OpenBLAS from `path` (a soname or a file); throws when it is missing or is no OpenBLAS. */
@@ -50,6 +52,7 @@ export function loadOpenBlas(path: string = DEFAULT_OPENBLAS): NativeBlas {
     gemm,
     maxThreads: getNumThreads() as number,
     setThreads: (threads) => setNumThreads(threads),
+    threads: () => getNumThreads() as number,
   };
 }
 

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   activeGemm,
@@ -74,10 +76,10 @@ describe('OpenBLAS sgemm through koffi', () => {
     for (const threads of [1, 2]) {
       blas.setThreads(threads);
       const rng = new Rng(11);
-      for (let trial = 0; trial < 40; trial++) {
+      for (let trial = 0; trial < 24; trial++) {
         const [transA, transB] = TRANSPOSES[trial % 4];
-        const m = 1 + rng.below(300);
-        const n = 1 + rng.below(300);
+        const m = 1 + rng.below(200);
+        const n = 1 + rng.below(200);
         const k = 1 + rng.below(700);
         expect(worstError(blas.gemm, transA, transB, m, n, k, 0.5 + rng.next(), rng.next(), rng)).toBeLessThan(1e-4);
       }
@@ -175,6 +177,66 @@ describe('choosing the backend', () => {
     const backend = installGemmBackend('auto', 1);
     expect(backend.native).toBe(blas.name);
     expect(backend.description).toContain(`${blas.name} from ${NATIVE_MIN_WORK} multiply-adds`);
+  });
+});
+
+// Two training threads, as a worker process runs them (compiled code from dist/: worker threads cannot load
+// TypeScript on Node 20). The threads take the backend and the board from the process, as the processor does.
+const TRAINING_THREAD = `
+import { parentPort, workerData } from 'node:worker_threads';
+const at = (path) => new URL(path, workerData.root).href;
+await import(at('dist/runtime/wasm-flags.js'));
+await import(at('dist/runtime/training-thread-gemm.js'));
+const { gemm, activeGemm } = await import(at('dist/engine/index.js'));
+const { loadOpenBlas } = await import(at('dist/runtime/native-gemm.js'));
+const blas = loadOpenBlas();
+const flags = new Int32Array(workerData.flags);
+const [a, b, c] = [new Float32Array(128 * 128).fill(0.5), new Float32Array(128 * 128).fill(0.5), new Float32Array(128 * 128)];
+const multiply = () => gemm(false, false, 128, 128, 128, 1, a, 128, b, 128, 0, c, 128);
+const pause = (ms) => Atomics.wait(flags, 3, 0, ms);
+if (workerData.role === 'partner') {
+  // Multiplies from when it is told to start until it is told to stop, and says when its first product is done.
+  while (Atomics.load(flags, 0) === 0) pause(5);
+  multiply();
+  Atomics.store(flags, 1, 1);
+  while (Atomics.load(flags, 2) === 0) multiply();
+  parentPort.postMessage({});
+} else {
+  multiply();
+  const alone = blas.threads();
+  Atomics.store(flags, 0, 1);
+  while (Atomics.load(flags, 1) === 0) pause(5);
+  // The partner multiplies without pause from here on: within a few products the board counts two busy threads.
+  let together = blas.threads();
+  for (let i = 0; i < 5000 && together === alone; i++) {
+    multiply();
+    together = blas.threads();
+  }
+  Atomics.store(flags, 2, 1);
+  // Longer than the board's busy window: the partner is idle by then.
+  pause(300);
+  multiply();
+  parentPort.postMessage({ backend: activeGemm(), alone, together, afterwards: blas.threads() });
+}`;
+
+describe('the OpenBLAS thread board of a worker process', () => {
+  it('gives one training thread alone every core, two of them one core each, and the cores back when one goes idle', async () => {
+    installGemmBackend('auto', 'shared');
+    const flags = new SharedArrayBuffer(16);
+    const root = new URL('../../', import.meta.url).href;
+    const start = (role: string) => new Worker(TRAINING_THREAD, { eval: true, workerData: { root, role, flags } });
+    const [main, partner] = [start('main'), start('partner')];
+    const report = (w: Worker) => new Promise<Record<string, unknown>>((resolve, reject) => w.once('message', resolve).once('error', reject));
+    const [seen] = await Promise.all([report(main), report(partner)]);
+    await Promise.all([main.terminate(), partner.terminate()]);
+    const cores = availableParallelism();
+    const both = Math.min(cores, blas.maxThreads);
+    expect(seen).toEqual({
+      backend: expect.stringContaining(blas.name),
+      alone: both,
+      together: Math.max(1, Math.min(Math.floor(cores / 2), blas.maxThreads)),
+      afterwards: both,
+    });
   });
 });
 
