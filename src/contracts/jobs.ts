@@ -23,7 +23,12 @@ export const createJobBodySchema = z
     datasetId: z.uuid(),
     model: modelSpecBodySchema,
     training: trainingSchema.default(trainingSchema.parse({})),
-    preprocessing: preprocessingBodySchema.default(DEFAULT_PREPROCESSING),
+    preprocessing: preprocessingBodySchema
+      .optional()
+      .describe(
+        `Default ${JSON.stringify(DEFAULT_PREPROCESSING)}. With initialModelId, leave it out to keep the model's fitted ` +
+          'preprocessing; given, it must be the one the model was fitted with (else 422 naming initialModelId)',
+      ),
     webhookUrl: webhookUrlSchema.optional(),
     initialModelId: z
       .uuid()

@@ -62,3 +62,13 @@ export const storedPreprocessingSchema = z
   })
   .meta({ id: 'StoredPreprocessing' });
 export type StoredPreprocessing = z.infer<typeof storedPreprocessingSchema>;
+
+/** The options a stored preprocessing was asked with (older jobs and models stored `standardize` only). */
+export function optionsOf(stored: StoredPreprocessing): PreprocessingOptions {
+  return {
+    standardize: stored.standardize,
+    impute: stored.impute ?? DEFAULT_PREPROCESSING.impute,
+    maxCategories: stored.maxCategories ?? DEFAULT_PREPROCESSING.maxCategories,
+    standardizeTargets: stored.standardizeTargets ?? false,
+  };
+}

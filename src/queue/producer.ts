@@ -4,7 +4,7 @@
 // in shared memory (a SharedArrayBuffer crosses to the thread without a copy).
 import type { Queue } from 'bullmq';
 import { TRAINING_QUEUE, type EvaluationContext, type TrainingInput, type TrainingJobData } from '../contracts/job-data.js';
-import { DEFAULT_PREPROCESSING, type PreprocessingOptions, type StoredPreprocessing } from '../contracts/preprocessing.js';
+import { optionsOf, type StoredPreprocessing } from '../contracts/preprocessing.js';
 import type { Training } from '../contracts/training.js';
 import { rowWeights } from '../data/class-weights.js';
 import { encodeStored } from '../data/encode-inputs.js';
@@ -24,16 +24,6 @@ class MissingJobError extends Error {
 }
 
 const shared = (length: number) => new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
-
-/** The options a stored preprocessing was asked with (older jobs stored `standardize` only). */
-function optionsOf(stored: StoredPreprocessing): PreprocessingOptions {
-  return {
-    standardize: stored.standardize,
-    impute: stored.impute ?? DEFAULT_PREPROCESSING.impute,
-    maxCategories: stored.maxCategories ?? DEFAULT_PREPROCESSING.maxCategories,
-    standardizeTargets: stored.standardizeTargets ?? false,
-  };
-}
 
 /**
  * Everything a run of `job` (its row, as the worker process marked it running) trains on, read from Postgres, the

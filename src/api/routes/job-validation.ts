@@ -4,6 +4,8 @@ import type { LayerSpec, ModelSpec } from '../../engine/index.js';
 import { EngineError, estimateTrainingBytes, validateSpec } from '../../engine/index.js';
 import type { Training } from '../../contracts/training.js';
 import type { StoredColumn } from '../../data/column-reader.js';
+import { listNames } from '../../data/dataset-error.js';
+import { optionsOf, type PreprocessingOptions, type StoredPreprocessing } from '../../contracts/preprocessing.js';
 import { Errors } from '../errors.js';
 
 interface DatasetShape {
@@ -189,4 +191,40 @@ function checkTrainingMemory(spec: ModelSpec, training: Training, dataset: Datas
     limitBytes,
     ...(fits > 0 ? { largestBatchSize: fits } : {}),
   });
+}
+
+/** What a warm start needs of its initial model beyond the shape of its layers. */
+interface InitialModel {
+  targets: string[];
+  classes?: string[];
+  preprocessing: StoredPreprocessing;
+}
+
+/**
+ * A warm start goes on from the model's outputs and inputs: its output units stand for the same classes in the same
+ * order, and its inputs were encoded with its fitted preprocessing, which the job keeps. Preprocessing the request
+ * gives must be that one (422 rather than silently replacing it); leaving it out keeps the model's.
+ */
+export function checkWarmStartFit(initial: InitialModel, dataset: DatasetShape, requested: PreprocessingOptions | undefined): void {
+  const classesOf = (classes: string[] | undefined, target: string) => (classes ? `the classes ${listNames(classes)} of "${target}"` : `a numeric target`);
+  if (JSON.stringify(initial.classes ?? null) !== JSON.stringify(dataset.classes ?? null)) {
+    throw Errors.UNPROCESSABLE(
+      `initialModelId: the model predicts ${classesOf(initial.classes, initial.targets[0])}, but the dataset's target is ${classesOf(dataset.classes, dataset.targets[0])}; ` +
+        'a warm start needs the same classes in the same order',
+      { field: 'initialModelId', expected: initial.classes ?? null, got: dataset.classes ?? null },
+    );
+  }
+  if (!requested) return;
+  const fitted = optionsOf(initial.preprocessing);
+  const differing = (Object.keys(fitted) as (keyof PreprocessingOptions)[]).filter((key) => fitted[key] !== requested[key]);
+  if (differing.length === 0) return;
+  const issues = differing.map((key) => ({
+    field: `preprocessing.${key}`,
+    message: `preprocessing.${key}: the model was fitted with ${JSON.stringify(fitted[key])}, the request asks ${JSON.stringify(requested[key])}`,
+  }));
+  throw Errors.UNPROCESSABLE(
+    `initialModelId: the model's inputs were prepared with other preprocessing (${issues.map((i) => i.message).join('; ')}); ` +
+      "a warm start keeps the model's: leave preprocessing out, or ask for the model's",
+    { field: 'initialModelId', issues: [{ field: 'initialModelId', message: 'preprocessing differs from the model\'s' }, ...issues], expected: fitted },
+  );
 }

@@ -14,13 +14,14 @@ import {
 import { unknownClassWeightLabels } from '../../data/class-weights.js';
 import { DatasetError, listNames } from '../../data/dataset-error.js';
 import { matchColumns } from '../../data/encode-inputs.js';
+import { DEFAULT_PREPROCESSING } from '../../contracts/preprocessing.js';
 import { storedEncoding, widestEncoding } from '../../data/encoding.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
 import { refusedHost } from '../../webhook-target.js';
 import { ReferenceGoneError } from '../../db/jobs.js';
 import type { QuotaDefaults } from '../../db/quotas.js';
 import { Errors, notACursor } from '../errors.js';
-import { checkModelFitsDataset, countParameters, type ModelLimits } from './job-validation.js';
+import { checkModelFitsDataset, checkWarmStartFit, countParameters, type ModelLimits } from './job-validation.js';
 
 /** allowPrivateWebhooks: WEBHOOK_ALLOW_PRIVATE_ADDRESSES, a webhookUrl may name a loopback or private address. */
 /** quotas: the configured defaults (QUOTA_*): a job counts as the model it will make until it ends. */
@@ -86,7 +87,8 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
           throw err;
         }
       }
-      const inputSize = initialEncoding ? initialEncoding.inputs.length : widestEncoding(featureColumns, preprocessing);
+      if (initial) checkWarmStartFit(initial, dataset, preprocessing);
+      const inputSize = initialEncoding ? initialEncoding.inputs.length : widestEncoding(featureColumns, preprocessing ?? DEFAULT_PREPROCESSING);
       // A sequence dataset's features are per step; its steps become the model's sequenceLength.
       const sequence = dataset.sequenceLength === undefined ? {} : { sequenceLength: dataset.sequenceLength };
       const spec = { inputSize, ...sequence, ...model };
@@ -98,7 +100,7 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
         datasetId,
         model: spec,
         training: { ...training, seed },
-        preprocessing: initial ? initial.preprocessing : preprocessing,
+        preprocessing: initial ? initial.preprocessing : (preprocessing ?? DEFAULT_PREPROCESSING),
         ...(webhookUrl ? { webhookUrl } : {}),
         ...(initial ? { initialModelId: initial.id } : {}),
         ...(modelName ? { modelName } : {}),
