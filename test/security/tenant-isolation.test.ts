@@ -89,6 +89,7 @@ describe("another tenant's ids", () => {
       // Lists hold only the caller's own resources; a cursor from the first tenant is not a cursor here.
       'GET /v1/datasets': async () => ({ res: await as(request(server).get('/v1/datasets')), expected: 200 }),
       'GET /v1/jobs': async () => ({ res: await as(request(server).get('/v1/jobs').query({ cursor: owned.jobId })), expected: 400 }),
+      'GET /v1/models': async () => ({ res: await as(request(server).get('/v1/models').query({ cursor: owned.modelId })), expected: 400 }),
       // Uploading has no id to borrow; the new dataset is the second tenant's own and not visible to the first.
       'POST /v1/datasets': async () => ({
         res: await as(request(server).post('/v1/datasets').set('idempotency-key', 'first-key').send({ name: 'mine', columns: ['a', 'y'], rows: [[1, 2]], target: 'y' })),
@@ -154,6 +155,14 @@ describe("another tenant's ids", () => {
       const sent = `${(res as unknown as { req: { path: string } }).req.path} ${route === 'POST /v1/jobs' ? owned.datasetId : ''}`;
       for (const s of secret.filter((x) => !sent.includes(x))) expect(res.text, `${route} leaks ${s}`).not.toContain(s);
     }
+
+    // Filtering by the first tenant's registry name, job or dataset finds nothing of its models.
+    for (const query of [{ name: 'first-secret-model' }, { jobId: owned.jobId }, { datasetId: owned.datasetId }]) {
+      const filtered = await request(service.app.server).get('/v1/models').query(query).set(auth(second.apiKey));
+      expect(filtered.body, JSON.stringify(query)).toEqual({ items: [], nextCursor: null });
+    }
+    const firstModels = await request(service.app.server).get('/v1/models').query({ jobId: owned.jobId }).set(auth(first.apiKey));
+    expect(firstModels.body.items.map((m: { id: string }) => m.id)).toEqual([owned.modelId]);
 
     // The first tenant still has everything, and nothing of the second tenant's.
     const mine = await request(service.app.server).get('/v1/datasets').set(auth(first.apiKey));
