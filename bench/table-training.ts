@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Evaluation } from '../src/contracts/evaluation.js';
-import { createNetwork, Trainer } from '../src/engine/index.js';
+import { createNetwork, outputUnits, Trainer, type DenseLayerSpec } from '../src/engine/index.js';
 import { evaluateClassification } from '../src/evaluation/classification.js';
 import { judge } from '../src/evaluation/judge.js';
 import { evaluateRegression } from '../src/evaluation/regression.js';
@@ -43,7 +43,7 @@ function gather(values: Float32Array, width: number, rows: Uint32Array): Float32
 
 /** Held-out figures of outputs for the validation rows, as judge computes them (regression back in target units). */
 function judgeOutputs(table: PreparedTable, predictions: Float32Array): Evaluation {
-  const width = table.spec.layers.at(-1)!.units;
+  const width = outputUnits(table.spec.layers);
   const targets = gather(table.dataset.targets, width, table.split.validation);
   const context = table.evaluation;
   if (context.kind === 'classification') return evaluateClassification(predictions, targets, context.labels, 'validation');
@@ -67,7 +67,7 @@ export async function trainTfjs(table: PreparedTable): Promise<TableRun> {
   await tf.setBackend('cpu');
   const { spec, training, split, dataset } = table;
   const inputs = spec.inputSize;
-  const [hidden, output] = spec.layers;
+  const [hidden, output] = spec.layers as DenseLayerSpec[];
   const outputs = output.units;
   const model = tf.sequential({
     layers: [
@@ -114,7 +114,7 @@ export async function trainTfjs(table: PreparedTable): Promise<TableRun> {
  * target; judged on the validation rows with the same figures.
  */
 export function baseline(table: PreparedTable): number {
-  const width = table.spec.layers.at(-1)!.units;
+  const width = outputUnits(table.spec.layers);
   const { targets } = table.dataset;
   const constant = new Float32Array(width);
   for (const row of table.split.train) {

@@ -1,12 +1,16 @@
 // One client's event stream of one job (GET /v1/jobs/:id/events). Redis messages say what just happened; Postgres
 // says what is true, and the stream falls back on it whenever the two may differ: at the start (snapshot and the
-// epochs after Last-Event-ID), when an epoch number skips (a message was lost), before the end, and at every ping.
+// epochs after Last-Event-ID), when an epoch number skips (a message was lost), before the end, and when the API
+// process's periodic check (plugins/job-events.ts) finds the stream still behind what Postgres had at the last one.
 // Steps run one at a time in arrival order, so events leave in epoch order and each epoch leaves once.
 import { PassThrough } from 'node:stream';
 import type { Evaluation } from '../contracts/evaluation.js';
-import type { EndEventData, EpochEventData, JobEventMessage, StatusEventData } from '../contracts/job-events.js';
+import type { ClosedEventData, EndEventData, EpochEventData, JobEventMessage, StatusEventData } from '../contracts/job-events.js';
 import { finishedStatuses, type JobError, type JobStatus } from '../contracts/jobs.js';
 import type { EpochReport } from '../engine/index.js';
+
+/** An epoch as Postgres stores it: epochs stored before learning-rate schedules have no rate. */
+export type StoredEpoch = Omit<EpochReport, 'learningRate'> & { learningRate: number | null };
 
 export interface JobSnapshot {
   status: JobStatus;
@@ -19,7 +23,7 @@ export interface JobSnapshot {
 /** Postgres, as far as this job is concerned (already checked to be the caller's). */
 export interface JobEventSource {
   job(): Promise<JobSnapshot | null>;
-  metricsSince(epoch: number): Promise<EpochReport[]>;
+  metricsSince(epoch: number): Promise<StoredEpoch[]>;
   /** The evaluation stored with the job's model, for the end event; absent where a stream does not show it. */
   evaluation?(modelId: string): Promise<Evaluation | null>;
 }
@@ -98,11 +102,21 @@ export class JobEventStream {
     }
   }
 
-  /** Keeps the connection open through proxies, and re-reads Postgres in case Redis lost a message. */
+  /** Keeps the connection open through proxies. */
   ping(): void {
-    this.run(async () => {
-      this.write(': ping\n\n');
-      await this.catchUp();
+    this.run(() => this.write(': ping\n\n'));
+  }
+
+  /** Whether the client has not yet been sent what Postgres says of the job (`seen`). */
+  isBehind(seen: { status: JobStatus; epoch: number }): boolean {
+    return seen.status !== this.status || seen.epoch > this.lastEpoch;
+  }
+
+  /** Ends the stream before the job ends, with a last `event: closed` saying why. */
+  end(reason: ClosedEventData): void {
+    this.run(() => {
+      this.send('closed', reason);
+      this.close();
     });
   }
 
@@ -147,7 +161,7 @@ export class JobEventStream {
     this.send('status', { status, epoch, epochs: this.epochs } satisfies StatusEventData);
   }
 
-  private sendEpoch(row: EpochReport): void {
+  private sendEpoch(row: StoredEpoch): void {
     if (row.epoch <= this.lastEpoch) return;
     this.remember(row.ms);
     const left = this.epochs - row.epoch;
@@ -159,6 +173,7 @@ export class JobEventStream {
       valLoss: row.valLoss,
       accuracy: row.accuracy,
       valAccuracy: row.valAccuracy,
+      learningRate: row.learningRate,
       ms: row.ms,
       etaSeconds: Math.round((Math.max(0, left) * meanMs) / 10) / 100,
     };

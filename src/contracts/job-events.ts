@@ -27,6 +27,8 @@ export interface EpochEventData {
   valLoss: number | null;
   accuracy: number | null;
   valAccuracy: number | null;
+  /** The rate the epoch trained with (null for epochs stored before schedules). */
+  learningRate: number | null;
   /** Training time of this epoch. */
   ms: number;
   /** Epochs left times the mean training time of the last ten epochs (0 after the last epoch). */
@@ -42,12 +44,23 @@ export interface EndEventData {
   evaluation: Evaluation | null;
 }
 
+/**
+ * `event: closed`: the server ends the stream before the job ended, and says why: the API key was revoked (or its
+ * tenant deleted), `ERR_UNAUTHORIZED`; reconnecting with the same key will not help.
+ */
+export interface ClosedEventData {
+  code: string;
+  message: string;
+}
+
 export const EVENTS_DESCRIPTION =
   'Server-Sent Events (text/event-stream). First `event: status` with `{status, epoch, epochs}` (the state now), then ' +
-  '`event: epoch` with `{epoch, epochs, loss, valLoss, accuracy, valAccuracy, ms, etaSeconds}` for every completed ' +
+  '`event: epoch` with `{epoch, epochs, loss, valLoss, accuracy, valAccuracy, learningRate, ms, etaSeconds}` for every completed ' +
   'epoch (each with `id: <epoch>`), `event: status` on every change of status, and finally `event: end` with ' +
   '`{status, modelId, error, evaluation}` (the model\'s figures on the validation split), after which the server closes the stream. A `: ping` comment keeps idle connections ' +
-  'open. Reconnect with `Last-Event-ID: <epoch>` to get the epochs after it (replayed from Postgres), then live ones. ' +
+  'open. A stream whose API key is revoked ends with `event: closed` and `{code, message}` (`ERR_UNAUTHORIZED`). ' +
+  'An API key has at most EVENTS_MAX_STREAMS_PER_KEY streams open at once (20 by default); one more answers 429. ' +
+  'Reconnect with `Last-Event-ID: <epoch>` to get the epochs after it (replayed from Postgres), then live ones. ' +
   'Events come through Redis, so any API process serves any job. The API key goes in the Authorization header: use ' +
   'fetch() rather than EventSource in browsers.';
 

@@ -16,7 +16,7 @@ export const denseLayerSchema = z.strictObject({
 
 export const recurrentLayerSchema = z
   .strictObject({
-    type: z.enum(['rnn', 'lstm']),
+    type: z.enum(['rnn', 'lstm', 'gru']),
     units: unitsSchema,
     activation: activationSchema.optional().describe('Default tanh; softmax is refused (not elementwise)'),
     returnSequences: z
@@ -27,9 +27,22 @@ export const recurrentLayerSchema = z
           'the last recurrent layer it makes the dense layers run on every step, for datasets with per-step targets',
       ),
   })
-  .describe('rnn: Elman layer; lstm: LSTM (Keras gate order). Recurrent layers come first, before every dense layer');
+  .describe(
+    'rnn: Elman layer; lstm: LSTM (Keras gate order); gru: GRU (Keras gate order update, reset, candidate, reset_after ' +
+      'false as TensorFlow.js computes it). Recurrent layers come first, before every dense layer',
+  );
 
-export const layerSchema = z.discriminatedUnion('type', [denseLayerSchema, recurrentLayerSchema]);
+export const dropoutLayerSchema = z
+  .strictObject({
+    type: z.literal('dropout'),
+    rate: z.number().min(0).lt(1).describe('Fraction of values zeroed while training, in [0, 1)'),
+  })
+  .describe(
+    'Inverted dropout: while training each value is zeroed with probability rate and the others are scaled by 1 / (1 - rate) ' +
+      '(masks from the job seed); the identity at predict. Follows a dense or recurrent layer and feeds a dense layer',
+  );
+
+export const layerSchema = z.discriminatedUnion('type', [denseLayerSchema, recurrentLayerSchema, dropoutLayerSchema]);
 export type LayerBody = z.infer<typeof layerSchema>;
 
 /** The model as clients send it: the input width (and, for sequence datasets, the sequence length) come from the dataset. */
@@ -40,8 +53,8 @@ export const modelSpecBodySchema = z
       .min(1)
       .max(32)
       .describe(
-        'Optional rnn/lstm layers (sequence datasets only, and required for them), then dense layers; the last layer is ' +
-          'dense. At most MODEL_MAX_PARAMETERS weights and biases in all',
+        'Optional rnn/lstm/gru layers (sequence datasets only, and required for them), then dense layers, with dropout ' +
+          'layers before dense ones if wanted; the last layer is dense. At most MODEL_MAX_PARAMETERS weights and biases in all',
       ),
     loss: lossSchema,
   })

@@ -24,6 +24,41 @@ export const earlyStoppingSchema = z.strictObject({
   restoreBestWeights: z.boolean().default(false),
 });
 
+const epochCount = z.number().int().min(1).max(1_000_000);
+
+export const scheduleSchema = z
+  .discriminatedUnion('type', [
+    z
+      .strictObject({ type: z.literal('step'), every: epochCount, factor: z.number().positive().max(1) })
+      .describe('learningRate x factor^floor(epoch / every)'),
+    z.strictObject({ type: z.literal('exponential'), rate: z.number().positive().max(1) }).describe('learningRate x rate^epoch'),
+    z
+      .strictObject({
+        type: z.literal('cosine'),
+        decayEpochs: epochCount,
+        warmupEpochs: z.number().int().min(0).max(1_000_000).default(0),
+        minFactor: z.number().min(0).max(1).default(0),
+      })
+      .describe(
+        'A linear warm-up to learningRate over warmupEpochs, then a cosine from learningRate down to learningRate x minFactor ' +
+          'over decayEpochs, held there after',
+      ),
+    z
+      .strictObject({
+        type: z.literal('plateau'),
+        patience: epochCount,
+        factor: z.number().positive().lt(1),
+        minDelta: z.number().min(0).default(0),
+        minRate: z.number().min(0).default(0),
+      })
+      .describe(
+        'Reduce on plateau: the rate times factor after patience epochs in which the validation loss (the training loss ' +
+          'without a validation split) did not improve by minDelta, never below minRate',
+      ),
+  ])
+  .describe('How the learning rate changes from epoch to epoch (epoch counted from 0); each epoch records the rate it used')
+  .meta({ id: 'LearningRateSchedule' });
+
 /** Absolute ceiling on epochs (the engine's); TRAINING_MAX_EPOCHS (at most this) is the limit in force. */
 export const EPOCHS_CEILING = 1_000_000;
 /** No sequence is longer: the engine bounds steps x features per sequence by 2^20. */
@@ -59,6 +94,7 @@ export const trainingSchema = z
           'step). Default: none, the whole sequence. Only for models with recurrent layers (else 422)',
       ),
     shuffle: z.boolean().default(true),
+    schedule: scheduleSchema.optional(),
     classWeights: classWeightsSchema
       .optional()
       .describe(

@@ -21,7 +21,8 @@ export interface Layer {
   readonly parameters: readonly Parameter[];
   /** Draws the weights from the layer's initializers (in a fixed order, so a seed fixes them). */
   initialize(rng: Rng): void;
-  forward(x: FloatArray, rows: number): FloatArray;
+  /** `masks` is the training pass's Rng, given only while training, for the layers that draw from it (dropout). */
+  forward(x: FloatArray, rows: number, masks?: Rng): FloatArray;
   /**
    * dOut holds dL/d(output) and may be overwritten. Writes every parameter gradient and returns dL/dx, or null
    * when the caller does not need it (the first layer). bpttSteps truncates backpropagation through time.

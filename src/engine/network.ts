@@ -1,8 +1,11 @@
 import { DenseLayer } from './dense-layer.js';
+import { DropoutLayer } from './dropout-layer.js';
 import { invalid } from './errors.js';
+import { GruLayer } from './gru-layer.js';
 import type { Layer } from './layer.js';
 import { getLoss, type Loss } from './losses.js';
 import { LstmLayer } from './lstm-layer.js';
+import { RecurrentLayer } from './recurrent-layer.js';
 import { Rng } from './rng.js';
 import { RnnLayer } from './rnn-layer.js';
 import { isRecurrent, validateSpec } from './spec-validation.js';
@@ -42,7 +45,7 @@ export class Network {
     let width = spec.inputSize;
     this.layers = spec.layers.map((layerSpec) => {
       const layer = this.createLayer(layerSpec, width);
-      width = layerSpec.units;
+      width = layer.units;
       return layer;
     });
     this.head = this.layers[this.layers.length - 1] as DenseLayer;
@@ -91,12 +94,12 @@ export class Network {
     return this.head.forward(this.forwardBelowHead(x, rows), rows * this.outputSteps);
   }
 
-  /** Runs every layer but the head and returns the head's input. */
-  private forwardBelowHead(x: FloatArray, rows: number): FloatArray {
+  /** Runs every layer but the head and returns the head's input; `masks` switches dropout on (training). */
+  private forwardBelowHead(x: FloatArray, rows: number, masks?: Rng): FloatArray {
     let a = x;
     for (let i = 0; i < this.layers.length - 1; i++) {
       const layer = this.layers[i];
-      a = layer.forward(a, this.rowsOf(layer, rows));
+      a = layer.forward(a, this.rowsOf(layer, rows), masks);
     }
     return a;
   }
@@ -105,8 +108,8 @@ export class Network {
    * The forward pass a loss needs: a fused loss reads the logits and computes the output activation itself, so
    * the head's activation is skipped (it would be computed twice); the other losses read the outputs.
    */
-  private forwardForLoss(x: FloatArray, rows: number): FloatArray {
-    const below = this.forwardBelowHead(x, rows);
+  private forwardForLoss(x: FloatArray, rows: number, masks?: Rng): FloatArray {
+    const below = this.forwardBelowHead(x, rows, masks);
     const n = rows * this.outputSteps;
     return this.loss.wrt === 'z' ? this.head.forwardLogits(below, n) : this.head.forward(below, n);
   }
@@ -125,10 +128,11 @@ export class Network {
   /**
    * One forward pass, the loss, and one backward pass: fills every layer's gradients with the gradient of the
    * batch-mean loss and returns that loss. Nothing is updated here. bpttSteps truncates backpropagation through
-   * time in recurrent layers. With `weights` (one per row), the loss is sum_r w_r · l_r / rows.
+   * time in recurrent layers. With `weights` (one per row), the loss is sum_r w_r · l_r / rows. With `masks`, dropout
+   * layers draw their masks from it; without, they pass values through (the same masks twice: two Rngs in one state).
    */
-  lossAndGradients(x: FloatArray, y: FloatArray, rows: number, bpttSteps?: number, weights: FloatArray | null = null): number {
-    const input = this.forwardForLoss(x, rows);
+  lossAndGradients(x: FloatArray, y: FloatArray, rows: number, bpttSteps?: number, weights: FloatArray | null = null, masks?: Rng): number {
+    const input = this.forwardForLoss(x, rows, masks);
     const n = rows * this.outputSteps;
     const grad = this.outGradView(n * this.outputSize);
     const loss = this.computeLoss(input, y, grad, rows, weights);
@@ -156,13 +160,15 @@ export class Network {
     return this.outGrad;
   }
 
+  /** Recurrent layers see samples; dense and dropout layers one row per output step of each sample. */
   private rowsOf(layer: Layer, rows: number): number {
-    return layer instanceof DenseLayer ? rows * this.outputSteps : rows;
+    return layer instanceof RecurrentLayer ? rows : rows * this.outputSteps;
   }
 
   private createLayer(spec: LayerSpec, inputs: number): Layer {
     if (spec.type === 'dense') return new DenseLayer(spec, inputs, this.Float);
-    const Recurrent = spec.type === 'lstm' ? LstmLayer : RnnLayer;
+    if (spec.type === 'dropout') return new DropoutLayer(spec, inputs, this.Float);
+    const Recurrent = spec.type === 'lstm' ? LstmLayer : spec.type === 'gru' ? GruLayer : RnnLayer;
     return new Recurrent(spec, inputs, this.sequenceLength, this.Float);
   }
 }

@@ -27,6 +27,11 @@ export abstract class RecurrentLayer implements Layer {
   readonly activation: Activation;
   /** Columns of z per step: gates x units. */
   protected readonly width: number;
+  /**
+   * The first columns of W_h, those the base class multiplies h_(t-1) by (forward, carry and their gradient): all of
+   * them, except in the gru, whose candidate reads r ⊙ h_(t-1) and handles its own block.
+   */
+  protected readonly recurrentColumns: number;
   protected capacity = 0;
   /** Inputs, time-major. */
   private xs: FloatArray;
@@ -48,6 +53,7 @@ export abstract class RecurrentLayer implements Layer {
   ) {
     const units = spec.units;
     this.width = gates * units;
+    this.recurrentColumns = (spec.type === 'gru' ? gates - 1 : gates) * units;
     this.kernel = new Float(inputs * this.width);
     this.recurrentKernel = new Float(units * this.width);
     this.bias = new Float(this.width);
@@ -85,7 +91,7 @@ export abstract class RecurrentLayer implements Layer {
     gemm(false, false, steps * rows, width, this.inputs, 1, this.xs, this.inputs, this.kernel, width, 1, z, width);
     for (let t = 0; t < steps; t++) {
       const zt = z.subarray(t * block, (t + 1) * block);
-      if (t > 0) gemm(false, false, rows, width, units, 1, this.state(t - 1, rows), units, this.recurrentKernel, width, 1, zt, width);
+      if (t > 0) gemm(false, false, rows, this.recurrentColumns, units, 1, this.state(t - 1, rows), units, this.recurrentKernel, width, 1, zt, width);
       this.stepForward(t, rows);
     }
     if (!this.spec.returnSequences) return this.state(steps - 1, rows);
@@ -117,13 +123,18 @@ export abstract class RecurrentLayer implements Layer {
       const carry = t > 0 && (steps - t) % bpttSteps !== 0;
       this.stepBackward(t, rows, dh, carry);
       const dzt = dz.subarray(t * block, (t + 1) * block);
-      if (carry) gemm(false, true, rows, units, width, 1, dzt, width, this.recurrentKernel, width, 0, dh, units);
-      else dh.fill(0);
+      if (carry) {
+        gemm(false, true, rows, units, this.recurrentColumns, 1, dzt, width, this.recurrentKernel, width, 0, dh, units);
+        this.addCarry(dh);
+      } else {
+        dh.fill(0);
+      }
     }
     // Sums over every step, one gemm each: dW_x = Σ x_tᵀ·dz_t, dW_h = Σ h_(t-1)ᵀ·dz_t (h_(-1) = 0), db = Σ dz_t.
     gemm(true, false, this.inputs, width, steps * rows, 1, this.xs, this.inputs, dz, width, 0, this.kernelGrad, width);
     if (steps > 1) {
-      gemm(true, false, units, width, (steps - 1) * rows, 1, this.hs, units, dz.subarray(block), width, 0, this.recurrentKernelGrad, width);
+      const columns = this.recurrentColumns;
+      gemm(true, false, units, columns, (steps - 1) * rows, 1, this.hs, units, dz.subarray(block), width, 0, this.recurrentKernelGrad, width);
     } else {
       this.recurrentKernelGrad.fill(0);
     }
@@ -156,6 +167,9 @@ export abstract class RecurrentLayer implements Layer {
    * state the subclass carries itself (the lstm cell).
    */
   protected abstract stepBackward(t: number, rows: number, dh: FloatArray, carry: boolean): void;
+
+  /** Adds to dL/dh_(t-1) what reaches it besides dz_t·W_hᵀ over recurrentColumns (the gru's direct and reset paths). */
+  protected addCarry(_dh: FloatArray): void {}
 
   /** Grows the buffers to `rows` sequences; subclasses grow theirs too. */
   protected ensure(rows: number): boolean {

@@ -1,10 +1,11 @@
 import { decodeArray, encodeArray } from './base64.js';
 import { DivergenceError, invalid } from './errors.js';
 import { checkBatch, type Network } from './network.js';
+import { LearningRateSchedule } from './lr-schedules.js';
 import { createOptimizer } from './optimizers.js';
 import { Rng } from './rng.js';
 import { deserializeModel, restoreParameters, serializeModel, snapshotParameters } from './serialize.js';
-import type { Dataset, EpochReport, FloatArray, Optimizer, TrainingCheckpoint, TrainingOptions } from './types.js';
+import type { Dataset, EpochPosition, EpochReport, FloatArray, Optimizer, TrainingCheckpoint, TrainingOptions } from './types.js';
 
 const CHECKPOINT_FORMAT = 'backprop-engine/checkpoint@1';
 export const MAX_EPOCHS = 1_000_000;
@@ -21,13 +22,15 @@ export const DEFAULT_RECURRENT_CLIP_NORM = 5;
  * The training loop: per-epoch seeded shuffling, mini-batches (batchSize = rows gives full-batch gradient
  * descent), weight decay and global-norm clipping, then one optimizer update per batch, applied only after
  * the whole backward pass of that batch. Epochs can be run one at a time so a caller can report, checkpoint
- * or stop between them.
+ * or stop between them, and an epoch can stop between two batches (runEpochUntil) and go on from there, in this
+ * trainer or in one restored from a checkpoint taken there.
  */
 export class Trainer {
   epoch = 0;
   done = false;
   private readonly rng: Rng;
   private readonly optimizer: Optimizer;
+  private readonly schedule: LearningRateSchedule;
   private readonly trainRows: Uint32Array;
   private readonly order: Uint32Array;
   private readonly batchSize: number;
@@ -42,6 +45,8 @@ export class Trainer {
   private readonly validation: EvaluationSet | null;
   private lastFiniteLoss: number | null = null;
   private best: { loss: number | null; wait: number; weights: FloatArray[] | null } = { loss: null, wait: 0, weights: null };
+  /** The epoch in progress when it stopped between two batches; null between epochs. */
+  private position: EpochPosition | null = null;
 
   constructor(
     readonly network: Network,
@@ -67,6 +72,7 @@ export class Trainer {
     this.validation = split.validation.length > 0 ? this.gather(split.validation) : null;
     this.rng = new Rng(seed);
     this.optimizer = createOptimizer(options.optimizer, network.parameters().map((p) => p.length), network.Float);
+    this.schedule = new LearningRateSchedule(options.schedule, options.optimizer.learningRate);
   }
 
   /** Continues a run from a checkpoint: same weights, optimizer moments, RNG state and epoch. */
@@ -85,6 +91,8 @@ export class Trainer {
     const es = checkpoint.earlyStopping;
     const bestWeights = es.bestWeights ? deserializeModel(es.bestWeights).parameters() : null;
     trainer.best = { loss: es.bestLoss, wait: es.wait, weights: bestWeights };
+    if (trainer.schedule.state && checkpoint.schedule) trainer.schedule.state = { ...checkpoint.schedule };
+    if (checkpoint.inEpoch) trainer.resumeEpoch(checkpoint.inEpoch, checkpoint.rngState);
     return trainer;
   }
 
@@ -104,6 +112,8 @@ export class Trainer {
       rngState: this.rng.state(),
       optimizerState: { step: this.optimizer.step, slots: this.optimizer.slots.map(encodeArray) },
       earlyStopping: { bestLoss: this.best.loss, wait: this.best.wait, bestWeights },
+      ...(this.schedule.state ? { schedule: { ...this.schedule.state } } : {}),
+      ...(this.position ? { inEpoch: structuredClone(this.position) } : {}),
       stopped: this.done && this.epoch < this.options.epochs,
     };
   }
@@ -119,26 +129,45 @@ export class Trainer {
     return reports;
   }
 
+  /** Optimizer updates so far, one per batch: it moves whenever the weights do. */
+  get steps(): number {
+    return this.optimizer.step;
+  }
+
   runEpoch(): EpochReport {
+    return this.runEpochUntil(() => false) as EpochReport;
+  }
+
+  /**
+   * Runs the epoch (or the rest of the one that stopped) and asks `shouldStop` before each batch: on true it stops
+   * at that batch boundary and answers null; the next call, or a checkpoint taken now, goes on from there.
+   */
+  runEpochUntil(shouldStop: () => boolean): EpochReport | null {
     if (this.done) throw invalid('trainer', 'a run that has epochs left');
     const started = performance.now();
     const epoch = this.epoch + 1;
     const net = this.network;
     const params = net.parameters();
     const grads = net.gradients();
-    this.order.set(this.trainRows);
-    if (this.options.shuffle ?? true) this.rng.shuffle(this.order);
+    const at = this.position ?? this.startEpoch();
+    // A plateau schedule's state changes only between epochs: a resumed epoch gets the rate it started with.
+    const learningRate = this.schedule.rateFor(this.epoch);
+    this.optimizer.learningRate = learningRate;
 
-    let lossSum = 0;
-    let correct = 0;
-    for (let start = 0; start < this.order.length; start += this.batchSize) {
+    let { lossSum, correct } = at;
+    for (let start = at.next; start < this.order.length; start += this.batchSize) {
+      if (shouldStop()) {
+        this.position = { ...at, next: start, lossSum, correct, ms: at.ms + performance.now() - started };
+        return null;
+      }
       const rows = Math.min(this.batchSize, this.order.length - start);
       this.gatherBatch(start, rows);
       const x = this.xView;
       const y = this.yView;
-      const loss = net.lossAndGradients(x, y, rows, this.options.bpttSteps, this.wView);
+      // Dropout masks come from the shuffling stream: the checkpoint's RNG state covers them too.
+      const loss = net.lossAndGradients(x, y, rows, this.options.bpttSteps, this.wView, this.rng);
       // Checked before any update: a diverged batch must not write NaN into the weights.
-      if (!Number.isFinite(loss)) throw new DivergenceError(epoch, this.lastFiniteLoss, this.options.optimizer.learningRate);
+      if (!Number.isFinite(loss)) throw new DivergenceError(epoch, this.lastFiniteLoss, learningRate);
       this.lastFiniteLoss = loss;
       lossSum += loss * rows;
       correct += countCorrect(net, y, rows);
@@ -146,6 +175,7 @@ export class Trainer {
       this.optimizer.apply(params, grads);
     }
 
+    this.position = null;
     const loss = lossSum / this.order.length;
     let valLoss: number | null = null;
     let valAccuracy: number | null = null;
@@ -153,12 +183,29 @@ export class Trainer {
       const v = this.evaluate(this.validation);
       valLoss = v.loss;
       valAccuracy = v.accuracy;
-      if (!Number.isFinite(valLoss)) throw new DivergenceError(epoch, this.lastFiniteLoss, this.options.optimizer.learningRate);
+      if (!Number.isFinite(valLoss)) throw new DivergenceError(epoch, this.lastFiniteLoss, learningRate);
     }
     this.epoch = epoch;
+    this.schedule.observe(valLoss ?? loss);
     this.updateEarlyStopping(valLoss ?? loss);
     if (this.epoch >= this.options.epochs) this.finish();
-    return { epoch, loss, valLoss, accuracy: accuracy(net, correct, this.order.length), valAccuracy, ms: performance.now() - started };
+    return { epoch, loss, valLoss, accuracy: accuracy(net, correct, this.order.length), valAccuracy, learningRate, ms: at.ms + performance.now() - started };
+  }
+
+  /** Shuffles the epoch's order; the RNG state before it lets a restored trainer shuffle the same order again. */
+  private startEpoch(): EpochPosition {
+    const shuffleRngState = this.rng.state();
+    this.order.set(this.trainRows);
+    if (this.options.shuffle ?? true) this.rng.shuffle(this.order);
+    return { next: 0, shuffleRngState, lossSum: 0, correct: 0, ms: 0 };
+  }
+
+  /** The order of a checkpoint's epoch in progress, then the RNG where that epoch's batches had left it (dropout). */
+  private resumeEpoch(position: EpochPosition, rngState: number[]): void {
+    this.rng.restore(position.shuffleRngState);
+    this.startEpoch();
+    this.rng.restore(rngState);
+    this.position = structuredClone(position);
   }
 
   /** Mean loss (weighted when the set has weights) and accuracy over a contiguous set of rows, chunk by chunk. */

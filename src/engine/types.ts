@@ -38,10 +38,12 @@ export interface DenseLayerSpec {
 /**
  * A recurrent layer reading a sequence of steps: 'rnn' is an Elman layer, h_t = act(x_t·W_x + h_(t-1)·W_h + b);
  * 'lstm' is Hochreiter & Schmidhuber's LSTM with Keras' gate order (input, forget, cell, output), sigmoid gates
- * and `activation` on the candidate and on the cell state. Recurrent layers come before any dense layer.
+ * and `activation` on the candidate and on the cell state; 'gru' is Cho et al.'s GRU with Keras' gate order
+ * (update, reset, candidate), sigmoid gates and `activation` on the candidate. Recurrent layers come before any
+ * dense layer.
  */
 export interface RecurrentLayerSpec {
-  type: 'rnn' | 'lstm';
+  type: 'rnn' | 'lstm' | 'gru';
   units: number;
   /** Defaults to tanh; softmax is not accepted (it is not elementwise). */
   activation?: ActivationName;
@@ -53,7 +55,21 @@ export interface RecurrentLayerSpec {
   returnSequences?: boolean;
 }
 
-export type LayerSpec = DenseLayerSpec | RecurrentLayerSpec;
+/**
+ * Inverted dropout: while training, each value is zeroed with probability `rate` and the others are scaled by
+ * 1 / (1 - rate), so predict (where it is the identity) sees the same expected values. Follows a dense or
+ * recurrent layer and feeds a dense one.
+ */
+export interface DropoutLayerSpec {
+  type: 'dropout';
+  /** In [0, 1). */
+  rate: number;
+}
+
+export type LayerSpec = DenseLayerSpec | RecurrentLayerSpec | DropoutLayerSpec;
+
+/** Layers with weights, which have a width of their own. */
+export type WeightedLayerSpec = DenseLayerSpec | RecurrentLayerSpec;
 
 export interface ModelSpec {
   /** Input values per row, or per step when the model has recurrent layers. */
@@ -103,7 +119,23 @@ export interface TrainingOptions {
   earlyStopping?: EarlyStoppingOptions;
   /** Shuffle the training rows each epoch (default true). */
   shuffle?: boolean;
+  /** How the learning rate changes from epoch to epoch; without it, the optimizer's rate holds throughout. */
+  schedule?: ScheduleSpec;
 }
+
+/**
+ * A learning-rate schedule: the rate of each epoch, from the optimizer's learningRate (lr0) and the epoch e (0-based).
+ * step: lr0 · factor^floor(e / every). exponential: lr0 · rate^e. cosine: a linear warm-up from lr0 / warmupEpochs to
+ * lr0 over warmupEpochs, then lr0 · (minFactor + (1 - minFactor) · (1 + cos(π · k / decayEpochs)) / 2) with k the
+ * epochs since the warm-up (held at the end). plateau: Keras' ReduceLROnPlateau, the rate times factor after
+ * `patience` epochs without the validation loss (the training loss without a split) improving by minDelta, never
+ * below minRate.
+ */
+export type ScheduleSpec =
+  | { type: 'step'; every: number; factor: number }
+  | { type: 'exponential'; rate: number }
+  | { type: 'cosine'; decayEpochs: number; warmupEpochs?: number; minFactor?: number }
+  | { type: 'plateau'; patience: number; factor: number; minDelta?: number; minRate?: number };
 
 export interface Dataset {
   /** Row-major, rows x inputSize (rows x sequenceLength x inputSize with recurrent layers). */
@@ -125,6 +157,8 @@ export interface EpochReport {
   valLoss: number | null;
   accuracy: number | null;
   valAccuracy: number | null;
+  /** The learning rate the epoch's updates used. */
+  learningRate: number;
   ms: number;
 }
 
@@ -160,7 +194,33 @@ export interface TrainingCheckpoint {
   rngState: number[];
   optimizerState: { step: number; slots: string[] };
   earlyStopping: { bestLoss: number | null; wait: number; bestWeights: SerializedModel | null };
+  /** The plateau schedule's state (absent in checkpoints written before schedules, and for other schedules). */
+  schedule?: ScheduleState;
+  /** Set when training stopped between two batches of epoch `epoch + 1`: where that epoch goes on from. */
+  inEpoch?: EpochPosition;
   stopped: boolean;
+}
+
+/**
+ * How far an epoch got when it stopped at a batch boundary. The rows' order is not stored: it is shuffled again
+ * from the RNG state the epoch began with, then the RNG goes on from the checkpoint's rngState.
+ */
+export interface EpochPosition {
+  /** Training rows already done (in the epoch's shuffled order): the next batch starts there. */
+  next: number;
+  /** The RNG state before the epoch's shuffle. */
+  shuffleRngState: number[];
+  /** The epoch report's sums so far: loss x rows, correct predictions, milliseconds spent. */
+  lossSum: number;
+  correct: number;
+  ms: number;
+}
+
+/** What a plateau schedule carries from epoch to epoch: the rate in force, the best loss seen, epochs since. */
+export interface ScheduleState {
+  rate: number;
+  best: number | null;
+  wait: number;
 }
 
 /**
@@ -170,5 +230,7 @@ export interface TrainingCheckpoint {
 export interface Optimizer {
   step: number;
   readonly slots: FloatArray[];
+  /** The rate the next updates use; a schedule sets it between epochs. */
+  learningRate: number;
   apply(params: FloatArray[], grads: FloatArray[]): void;
 }

@@ -1,6 +1,7 @@
 // A trained model in TensorFlow.js' layers format (model.json + one binary weights file), so it can be loaded
 // with tf.loadLayersModel() in a browser or in Node. Keras and this engine store the same matrices the same way
-// (kernel inputs x units, row-major; LSTM gates side by side in the order input, forget, cell, output), so the
+// (kernel inputs x units, row-major; LSTM gates side by side in the order input, forget, cell, output, GRU gates in the
+// order update, reset, candidate with one bias, reset_after false, the only form TensorFlow.js loads), so the
 // weights are copied as they are; only the topology has to be written out. The model takes the encoded vector the
 // network was trained on; userDefinedMetadata.encoding describes the fitted encoding exactly (every number of it, the
 // input layout, what counts as missing), so a raw row can be encoded without this service (docs/tables-export.md).
@@ -52,7 +53,7 @@ export interface TfjsLayersExport {
 }
 
 interface KerasLayer {
-  class_name: 'Dense' | 'LeakyReLU' | 'SimpleRNN' | 'LSTM';
+  class_name: 'Dense' | 'LeakyReLU' | 'SimpleRNN' | 'LSTM' | 'GRU' | 'Dropout';
   config: Record<string, unknown>;
 }
 
@@ -65,8 +66,8 @@ const KERAS_ACTIVATIONS: Record<Exclude<ActivationName, 'leakyRelu'>, string> = 
   softmax: 'softmax',
 };
 
-const KERAS_CLASS = { dense: 'Dense', rnn: 'SimpleRNN', lstm: 'LSTM' } as const;
-const KERAS_PREFIX = { dense: 'dense', rnn: 'simple_rnn', lstm: 'lstm' } as const;
+const KERAS_CLASS = { dense: 'Dense', rnn: 'SimpleRNN', lstm: 'LSTM', gru: 'GRU', dropout: 'Dropout' } as const;
+const KERAS_PREFIX = { dense: 'dense', rnn: 'simple_rnn', lstm: 'lstm', gru: 'gru', dropout: 'dropout' } as const;
 /** Engine parameter name -> the weight's name in Keras. */
 const KERAS_WEIGHT = { kernel: 'kernel', recurrentKernel: 'recurrent_kernel', bias: 'bias' } as const;
 
@@ -86,6 +87,11 @@ export function toTfjsLayers(model: SerializedModel, meta: TfjsExportMeta = {}):
   spec.layers.forEach((layerSpec, i) => {
     const layer = network.layers[i];
     const name = `${KERAS_PREFIX[layerSpec.type]}_${i + 1}`;
+    if (layerSpec.type === 'dropout') {
+      // The identity at predict, as in the engine; kept so the model trains on in TensorFlow.js as it did here.
+      layers.push({ class_name: 'Dropout', config: { name, trainable: true, dtype: 'float32', rate: layerSpec.rate } });
+      return;
+    }
     const activation = layerSpec.activation ?? 'tanh';
     if (layerSpec.type !== 'dense' && activation === 'leakyRelu') {
       throw new ExportError(`layer ${i} (${layerSpec.type}): TensorFlow.js has no leakyRelu activation for recurrent layers; it cannot be exported`);
@@ -136,10 +142,11 @@ export function toTfjsLayers(model: SerializedModel, meta: TfjsExportMeta = {}):
 }
 
 function recurrentConfig(spec: LayerSpec): Record<string, unknown> {
-  if (spec.type === 'dense') return {};
+  if (spec.type === 'dense' || spec.type === 'dropout') return {};
   const shared = { return_sequences: spec.returnSequences ?? false, return_state: false, go_backwards: false, stateful: false, unroll: false };
   // TensorFlow.js defaults the LSTM's gates to hardSigmoid; the engine's gates are sigmoid.
-  return spec.type === 'lstm' ? { ...shared, recurrent_activation: 'sigmoid', unit_forget_bias: true, implementation: 1 } : shared;
+  if (spec.type === 'lstm') return { ...shared, recurrent_activation: 'sigmoid', unit_forget_bias: true, implementation: 1 };
+  return spec.type === 'gru' ? { ...shared, recurrent_activation: 'sigmoid', reset_after: false, implementation: 1 } : shared;
 }
 
 /** One feature column in userDefinedMetadata.encoding: where its inputs are in the vector and how they are computed. */

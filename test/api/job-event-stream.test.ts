@@ -1,11 +1,12 @@
 // The event stream's rules without servers: Postgres (a fake source here) fills whatever Redis messages miss, epochs
-// leave once and in order, and ids always mean "everything up to this epoch".
+// leave once and in order, and ids always mean "everything up to this epoch". A ping reads nothing; the API process's
+// periodic check asks a stream whether it is behind and has it recheck.
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../src/contracts/jobs.js';
 import { JobEventStream, type JobSnapshot } from '../../src/api/job-event-stream.js';
 import type { EpochReport } from '../../src/engine/index.js';
 
-const row = (epoch: number): EpochReport => ({ epoch, loss: 1 / epoch, valLoss: null, accuracy: null, valAccuracy: null, ms: 100 });
+const row = (epoch: number): EpochReport => ({ epoch, loss: 1 / epoch, valLoss: null, accuracy: null, valAccuracy: null, learningRate: 0.01, ms: 100 });
 
 function fakeJob(status: JobStatus, stored: number) {
   const job: JobSnapshot & { stored: number } = { status, epoch: stored, epochs: 10, modelId: null, error: null, stored };
@@ -58,7 +59,7 @@ describe('JobEventStream', () => {
     expect(sent.at(-1)!.data).toEqual({ status: 'succeeded', modelId: 'm', error: null, evaluation: null });
   });
 
-  it('sends status changes once, and a ping finds an end that no message announced', async () => {
+  it('sends status changes once, and a recheck finds an end that no message announced', async () => {
     const { job, source } = fakeJob('queued', 0);
     const stream = new JobEventStream(source, 0, silent);
     const events = read(stream);
@@ -69,10 +70,37 @@ describe('JobEventStream', () => {
     await settle();
     job.stored = 2;
     job.status = 'cancelled';
-    stream.ping();
+    expect(stream.isBehind({ status: 'cancelled', epoch: 2 })).toBe(true);
+    stream.receive({ type: 'recheck' });
     const sent = await events;
     expect(sent.map((e) => `${e.event}:${e.id}`)).toEqual(['status:0', 'status:0', 'epoch:1', 'epoch:2', 'end:2']);
     expect(sent.map((e) => e.data.status).filter(Boolean)).toEqual(['queued', 'running', 'cancelled']);
+  });
+
+  it('a ping only writes its comment; ending early sends `closed` with the reason, after what was queued', async () => {
+    let reads = 0;
+    const { source } = fakeJob('running', 1);
+    const counted = { job: () => (reads++, source.job()), metricsSince: source.metricsSince };
+    const stream = new JobEventStream(counted, 0, silent);
+    let text = '';
+    const done = (async () => {
+      for await (const chunk of stream.output) text += chunk;
+    })();
+    stream.start(Promise.resolve());
+    await settle();
+    expect(stream.isBehind({ status: 'running', epoch: 1 })).toBe(false);
+    expect(stream.isBehind({ status: 'running', epoch: 2 })).toBe(true);
+    const before = reads;
+    for (let i = 0; i < 5; i++) stream.ping();
+    await settle();
+    expect(reads).toBe(before);
+    stream.receive({ type: 'epoch', report: row(2) });
+    stream.end({ code: 'ERR_UNAUTHORIZED', message: 'revoked' });
+    await done;
+    const blocks = text.split('\n\n').filter(Boolean);
+    expect(blocks.filter((b) => b === ': ping')).toHaveLength(5);
+    expect(blocks.at(-2)).toMatch(/^id: 2\nevent: epoch\n/);
+    expect(blocks.at(-1)).toBe('id: 2\nevent: closed\ndata: {"code":"ERR_UNAUTHORIZED","message":"revoked"}');
   });
 
   it('closes when the source fails, so the client reconnects with Last-Event-ID', async () => {

@@ -177,7 +177,7 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
   describe('recurrent model specs', () => {
     it('422 for a dense layer before a recurrent one, naming the layer', async () => {
       const res = await job({ datasetId: classesId, model: { layers: [dense(8, 'relu'), lstm(8), dense(3, 'softmax')], loss: 'categoricalCrossEntropy' } });
-      expectError(res, 422, 'ERR_UNPROCESSABLE', 'model.layers[1].type', 'recurrent layers (rnn, lstm) come before every dense layer', 'got "lstm"');
+      expectError(res, 422, 'ERR_UNPROCESSABLE', 'model.layers[1].type', 'recurrent layers (rnn, lstm, gru) come before every dense layer', 'got "lstm"');
       expect(res.body.error.details).toMatchObject({ field: 'model.layers[1].type' });
     });
 

@@ -50,7 +50,7 @@ describe('bad input gives a typed error naming the field and the expectation', (
     ({ inputSize: 2, ...extra, layers, loss: 'meanSquaredError' }) as ModelSpec;
   const head = { type: 'dense', units: 1, activation: 'linear' };
   const recurrentCases: [string, ModelSpec, string, RegExp][] = [
-    ['a recurrent layer after a dense one', recurrent([{ type: 'dense', units: 3, activation: 'tanh' }, { type: 'rnn', units: 3 }, head]), 'layers[1].type', /recurrent layers \(rnn, lstm\) come before every dense layer/],
+    ['a recurrent layer after a dense one', recurrent([{ type: 'dense', units: 3, activation: 'tanh' }, { type: 'rnn', units: 3 }, head]), 'layers[1].type', /recurrent layers \(rnn, lstm, gru\) come before every dense layer/],
     ['a recurrent output layer', recurrent([{ type: 'lstm', units: 1 }]), 'layers[0].type', /"dense": a network ends in a dense output layer/],
     ['stacked recurrent layers without returnSequences', recurrent([{ type: 'rnn', units: 3 }, { type: 'lstm', units: 3 }, head]), 'layers[0].returnSequences', /true: layers\[1\] is a recurrent layer/],
     ['recurrent layers without sequenceLength', recurrent([{ type: 'rnn', units: 3 }, head], {}), 'sequenceLength', /required with recurrent layers/],

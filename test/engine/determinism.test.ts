@@ -91,4 +91,53 @@ describe('determinism', () => {
     );
     expect(trainer.checkpoint().stopped).toBe(true);
   });
+
+  describe('dropout, learning-rate schedules and the gru', () => {
+    const withDropout: ModelSpec = {
+      ...spec,
+      layers: [spec.layers[0], { type: 'dropout', rate: 0.4 }, spec.layers[1], { type: 'dropout', rate: 0.2 }, spec.layers[2]],
+    };
+    const sequences = threeClassData(120, 4 * 2, 6, (x, o) => x[o] - x[o + 6] + x[o + 3] * x[o + 5]);
+    const gru: ModelSpec = {
+      inputSize: 2,
+      sequenceLength: 4,
+      layers: [{ type: 'gru', units: 6, returnSequences: false }, { type: 'dropout', rate: 0.3 }, { type: 'dense', units: 3, activation: 'softmax' }],
+      loss: 'categoricalCrossEntropy',
+    };
+    const schedules = [
+      ['dropout, step decay', withDropout, data, { type: 'step', every: 3, factor: 0.5 }],
+      ['dropout, cosine decay with warm-up', withDropout, data, { type: 'cosine', decayEpochs: 8, warmupEpochs: 2, minFactor: 0.1 }],
+      ['dropout, reduce on plateau', withDropout, data, { type: 'plateau', patience: 1, factor: 0.5, minDelta: 0.05 }],
+      ['gru and dropout, exponential decay', gru, sequences, { type: 'exponential', rate: 0.8 }],
+    ] as const;
+
+    it.each(schedules)('%s: checkpoint at epoch k + resume equals the uninterrupted run', (_, model, rows, schedule) => {
+      const scheduled: TrainingOptions = { ...options, schedule, earlyStopping: undefined };
+      const { full, fullReports, resumed } = uninterruptedAndResumed(model, rows, scheduled, 5);
+      const rest = resumed.fit();
+      expect(weightsOf(resumed.network)).toBe(weightsOf(full.network));
+      expect(rest.map((r) => [r.loss, r.learningRate])).toEqual(fullReports.slice(5).map((r) => [r.loss, r.learningRate]));
+      // The same seed gives the same masks; the masks are really drawn (a rate of 0 trains differently).
+      const again = new Trainer(createNetwork(model, 1), rows, scheduled);
+      again.fit();
+      expect(weightsOf(again.network)).toBe(weightsOf(full.network));
+      const noDropout = { ...model, layers: model.layers.map((l) => (l.type === 'dropout' ? { ...l, rate: 0 } : l)) };
+      const plain = new Trainer(createNetwork(noDropout, 1), rows, scheduled);
+      plain.fit();
+      expect(weightsOf(plain.network)).not.toBe(weightsOf(full.network));
+    });
+
+    it('reduce on plateau: the rate is cut after patience epochs without improvement, and the cut survives a resume', () => {
+      // A rate this small never improves the validation loss by minDelta: the rate halves every second epoch.
+      const plateau: TrainingOptions = {
+        ...options,
+        optimizer: { type: 'sgd', learningRate: 1e-6 },
+        earlyStopping: undefined,
+        schedule: { type: 'plateau', patience: 2, factor: 0.5, minDelta: 1, minRate: 1e-7 },
+      };
+      const { fullReports, resumed } = uninterruptedAndResumed(spec, data, plateau, 4);
+      expect(fullReports.map((r) => r.learningRate)).toEqual([1e-6, 1e-6, 1e-6, 5e-7, 5e-7, 2.5e-7, 2.5e-7, 1.25e-7, 1.25e-7, 1e-7, 1e-7, 1e-7]);
+      expect(resumed.fit().map((r) => r.learningRate)).toEqual(fullReports.slice(4).map((r) => r.learningRate));
+    });
+  });
 });

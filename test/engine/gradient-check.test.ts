@@ -36,4 +36,26 @@ describe('gradient check (float64, central differences)', () => {
     const weights = weighted ? randomRowWeights(rows, rng) : null;
     expect(worstRelativeError(network, x, y, rows, undefined, weights)).toBeLessThan(1e-6);
   });
+
+  // Dropout between dense layers, each loss, with the masks held fixed (the same seeded draws for every pass).
+  it.each(LOSS_NAMES)('%s with dropout after each hidden layer, masks held fixed', (loss) => {
+    const rng = new Rng(1234);
+    const spec: ModelSpec = {
+      inputSize: 3,
+      layers: [
+        { type: 'dense', units: 6, activation: 'tanh' },
+        { type: 'dropout', rate: 0.5 },
+        { type: 'dense', units: 5, activation: 'relu' },
+        { type: 'dropout', rate: 0.2 },
+        { type: 'dense', units: 3, activation: OUTPUT_FOR[loss] ?? 'linear' },
+      ],
+      loss,
+    };
+    const network = createNetwork(spec, 99, 'float64');
+    randomizeBiases(network, rng);
+    const rows = 6;
+    const x = new Float64Array(rows * 3).map(() => rng.next() * 4 - 2);
+    const y = targetsFor(loss, rows, 3, rng);
+    expect(worstRelativeError(network, x, y, rows, undefined, randomRowWeights(rows, rng), () => new Rng(7))).toBeLessThan(1e-6);
+  });
 });

@@ -25,6 +25,13 @@ function network(recurrent: RecurrentLayerSpec[], steps: number, loss: LossName,
  * (truncation error ~h² = 1e-8 relative).
  */
 const STEP = 1e-4;
+/**
+ * The gru's weights enter the loss through products of two sigmoids and the candidate (u ⊙ h + (1 - u) ⊙ c): at 1e-4
+ * the central difference's truncation error on one weight of a 2-step sequence was 7e-6 relative, and at 1e-5 the
+ * rounding on gradients of ~1e-6 is as large. The five-point stencil at 1e-3 has both below 1e-7 (3.5e-8 there).
+ */
+const GRU_STEP = 1e-3;
+const isGru = (net: Network) => net.spec.layers.some((l) => l.type === 'gru');
 
 /**
  * Worst relative error over every weight, for a random batch of sequences and targets (per step if seq-to-seq);
@@ -34,12 +41,13 @@ function check(net: Network, weighted = false): number {
   const rng = new Rng(1234);
   const x = new Float64Array(ROWS * net.inputWidth).map(() => rng.next() * 4 - 2);
   const y = targetsFor(net.spec.loss, ROWS * net.outputSteps, OUTPUTS, rng);
-  return worstRelativeError(net, x, y, ROWS, STEP, weighted ? randomRowWeights(ROWS, rng) : null);
+  const gru = isGru(net);
+  return worstRelativeError(net, x, y, ROWS, gru ? GRU_STEP : STEP, weighted ? randomRowWeights(ROWS, rng) : null, null, gru);
 }
 
 describe('gradient check through time (float64, central differences)', () => {
   const lengths = [1, 2, 20];
-  const cases = (['rnn', 'lstm'] as const).flatMap((type) =>
+  const cases = (['rnn', 'lstm', 'gru'] as const).flatMap((type) =>
     lengths.flatMap((steps) => [false, true].map((returnSequences) => [type, steps, returnSequences] as const)),
   );
 
@@ -56,12 +64,14 @@ describe('gradient check through time (float64, central differences)', () => {
     ['rnn', 'leakyRelu'],
     ['lstm', 'sigmoid'],
     ['lstm', 'linear'],
+    ['gru', 'sigmoid'],
+    ['gru', 'relu'],
   ] as const;
   it.each(activations)('%s with %s activation, binary cross-entropy', (type, activation) => {
     expect(check(network([{ type, units: 4, activation }], 5, 'binaryCrossEntropy'))).toBeLessThan(1e-6);
   });
 
-  const weightedCases = (['rnn', 'lstm'] as const).flatMap((type) =>
+  const weightedCases = (['rnn', 'lstm', 'gru'] as const).flatMap((type) =>
     (['meanSquaredError', 'binaryCrossEntropy', 'categoricalCrossEntropy'] as const).flatMap((loss) =>
       [false, true].map((returnSequences) => [type, loss, returnSequences] as const),
     ),
@@ -78,6 +88,27 @@ describe('gradient check through time (float64, central differences)', () => {
       [{ type: 'dense', units: 5, activation: 'tanh' }],
     );
     expect(check(net)).toBeLessThan(1e-6);
+  });
+
+  it('gru feeding an lstm, then dropout and a dense hidden layer (masks held fixed)', () => {
+    const net = network(
+      [{ type: 'gru', units: 4, returnSequences: true }, { type: 'lstm', units: 3 }],
+      6,
+      'categoricalCrossEntropy',
+      [{ type: 'dropout', rate: 0.3 }, { type: 'dense', units: 5, activation: 'tanh' }],
+    );
+    const rng = new Rng(1234);
+    const x = new Float64Array(ROWS * net.inputWidth).map(() => rng.next() * 4 - 2);
+    const y = targetsFor(net.spec.loss, ROWS, OUTPUTS, rng);
+    expect(worstRelativeError(net, x, y, ROWS, GRU_STEP, null, () => new Rng(3), true)).toBeLessThan(1e-6);
+  });
+
+  it('gru returning sequences, dropout, then dense on every step (masks held fixed)', () => {
+    const net = network([{ type: 'gru', units: 4, returnSequences: true }], 5, 'binaryCrossEntropy', [{ type: 'dropout', rate: 0.5 }]);
+    const rng = new Rng(99);
+    const x = new Float64Array(ROWS * net.inputWidth).map(() => rng.next() * 4 - 2);
+    const y = targetsFor(net.spec.loss, ROWS * net.outputSteps, OUTPUTS, rng);
+    expect(worstRelativeError(net, x, y, ROWS, GRU_STEP, null, () => new Rng(3), true)).toBeLessThan(1e-6);
   });
 
   it('lstm feeding an rnn, both returning sequences, dense per step', () => {
@@ -135,10 +166,10 @@ describe('truncated backpropagation through time', () => {
     expect(db[0]).toBeCloseTo(expected.b, 12);
   });
 
-  it('bpttSteps >= sequenceLength is the full gradient, bit for bit; fewer steps change it', () => {
+  it.each(['lstm', 'gru'] as const)('%s: bpttSteps >= sequenceLength is the full gradient, bit for bit; fewer steps change it', (type) => {
     const steps = 10;
     const gradientsWith = (bpttSteps?: number) => {
-      const net = network([{ type: 'lstm', units: 4, returnSequences: true }, { type: 'rnn', units: 3 }], steps, 'meanSquaredError');
+      const net = network([{ type, units: 4, returnSequences: true }, { type: 'rnn', units: 3 }], steps, 'meanSquaredError');
       const rng = new Rng(7);
       const x = new Float64Array(ROWS * net.inputWidth).map(() => rng.next() * 2 - 1);
       const y = targetsFor('meanSquaredError', ROWS, OUTPUTS, rng);

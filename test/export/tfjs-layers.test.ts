@@ -84,6 +84,21 @@ describe('TensorFlow.js layers export: dense networks', () => {
     await expectSamePredictions(net);
   });
 
+  it('dropout between dense layers (leakyRelu before it) exports as a Dropout layer and predicts like the engine', async () => {
+    const net = network({
+      inputSize: 5,
+      layers: [
+        { type: 'dense', units: 7, activation: 'leakyRelu' },
+        { type: 'dropout', rate: 0.5 },
+        { type: 'dense', units: 4, activation: 'relu' },
+        { type: 'dropout', rate: 0.1 },
+        { type: 'dense', units: 3, activation: 'softmax' },
+      ],
+      loss: 'categoricalCrossEntropy',
+    });
+    await expectSamePredictions(net);
+  });
+
   it('writes a Sequential of Dense layers, leakyRelu as a linear Dense plus LeakyReLU(alpha 0.01), kernel then bias', () => {
     const net = network({
       inputSize: 4,
@@ -302,6 +317,24 @@ describe('TensorFlow.js layers export: recurrent networks', () => {
       layers: [{ type: 'lstm', units: 4, activation: 'sigmoid', returnSequences: true }, { type: 'rnn', units: 3 }, { type: 'dense', units: 2, activation: 'tanh' }],
       loss: 'meanSquaredError',
     }],
+    ['gru -> dense softmax', { inputSize: 2, sequenceLength: 7, layers: [{ type: 'gru', units: 6 }, { type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' }],
+    ['gru relu (sequences) -> lstm -> dropout -> dense', {
+      inputSize: 3,
+      sequenceLength: 5,
+      layers: [
+        { type: 'gru', units: 4, activation: 'relu', returnSequences: true },
+        { type: 'lstm', units: 3 },
+        { type: 'dropout', rate: 0.5 },
+        { type: 'dense', units: 2, activation: 'tanh' },
+      ],
+      loss: 'meanSquaredError',
+    }],
+    ['sequence to sequence: gru (sequences) -> dropout -> dense on every step', {
+      inputSize: 2,
+      sequenceLength: 4,
+      layers: [{ type: 'gru', units: 5, returnSequences: true }, { type: 'dropout', rate: 0.25 }, { type: 'dense', units: 3, activation: 'softmax' }],
+      loss: 'categoricalCrossEntropy',
+    }],
     ['sequence to sequence: lstm (sequences) -> dense on every step', {
       inputSize: 2,
       sequenceLength: 4,
@@ -323,6 +356,29 @@ describe('TensorFlow.js layers export: recurrent networks', () => {
       { name: 'lstm_1/kernel', shape: [3, 16], dtype: 'float32' },
       { name: 'lstm_1/recurrent_kernel', shape: [4, 16], dtype: 'float32' },
       { name: 'lstm_1/bias', shape: [16], dtype: 'float32' },
+    ]);
+  });
+
+  it('writes a GRU with sigmoid gates and reset_after false, its weights named as Keras does, and dropout as a Dropout layer', () => {
+    const net = network({
+      inputSize: 3,
+      sequenceLength: 5,
+      layers: [{ type: 'gru', units: 4 }, { type: 'dropout', rate: 0.3 }, { type: 'dense', units: 1, activation: 'linear' }],
+      loss: 'meanSquaredError',
+    });
+    const { modelJson, weightSpecs } = toTfjsLayers(serializeModel(net));
+    const [gru, dropout] = modelJson.modelTopology.config.layers;
+    expect(gru).toMatchObject({
+      class_name: 'GRU',
+      config: { units: 4, activation: 'tanh', recurrent_activation: 'sigmoid', reset_after: false, batch_input_shape: [null, 5, 3] },
+    });
+    expect(dropout).toEqual({ class_name: 'Dropout', config: { name: 'dropout_2', trainable: true, dtype: 'float32', rate: 0.3 } });
+    expect(weightSpecs.map((w) => [w.name, w.shape])).toEqual([
+      ['gru_1/kernel', [3, 12]],
+      ['gru_1/recurrent_kernel', [4, 12]],
+      ['gru_1/bias', [12]],
+      ['dense_3/kernel', [4, 1]],
+      ['dense_3/bias', [1]],
     ]);
   });
 

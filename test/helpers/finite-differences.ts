@@ -37,7 +37,9 @@ export function randomRowWeights(rows: number, rng: Rng): Float64Array {
  * helper_test_op idea from tinygrad: one table-driven checker for every combination). Returns the worst
  * relative error. The step h trades truncation error (h² f''') against rounding: a loss evaluated with
  * ~1e-16 absolute noise gives difference quotients with ~1e-16 / 2h of noise. With weights (one per row), the
- * weighted loss is checked.
+ * weighted loss is checked. fivePoint uses the five-point stencil (truncation error ~h⁴ instead of ~h²), for losses
+ * whose third derivatives make h² too coarse at a step large enough to stay above rounding. With `masks` (a fresh Rng in one fixed state per call), dropout layers are on and every
+ * pass draws the same masks: the gradient is checked with the mask held fixed.
  */
 export function worstRelativeError(
   network: Network,
@@ -46,19 +48,22 @@ export function worstRelativeError(
   rows: number,
   h = 1e-5,
   weights: Float64Array | null = null,
+  masks: (() => Rng) | null = null,
+  fivePoint = false,
 ): number {
-  network.lossAndGradients(x, y, rows, undefined, weights);
+  const loss = () => (masks ? network.lossAndGradients(x, y, rows, undefined, weights, masks()) : network.evaluate(x, y, rows, weights));
+  network.lossAndGradients(x, y, rows, undefined, weights, masks?.());
   const analytic = network.gradients().map((g) => Float64Array.from(g));
   let worst = 0;
   network.parameters().forEach((p, t) => {
     for (let i = 0; i < p.length; i++) {
       const saved = p[i];
-      p[i] = saved + h;
-      const plus = network.evaluate(x, y, rows, weights);
-      p[i] = saved - h;
-      const minus = network.evaluate(x, y, rows, weights);
+      const at = (d: number) => {
+        p[i] = saved + d;
+        return loss();
+      };
+      const numeric = fivePoint ? (8 * (at(h) - at(-h)) - (at(2 * h) - at(-2 * h))) / (12 * h) : (at(h) - at(-h)) / (2 * h);
       p[i] = saved;
-      const numeric = (plus - minus) / (2 * h);
       const a = analytic[t][i];
       // Gradients below 1e-7 carry no signal at this step size; compare them on an absolute scale.
       const rel = Math.abs(a - numeric) / Math.max(Math.abs(a), Math.abs(numeric), 1e-7);

@@ -1,7 +1,7 @@
 // Checks that need the dataset (or the engine's own rules) and so cannot live in the zod schema. Failures are
 // 422: the request is well-formed but does not fit the data it references.
 import type { LayerSpec, ModelSpec } from '../../engine/index.js';
-import { EngineError, estimateTrainingBytes, validateSpec } from '../../engine/index.js';
+import { EngineError, estimateTrainingBytes, outputUnits, validateSpec } from '../../engine/index.js';
 import type { Training } from '../../contracts/training.js';
 import type { StoredColumn } from '../../data/column-reader.js';
 import { listNames } from '../../data/dataset-error.js';
@@ -31,17 +31,20 @@ const MB = 1024 * 1024;
 
 const SPEC_FIELDS = /^(layers|loss|inputSize|sequenceLength|model)\b/;
 
-const isRecurrent = (layer: LayerSpec): boolean => layer.type === 'rnn' || layer.type === 'lstm';
+const isRecurrent = (layer: LayerSpec): boolean => layer.type === 'rnn' || layer.type === 'lstm' || layer.type === 'gru';
+/** Blocks of weights per layer: an lstm has four gates, a gru three. */
+const GATES = { dense: 1, rnn: 1, lstm: 4, gru: 3 } as const;
 
 /** Weights and biases of the stack: counted before the engine allocates any of them. */
 export function countParameters(spec: { inputSize: number; layers: readonly LayerSpec[] }): number {
   let width = spec.inputSize;
   let count = 0;
   for (const layer of spec.layers) {
+    if (layer.type === 'dropout') continue;
     const u = layer.units;
-    // dense: W (in x u) + b; rnn adds the recurrent kernel (u x u); an lstm has four gates of those.
+    // dense: W (in x u) + b; rnn adds the recurrent kernel (u x u); an lstm has four gates of those, a gru three.
     const perGate = width * u + u + (isRecurrent(layer) ? u * u : 0);
-    count += layer.type === 'lstm' ? 4 * perGate : perGate;
+    count += GATES[layer.type] * perGate;
     width = u;
   }
   return count;
@@ -111,13 +114,13 @@ export function checkModelFitsDataset(spec: ModelSpec, training: Training & { se
   }
   checkTargetSteps(spec, dataset);
   if (training.bpttSteps !== undefined && dataset.sequenceLength === undefined) {
-    throw Errors.UNPROCESSABLE('training.bpttSteps: only for models with recurrent layers (rnn, lstm); leave it out for dense models', {
+    throw Errors.UNPROCESSABLE('training.bpttSteps: only for models with recurrent layers (rnn, lstm, gru); leave it out for dense models', {
       field: 'training.bpttSteps',
     });
   }
   const last = spec.layers.length - 1;
   const width = dataset.classes?.length ?? dataset.targets.length;
-  const units = spec.layers[last].units;
+  const units = outputUnits(spec.layers);
   if (units !== width) {
     const what = dataset.classes
       ? `${width} classes of "${dataset.targets[0]}" (${dataset.classes.join(', ')})`

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { ModelSpec } from '../../engine/index.js';
+import type { LayerSpec, ModelSpec } from '../../engine/index.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { commonErrorResponses, deletedResponseSchema, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
 import {
@@ -241,12 +241,17 @@ function checkWarmStart(initial: ModelSpec, wanted: ModelSpec): void {
       inputSize: spec.inputSize,
       sequenceLength: spec.sequenceLength ?? null,
       loss: spec.loss,
-      layers: spec.layers.map((l) => ({
-        type: l.type,
-        units: l.units,
-        activation: l.activation ?? null,
-        returnSequences: 'returnSequences' in l ? (l.returnSequences ?? false) : null,
-      })),
+      // A dropout layer has no weights: its rate may change between the runs.
+      layers: spec.layers.map((l) =>
+        l.type === 'dropout'
+          ? { type: l.type }
+          : {
+              type: l.type,
+              units: l.units,
+              activation: l.activation ?? null,
+              returnSequences: 'returnSequences' in l ? (l.returnSequences ?? false) : null,
+            },
+      ),
     });
   if (shape(initial) !== shape(wanted)) {
     throw Errors.UNPROCESSABLE(
@@ -258,7 +263,8 @@ function checkWarmStart(initial: ModelSpec, wanted: ModelSpec): void {
 
 function describe(spec: ModelSpec): string {
   const steps = spec.sequenceLength ? `${spec.sequenceLength}x` : '';
-  return `${steps}${spec.inputSize} -> ${spec.layers.map((l) => `${l.type} ${l.units} ${l.activation ?? ''}`.trim()).join(' -> ')}, ${spec.loss}`;
+  const layer = (l: LayerSpec) => (l.type === 'dropout' ? `dropout ${l.rate}` : `${l.type} ${l.units} ${l.activation ?? ''}`.trim());
+  return `${steps}${spec.inputSize} -> ${spec.layers.map(layer).join(' -> ')}, ${spec.loss}`;
 }
 
 /** Class weights need classes, and may name only classes the dataset has. */

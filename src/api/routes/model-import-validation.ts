@@ -5,7 +5,7 @@ import type { ImportModelBody } from '../../contracts/model-export.js';
 import { isMissing, labelOf } from '../../data/cells.js';
 import { columnWidth, encodingOf } from '../../data/encoding.js';
 import { fromModelJson } from '../../export/model-json.js';
-import { EngineError, deserializeModel, type Network } from '../../engine/index.js';
+import { EngineError, deserializeModel, outputUnits, type Network } from '../../engine/index.js';
 import { Errors } from '../errors.js';
 import { countParameters } from './job-validation.js';
 
@@ -22,7 +22,7 @@ export function checkImport(body: ImportModelBody, maxParameters: number): Netwo
   const { spec, targets, classes } = body;
   if (body.preprocessing.columns) checkEncoding(body);
   else checkOlderPreprocessing(body);
-  const units = spec.layers[spec.layers.length - 1].units;
+  const units = outputUnits(spec.layers);
   const outputs = classes ? { field: 'body.classes', count: classes.length, what: 'class labels' } : { field: 'body.targets', count: targets.length, what: 'target names' };
   if (outputs.count !== units) {
     throw mismatch(outputs.field, `expected ${units} ${outputs.what} (the units of the last layer), got ${outputs.count}`);

@@ -5,8 +5,10 @@ export interface AdamSettings {
   beta1: number;
   beta2: number;
   epsilon: number;
-  /** The step size at step t, bias correction included. */
-  stepSize(t: number): number;
+  /** The rate before any schedule changes it. */
+  learningRate: number;
+  /** The step size at step t for the rate lr, bias correction included. */
+  stepSize(t: number, lr: number): number;
 }
 
 /**
@@ -28,6 +30,7 @@ export function createWasmAdam(shapes: number[], settings: AdamSettings): Optimi
   const weights = tensorsOf(w);
   return {
     step: 0,
+    learningRate: settings.learningRate,
     // First moments of every tensor, then second moments: the order of the TypeScript Adam's slots.
     slots: [...tensorsOf(m), ...tensorsOf(v)],
     apply(params, grads) {
@@ -36,7 +39,7 @@ export function createWasmAdam(shapes: number[], settings: AdamSettings): Optimi
         w.set(params[t], offsets[t]);
         g.set(grads[t], offsets[t]);
       }
-      memory.adam(w, g, m, v, settings.beta1, settings.beta2, settings.stepSize(this.step), settings.epsilon);
+      memory.adam(w, g, m, v, settings.beta1, settings.beta2, settings.stepSize(this.step, this.learningRate), settings.epsilon);
       for (let t = 0; t < params.length; t++) params[t].set(weights[t]);
     },
   };
