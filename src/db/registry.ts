@@ -26,7 +26,8 @@ export type Resolved =
   | { found: true; modelId: string; version: number }
   | { found: false; missing: 'name' | 'alias' | 'version' | 'versions' };
 
-export type AliasChange = { found: true; modelId: string } | { found: false; missing: 'name' | 'version' };
+/** created: the alias did not exist before (PUT answers 201), rather than being moved. */
+export type AliasChange = { found: true; modelId: string; created: boolean } | { found: false; missing: 'name' | 'version' };
 
 const aliasMap = (rows: { alias: string; version: number }[]) => Object.fromEntries(rows.map((a) => [a.alias, a.version]));
 
@@ -78,17 +79,18 @@ export function registryRepository(db: Db) {
         return { found: false, missing: named ? 'version' : 'name' };
       }
       // A version deleted between the two statements fails the foreign key: that is a 404 as well.
+      // One statement that says whether it inserted: xmax is 0 on a row version no UPDATE has touched.
       try {
-        await db.modelAlias.upsert({
-          where: { tenantId_name_alias: { tenantId, name, alias } },
-          create: { tenantId, name, alias, version },
-          update: { version },
-        });
+        const [{ created }] = await db.$queryRaw<{ created: boolean }[]>`
+          INSERT INTO "ModelAlias" ("tenantId", "name", "alias", "version", "updatedAt")
+          VALUES (${tenantId}::uuid, ${name}, ${alias}, ${version}, now())
+          ON CONFLICT ("tenantId", "name", "alias") DO UPDATE SET "version" = EXCLUDED."version", "updatedAt" = now()
+          RETURNING (xmax = 0) AS created`;
+        return { found: true, modelId: target.modelId, created };
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2003') return { found: false, missing: 'version' };
+        if ((err as { code?: string }).code === 'P2010' && /23503|foreign key/i.test(String((err as Error).message))) return { found: false, missing: 'version' };
         throw err;
       }
-      return { found: true, modelId: target.modelId };
     },
     /** False when the name has no such alias. */
     async deleteAlias(tenantId: string, name: string, alias: string): Promise<boolean> {

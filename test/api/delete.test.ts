@@ -126,7 +126,7 @@ describe('DELETE datasets, jobs, models and tenants', () => {
 
     // The model: kept while an alias points to it; deleted on A, predict on B answers 404 at once (B had it cached).
     const alias = `/v1/registry/iris/aliases/production`;
-    expect((await request(a.url).put(alias).set(auth(key)).send({ version: 1 })).status).toBe(200);
+    expect((await request(a.url).put(alias).set(auth(key)).send({ version: 1 })).status).toBe(201);
     expect(await inUse(`/v1/models/${modelId}`, 'aliases', ['iris@production'])).toContain('iris@production');
     expect((await request(b.url).delete(alias).set(auth(key))).status).toBeLessThan(300);
     expect((await del(a, `/v1/models/${modelId}`)).status).toBe(204);

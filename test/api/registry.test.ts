@@ -90,16 +90,18 @@ describe('model registry: names, versions, aliases', () => {
     const { versions } = (await A().get('/v1/registry/iris').set(auth(tenant.apiKey))).body;
     const modelOf = (version: number) => versions[version - 1].modelId;
     // Alternate the API that moves the alias and the one that predicts, with no pause in between.
-    for (const [mover, predictor, version] of [[A, B, 1], [B, A, 2], [A, B, 1], [B, A, 1], [A, B, 2]] as const) {
+    for (const [step, [mover, predictor, version]] of ([[A, B, 1], [B, A, 2], [A, B, 1], [B, A, 1], [A, B, 2]] as const).entries()) {
       const moved = await setAlias(mover, 'production', version);
-      expect(moved.status, moved.text).toBe(200);
+      // Created the first time (with its address), moved after.
+      expect(moved.status, moved.text).toBe(step === 0 ? 201 : 200);
+      expect(moved.headers.location).toBe(step === 0 ? '/v1/registry/iris/aliases/production' : undefined);
       expect(moved.body).toEqual({ name: 'iris', alias: 'production', version, modelId: modelOf(version) });
       const res = await predictByName(predictor);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ version, modelId: modelOf(version) });
       expect((await predictByName(predictor, { alias: 'production' })).body.version).toBe(version);
     }
-    expect((await setAlias(B, 'staging', 1)).status).toBe(200);
+    expect((await setAlias(B, 'staging', 1)).status).toBe(201);
     expect((await predictByName(A, { alias: 'staging' })).body.version).toBe(1);
     const shown = await B().get('/v1/registry/iris').set(auth(tenant.apiKey));
     expect(shown.body.aliases).toEqual({ production: 2, staging: 1 });

@@ -264,7 +264,7 @@ describe('dashboard in headless Chromium', () => {
     const { tenantId } = (await service.app.db.model.findUniqueOrThrow({ where: { id: modelIds[0] }, select: { tenantId: true } }));
     for (const id of modelIds) await service.app.db.$transaction((tx) => registerVersion(tx, tenantId, 'classifier', id));
     const moved = await request(service.app.server).put('/v1/registry/classifier/aliases/production').set(auth(key)).send({ version: 1 });
-    expect(moved.status, moved.text).toBe(200);
+    expect(moved.status, moved.text).toBe(201);
     const registry = (await request(service.app.server).get('/v1/registry/classifier').set(auth(key))).body;
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });

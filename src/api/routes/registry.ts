@@ -64,15 +64,17 @@ const registryRoutes: FastifyPluginAsyncZod<{ cache: ModelCache }> = async (app,
     {
       schema: {
         tags: ['registry'],
-        summary: 'Point an alias (production, staging, ...) at a version: created, or moved from the version it pointed to',
-        description: 'Predictions by name that use the alias follow it from the next request on, on every API process.',
+        summary: 'Point an alias (production, staging, ...) at a version: created (201), or moved from the version it pointed to (200)',
+        description:
+          'Predictions by name that use the alias follow it from the next request on, on every API process. A new ' +
+          'alias answers 201 with Location, its own address.',
         security: [{ bearer: [] }],
         params: registryAliasParamsSchema,
         body: setAliasBodySchema,
-        response: { 200: aliasSchemaView, ...commonErrorResponses },
+        response: { 200: aliasSchemaView, 201: aliasSchemaView, ...commonErrorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { name, alias } = request.params;
       const { version } = request.body;
       const result = await registry.setAlias(request.tenantId, name, alias, version);
@@ -80,6 +82,7 @@ const registryRoutes: FastifyPluginAsyncZod<{ cache: ModelCache }> = async (app,
         if (result.missing === 'name') throw nameNotFound(name);
         throw Errors.NOT_FOUND(`version: ${name} has no version ${version}`, { field: 'version' });
       }
+      if (result.created) reply.status(201).header('location', `/v1/registry/${name}/aliases/${alias}`);
       return { name, alias, version, modelId: result.modelId };
     },
   );
