@@ -21,6 +21,7 @@ const EPOCHS = 40;
 /** The chart colours of public/charts.js. */
 const TRAINING_RGB = [0x25, 0x63, 0xeb];
 const VALIDATION_RGB = [0xea, 0x58, 0x0c];
+const RATE_RGB = [0x16, 0xa3, 0x4a];
 
 /** Three classes of 20 smooth features, big enough that an epoch of a 128-128-3 network takes about 0.1 s here. */
 function classificationSet(rows: number, features: number) {
@@ -104,7 +105,14 @@ describe('dashboard in headless Chromium', () => {
     await page.fill('#dataset-id', datasetId);
     const spec = {
       model: { layers: [{ type: 'dense', units: 128, activation: 'relu' }, { type: 'dense', units: 128, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' },
-      training: { optimizer: { type: 'adam', learningRate: 0.001 }, epochs: EPOCHS, batchSize: 32, validationSplit: 0.2, seed: 5 },
+      training: {
+        optimizer: { type: 'adam', learningRate: 0.001 },
+        epochs: EPOCHS,
+        batchSize: 32,
+        validationSplit: 0.2,
+        seed: 5,
+        schedule: { type: 'step', every: EPOCHS / 2, factor: 0.5 },
+      },
       preprocessing: { standardize: true },
     };
     await page.fill('#job-spec', JSON.stringify(spec));
@@ -136,6 +144,11 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.locator('#job-summary').textContent()).toMatch(new RegExp(`epoch ${EPOCHS}/${EPOCHS}.*accuracy \\d+\\.\\d%`));
     expect(await colouredPixels(page, '#loss-chart canvas', TRAINING_RGB)).toBeGreaterThan(100);
     expect(await colouredPixels(page, '#loss-chart canvas', VALIDATION_RGB)).toBeGreaterThan(100);
+    // The learning rate on its own axis: halved half way, as the step schedule says, and read in the legend at the last epoch.
+    expect(await colouredPixels(page, '#loss-chart canvas', RATE_RGB)).toBeGreaterThan(100);
+    const rate = page.locator('#loss-chart .u-legend .u-series').nth(3);
+    await expect(rate.locator('.u-label').textContent()).resolves.toBe('learning rate');
+    await expect(rate.locator('.u-value').textContent()).resolves.toBe('5.0e-4');
     await expect(page.locator('#accuracy-figure').isVisible()).resolves.toBe(true);
     expect(await colouredPixels(page, '#accuracy-chart canvas', TRAINING_RGB)).toBeGreaterThan(100);
     // The model's evaluation and the dataset's columns come with it (checked in detail on Iris below).
