@@ -6,13 +6,17 @@ import { createTenant, useTestService } from '../helpers/app.js';
 import { IRIS_COLUMNS, auth, irisSplit, toCsv } from '../helpers/fixtures.js';
 import { waitForJob } from '../helpers/jobs.js';
 import { frequencySequences } from '../helpers/sequences.js';
+import { openEventStream } from '../helpers/sse.js';
 
 describe('dropout, learning-rate schedules and the GRU through the API and a real worker', () => {
   const service = useTestService({ worker: true });
   let key: string;
+  let url: string;
 
   beforeAll(async () => {
     key = (await createTenant(service.app)).apiKey;
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
   });
 
   const post = (path: string, body: object) => request(service.app.server).post(path).set(auth(key)).send(body);
@@ -101,6 +105,10 @@ describe('dropout, learning-rate schedules and the GRU through the API and a rea
     const gruDone = await finished(gru.body.id);
     const gruRows = await metricsOf(gru.body.id);
     expect(gruRows.map((r) => r.learningRate)).toEqual([...Array(30).keys()].map((e) => 0.02 * 0.5 ** Math.floor(e / 10)));
+    // The event stream's epochs carry the same rates.
+    const stream = await openEventStream(`${url}/v1/jobs/${gru.body.id}/events`, auth(key));
+    const epochEvents = (await stream.readUntil(() => false)).filter((b) => b.event === 'epoch');
+    expect(epochEvents.map((b) => JSON.parse(b.data).learningRate)).toEqual(gruRows.map((r) => r.learningRate));
     const unseen = frequencySequences(150, 16, 101);
     const classified = await post(`/v1/models/${gruDone.modelId}/predict`, { inputs: unseen.sequences });
     expect(classified.status, classified.text).toBe(200);
