@@ -77,11 +77,11 @@ export const notACursor = () => Errors.VALIDATION('querystring.cursor: not a cur
 
 /** fastify's own error codes that a client can cause, mapped onto the table (called with fastify's message). */
 export const fastifyErrorMap: Record<string, (message?: string) => ApiError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: Errors.BODY_TOO_LARGE,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => Errors.UNSUPPORTED_MEDIA_TYPE(),
-  FST_ERR_CTP_EMPTY_JSON_BODY: Errors.BAD_REQUEST,
-  FST_ERR_CTP_INVALID_JSON_BODY: Errors.BAD_REQUEST,
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: Errors.BAD_REQUEST,
+  FST_ERR_CTP_BODY_TOO_LARGE: (message) => Errors.BODY_TOO_LARGE(message, { field: 'body' }),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => Errors.UNSUPPORTED_MEDIA_TYPE(undefined, { field: 'headers.content-type' }),
+  FST_ERR_CTP_EMPTY_JSON_BODY: (message) => Errors.BAD_REQUEST(message, { field: 'body' }),
+  FST_ERR_CTP_INVALID_JSON_BODY: (message) => Errors.BAD_REQUEST(message, { field: 'body' }),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: (message) => Errors.BAD_REQUEST(message, { field: 'headers.content-length' }),
   FST_ERR_VALIDATION: Errors.VALIDATION,
   // These two would echo the whole path back; the fixed messages say what is wrong.
   FST_ERR_BAD_URL: () => Errors.BAD_REQUEST('the URL has invalid percent-encoding'),

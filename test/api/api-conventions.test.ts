@@ -173,7 +173,7 @@ describe('API conventions', () => {
 
     const notJson = await http().post('/v1/jobs').set(auth(tenant.apiKey)).set('content-type', 'application/json').send('{"datasetId":');
     expect(notJson.status).toBe(400);
-    expect(notJson.body.error.code).toBe('ERR_BAD_REQUEST');
+    expect(notJson.body.error).toMatchObject({ code: 'ERR_BAD_REQUEST', details: { field: 'body', issues: [{ field: 'body' }] } });
   });
 
   it('cancels and deletes with Content-Type: application/json and an empty body', async () => {
