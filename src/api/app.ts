@@ -74,8 +74,12 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(idempotencyPlugin, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS });
   await app.register(swaggerPlugin, { config });
   if (config.METRICS_ENABLED) await app.register(metricsPlugin, { token: config.METRICS_TOKEN, open: config.METRICS_OPEN });
-  await app.register(jobEventsPlugin, { redisUrl: config.REDIS_URL });
   await app.register(deletionsPlugin, { redisUrl: config.REDIS_URL });
+  await app.register(jobEventsPlugin, {
+    redisUrl: config.REDIS_URL,
+    pingIntervalMs: config.EVENTS_PING_INTERVAL_MS,
+    maxStreamsPerKey: config.EVENTS_MAX_STREAMS_PER_KEY,
+  });
   await app.register(dashboardPlugin);
 
   await app.register(healthRoutes);
@@ -93,7 +97,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   const modelCache = new ModelCache(config.MODEL_CACHE_SIZE);
   await app.register(modelRoutes, { cache: modelCache });
   await app.register(registryRoutes, { cache: modelCache });
-  await app.register(jobEventRoutes, { pingIntervalMs: config.EVENTS_PING_INTERVAL_MS });
+  await app.register(jobEventRoutes);
   await app.register(webhookRoutes);
   await app.register(modelListRoutes);
   await app.register(modelExportRoutes, { maxParameters: config.MODEL_MAX_PARAMETERS, quotas });

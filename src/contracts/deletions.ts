@@ -10,6 +10,8 @@ export const deletionSchema = z.object({
   datasets: z.array(z.uuid()),
   /** Models gone, or whose view changed (datasetId or jobId now null): the APIs' model caches. */
   models: z.array(z.uuid()),
+  /** An API key of the tenant was revoked: the APIs' key lookups, and the key's open event streams. */
+  keysRevoked: z.boolean().optional(),
 });
 export type Deletion = z.infer<typeof deletionSchema>;
 

@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { poolOf } from '../../src/db/client.js';
 import { buildTestApp } from '../helpers/app.js';
-import { createTestContext, type TestContext } from '../helpers/env.js';
+import { ADMIN_KEY, createTestContext, type TestContext } from '../helpers/env.js';
 import { waitFor } from '../helpers/processes.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -52,6 +53,33 @@ describe('rate limit across API processes', () => {
     }
     expect(statuses.filter((s) => s === 401)).toHaveLength(100);
     expect(statuses.filter((s) => s === 429)).toHaveLength(200);
+  });
+
+  it('counts wrong admin keys by their address: guessing on /v1/tenants gets 429 past the budget, the admin key keeps its own', async () => {
+    const app = await build('admin-guess', 20);
+    const guess = (key: string) =>
+      app.inject({ method: 'POST', url: '/v1/tenants', headers: { authorization: `Bearer ${key}` }, payload: { name: 'x' } }).then((res) => res.statusCode);
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push(await guess(`guess-${randomBytes(12).toString('hex')}`));
+    expect(statuses).toEqual([...Array(20).fill(403), ...Array(10).fill(429)]);
+    expect(await guess(ADMIN_KEY)).toBe(201);
+  });
+
+  it('looks a wrong key up in Postgres once, however many requests carry it at once or after', async () => {
+    const app = await build('one-lookup', 10_000, { AUTH_CACHE_TTL_MS: '600000' });
+    const wrong = `bp_${randomBytes(32).toString('base64url')}`;
+    const flood = () => Promise.all(Array.from({ length: 50 }, () => app.inject({ method: 'GET', url: '/v1/jobs', headers: { authorization: `Bearer ${wrong}` } })));
+    const pool = poolOf(app.db);
+    let queries = 0;
+    const counted = () => queries++;
+    pool.on('acquire', counted);
+    try {
+      const statuses = [...(await flood()), ...(await flood())].map((res) => res.statusCode);
+      expect(statuses).toEqual(Array(100).fill(401));
+    } finally {
+      pool.off('acquire', counted);
+    }
+    expect(queries).toBe(1);
   });
 
   it('counts every request in Redis, leasing ahead no more than 1% of the limit', async () => {

@@ -1,7 +1,7 @@
 // Deletes reach every API process at once (src/queue/deletion-channel.ts): a route announces what it deleted once
 // Postgres has committed it; this process applies it before the answer leaves, the others when Redis relays it.
-// One subscriber connection per process; the model cache listens (routes/models.ts), and a deleted tenant's API keys
-// are forgotten here.
+// One subscriber connection per process; the model cache listens (routes/models.ts), a deleted tenant's API keys and
+// revoked keys are forgotten here, and their event streams end (plugins/job-events.ts).
 import fp from 'fastify-plugin';
 import type { Deletion } from '../../contracts/deletions.js';
 import { createRedis } from '../../queue/connection.js';
@@ -25,7 +25,7 @@ export default fp<{ redisUrl: string }>(
       for (const listener of listeners) listener(notice);
     };
     listeners.push((notice) => {
-      if (notice.kind === 'missed' || notice.deletion.tenant) app.forgetApiKeys();
+      if (notice.kind === 'missed' || notice.deletion.tenant || notice.deletion.keysRevoked) app.forgetApiKeys();
     });
 
     const subscriber = createRedis(opts.redisUrl, 'client');

@@ -1,9 +1,12 @@
 // GET /v1/jobs/:id/events: a job's progress as Server-Sent Events (see JobEventStream for how Redis and Postgres
-// combine). Authenticated by the Authorization header like every tenant route; another tenant's job is a 404.
+// combine). Authenticated by the Authorization header like every tenant route; another tenant's job is a 404. A key
+// has at most EVENTS_MAX_STREAMS_PER_KEY open (429 past it); the API process pings and checks its streams
+// (plugins/job-events.ts).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { commonErrorResponses, idParamsSchema } from '../../contracts/common.js';
 import { EVENTS_DESCRIPTION } from '../../contracts/job-events.js';
+import { apiKeyHash } from '../api-keys.js';
 import { Errors } from '../errors.js';
 import { JobEventStream } from '../job-event-stream.js';
 
@@ -18,7 +21,7 @@ const eventHeadersSchema = z.looseObject({
 /** Without Redis, a stream still follows the job by reading Postgres this often. */
 const POLL_WITHOUT_REDIS_MS = 1000;
 
-const jobEventRoutes: FastifyPluginAsyncZod<{ pingIntervalMs: number }> = async (app, { pingIntervalMs }) => {
+const jobEventRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', app.authenticate);
   const { jobs } = app.repos;
 
@@ -44,6 +47,12 @@ const jobEventRoutes: FastifyPluginAsyncZod<{ pingIntervalMs: number }> = async 
       const { id } = request.params;
       const { tenantId } = request;
       if (!(await jobs.exists(tenantId, id))) throw Errors.NOT_FOUND(`job ${id} not found`);
+      const keyHash = apiKeyHash(request)!;
+      const release = await app.jobEvents.claim(keyHash);
+      if (!release) {
+        const limit = app.jobEvents.maxStreamsPerKey;
+        throw Errors.RATE_LIMITED(`this API key has ${limit} event streams open, the most it may: close one first`, { budget: 'eventStreams', limit });
+      }
 
       const after = Number(request.headers['last-event-id'] ?? 0);
       const stream = new JobEventStream(
@@ -55,6 +64,7 @@ const jobEventRoutes: FastifyPluginAsyncZod<{ pingIntervalMs: number }> = async 
         after,
         request.log,
       );
+      stream.onClose(release);
       // Subscribed before the first read of Postgres, so no epoch falls between the two.
       let subscribed = true;
       const following = app.jobEvents.hub.follow(id, (message) => stream.receive(message)).then(
@@ -66,10 +76,11 @@ const jobEventRoutes: FastifyPluginAsyncZod<{ pingIntervalMs: number }> = async 
       );
       stream.start(following);
       void following.then(() => {
-        const timer = setInterval(() => stream.ping(), subscribed ? pingIntervalMs : Math.min(pingIntervalMs, POLL_WITHOUT_REDIS_MS));
+        if (subscribed) return;
+        const timer = setInterval(() => stream.receive({ type: 'recheck' }), POLL_WITHOUT_REDIS_MS);
         stream.onClose(() => clearInterval(timer));
       });
-      stream.onClose(app.jobEvents.track(() => stream.close()));
+      app.jobEvents.track({ stream, jobId: id, tenantId, keyHash });
       reply.raw.on('close', () => stream.close());
 
       // No compression or proxy buffering: each event must leave as soon as it is written. (The response schema

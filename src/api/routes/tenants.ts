@@ -123,7 +123,8 @@ const tenantRoutes: FastifyPluginAsyncZod<{ rateLimits: RateLimitDefaults }> = a
     async (request) => {
       const key = await tenants.revokeKey(request.params.id, request.params.keyId);
       if (!key) throw Errors.NOT_FOUND(`API key ${request.params.keyId} of tenant ${request.params.id} not found`);
-      app.forgetApiKeys();
+      // Every API process forgets its key lookups and ends the key's event streams at once.
+      await app.deletions.announce({ tenantId: request.params.id, tenant: false, datasets: [], models: [], keysRevoked: true });
       return key;
     },
   );
