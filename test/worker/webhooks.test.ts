@@ -180,4 +180,18 @@ describe('webhooks', () => {
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('ERR_NOT_FOUND');
   });
+
+  it('says a connection was refused without naming the address it tried', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const { port } = closed.address() as { port: number };
+    await new Promise((r) => closed.close(r));
+    const job = await request(service.app.server)
+      .post('/v1/jobs')
+      .set(auth(tenant.apiKey))
+      .send({ datasetId: irisId, model: irisNetwork, training: { epochs: 1 }, webhookUrl: `http://127.0.0.1:${port}/hook` });
+    expect(job.status).toBe(202);
+    const delivery = await settled(job.body.id);
+    expect(delivery).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS, responseStatus: null, lastError: 'request failed: connection refused' });
+  });
 });
