@@ -70,7 +70,10 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(queuePlugin, { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS });
   await app.register(authPlugin, { adminApiKey: config.ADMIN_API_KEY, cacheTtlMs: config.AUTH_CACHE_TTL_MS });
   await app.register(securityPlugin, { limits: rateLimits });
-  await app.register(bodyParsersPlugin, { maxJsonContainers: config.DATASET_MAX_ROWS + 100_000 });
+  await app.register(bodyParsersPlugin, {
+    maxJsonContainers: config.DATASET_MAX_ROWS + 100_000,
+    routeLimits: { PREDICT_BODY_LIMIT_BYTES: config.PREDICT_BODY_LIMIT_BYTES, JOB_BODY_LIMIT_BYTES: config.JOB_BODY_LIMIT_BYTES },
+  });
   await app.register(idempotencyPlugin, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS });
   await app.register(swaggerPlugin, { config });
   if (config.METRICS_ENABLED) await app.register(metricsPlugin, { token: config.METRICS_TOKEN, open: config.METRICS_OPEN });
@@ -94,7 +97,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
     quotas,
   });
-  const modelCache = new ModelCache(config.MODEL_CACHE_SIZE);
+  const modelCache = new ModelCache(config.MODEL_CACHE_MB * 1024 * 1024);
   await app.register(modelRoutes, { cache: modelCache });
   await app.register(registryRoutes, { cache: modelCache });
   await app.register(jobEventRoutes);

@@ -34,6 +34,12 @@ export const configSchema = z.object({
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
   /** Largest accepted request body; a 5,000-row MNIST CSV is about 10 MB. */
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(32 * MiB),
+  /**
+   * Body limits of routes whose bodies are small by nature (at most BODY_LIMIT_BYTES): POST /v1/models/:id/predict and
+   * /v1/registry/:name/predict (10,000 rows of 4 numbers are about 250 KB), and POST /v1/jobs.
+   */
+  PREDICT_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(MiB),
+  JOB_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(MiB),
   /** Redis key prefix for BullMQ; tests use their own so runs never collide. */
   QUEUE_PREFIX: z.string().min(1).default('bp'),
   /** Training threads per worker process; one per core by default, so two jobs train at once on two cores. */
@@ -69,8 +75,11 @@ export const configSchema = z.object({
    * and the container's or host's own health check reaches it there; 0.0.0.0 for a scraper on another host.
    */
   WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
-  /** How many deserialized models the API keeps in memory for predictions. */
-  MODEL_CACHE_SIZE: z.coerce.number().int().min(0).default(32),
+  /**
+   * Memory for deserialized models the API keeps for predictions, counted per model as its weights and gradient
+   * buffers, its layers' buffers for a 256-row chunk, and its weights' stored text; 0 keeps none.
+   */
+  MODEL_CACHE_MB: z.coerce.number().int().min(0).default(256),
   /** Dataset limits, checked while a CSV is read, so an oversized upload fails before it is held in memory. */
   DATASET_MAX_ROWS: z.coerce.number().int().min(1).default(1_000_000),
   DATASET_MAX_COLUMNS: z.coerce.number().int().min(2).max(COLUMNS_CEILING).default(10_000),

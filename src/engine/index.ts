@@ -3,7 +3,7 @@ export * from './types.js';
 export { EngineError, DivergenceError } from './errors.js';
 export { Network, createNetwork } from './network.js';
 export { MAX_UNITS, outputUnits, validateSpec } from './spec-validation.js';
-export { estimateTrainingBytes, type TrainingFootprint } from './memory-estimate.js';
+export { estimatePredictBytes, estimateTrainingBytes, type TrainingFootprint } from './memory-estimate.js';
 export { Trainer, splitRows, MAX_EPOCHS, DEFAULT_RECURRENT_CLIP_NORM, type EvaluationSet } from './trainer.js';
 export { serializeModel, deserializeModel } from './serialize.js';
 export { gemm, activeGemm, setGemmProvider, type GemmProvider } from './gemm.js';

@@ -27,15 +27,39 @@ const EVAL_ROWS = 1024;
  * checkpoint's encoded text.
  */
 export function estimateTrainingBytes(spec: ModelSpec, run: TrainingFootprint): number {
-  const steps = spec.sequenceLength ?? 1;
-  const lastRecurrent = spec.layers.findLastIndex(isRecurrent);
-  const outSteps = lastRecurrent >= 0 && returnsSequences(spec.layers[lastRecurrent]) ? steps : 1;
   const validationRows = Math.floor(run.rows * run.validationSplit);
   const trainRows = Math.max(1, run.rows - validationRows);
   const batch = Math.min(run.batchSize, trainRows);
   // Layers see the training batch and the evaluation chunks; their buffers keep the larger.
   const rows = Math.max(batch, Math.min(EVAL_ROWS, Math.max(validationRows, trainRows)));
 
+  const { parameters, activations, staging, outputWidth } = layerFloats(spec, rows);
+  const inputWidth = (spec.sequenceLength ?? 1) * spec.inputSize;
+  const rowFloats = inputWidth + outputWidth + (run.weighted ? 1 : 0);
+  const dataset = run.rows * rowFloats;
+  const copies = batch * rowFloats + validationRows * rowFloats + rows * outputWidth; // batch, validation set, dL/d(output)
+  const slots = optimizerFloats(run.optimizer, parameters);
+  const snapshot = run.earlyStoppingRestoresWeights ? parameters : 0;
+  // A checkpoint is weights and slots as base64 (4/3 of their bytes), held four times while it is stored: the
+  // thread's text, its copy in the worker process, the JSON text and the bytes sent to Postgres.
+  const checkpoint = Math.ceil(((parameters + slots) * 16) / 3);
+  return THREAD_BYTES + FLOAT * (2 * parameters + slots + snapshot + checkpoint + activations + staging + copies + dataset);
+}
+
+/**
+ * The bytes a model holds to predict `rows` rows at a time: weights and their gradient buffers (the engine allocates
+ * both), and every layer's buffers for `rows` rows, which stay with the model once grown.
+ */
+export function estimatePredictBytes(spec: ModelSpec, rows: number): number {
+  const { parameters, activations } = layerFloats(spec, rows);
+  return FLOAT * (2 * parameters + activations);
+}
+
+/** Floats of weights, of every layer's buffers for `rows` samples, and of the largest product's staging copies. */
+function layerFloats(spec: ModelSpec, rows: number) {
+  const steps = spec.sequenceLength ?? 1;
+  const lastRecurrent = spec.layers.findLastIndex(isRecurrent);
+  const outSteps = lastRecurrent >= 0 && returnsSequences(spec.layers[lastRecurrent]) ? steps : 1;
   let parameters = 0;
   let activations = 0;
   let staging = 0;
@@ -64,17 +88,7 @@ export function estimateTrainingBytes(spec: ModelSpec, run: TrainingFootprint): 
     }
     width = u;
   }
-  const outputWidth = width * outSteps;
-  const inputWidth = steps * spec.inputSize;
-  const rowFloats = inputWidth + outputWidth + (run.weighted ? 1 : 0);
-  const dataset = run.rows * rowFloats;
-  const copies = batch * rowFloats + validationRows * rowFloats + rows * outputWidth; // batch, validation set, dL/d(output)
-  const slots = optimizerFloats(run.optimizer, parameters);
-  const snapshot = run.earlyStoppingRestoresWeights ? parameters : 0;
-  // A checkpoint is weights and slots as base64 (4/3 of their bytes), held four times while it is stored: the
-  // thread's text, its copy in the worker process, the JSON text and the bytes sent to Postgres.
-  const checkpoint = Math.ceil(((parameters + slots) * 16) / 3);
-  return THREAD_BYTES + FLOAT * (2 * parameters + slots + snapshot + checkpoint + activations + staging + copies + dataset);
+  return { parameters, activations, staging, outputWidth: width * outSteps };
 }
 
 /** Adam: two moments, held in WebAssembly with copies of weights and gradients (4 x parameters); SGD: momentum only. */

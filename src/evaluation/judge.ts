@@ -8,7 +8,8 @@ import type { Network } from '../engine/index.js';
 import { evaluateClassification } from './classification.js';
 import { evaluateRegression } from './regression.js';
 
-const CHUNK = 1024;
+/** Rows per forward pass; a cached model's layer buffers grow to it when POST /v1/models/:id/evaluate judges it. */
+export const EVALUATION_CHUNK = 1024;
 
 export interface JudgedData {
   /** Encoded network inputs, rows x network.inputWidth. */
@@ -25,9 +26,9 @@ export function judge(network: Network, data: JudgedData, context: EvaluationCon
   const outW = network.outputWidth;
   const predictions = new Float32Array(count * outW);
   const targets = new Float32Array(count * outW);
-  const x = new Float32Array(Math.min(CHUNK, count) * inW);
-  for (let start = 0; start < count; start += CHUNK) {
-    const n = Math.min(CHUNK, count - start);
+  const x = new Float32Array(Math.min(EVALUATION_CHUNK, count) * inW);
+  for (let start = 0; start < count; start += EVALUATION_CHUNK) {
+    const n = Math.min(EVALUATION_CHUNK, count - start);
     for (let i = 0; i < n; i++) {
       const row = rows ? rows[start + i] : start + i;
       x.set(data.inputs.subarray(row * inW, (row + 1) * inW), i * inW);

@@ -28,7 +28,10 @@ describe('submission limits', () => {
   it("refuses the issue's 1 -> 4096 -> 1 at batchSize 65,536 with the estimate and the limit, and accepts the largest batch it names", async () => {
     // 200,000 real flights: distance -> delay, so a batch of 65,536 rows really is one.
     const rows = flights('200k').map((r) => ({ distance: r.distance, delay: r.delay }));
-    const datasetId = await upload(rowsToCsv(rows), { name: 'flights', target: 'delay' });
+    const csv = rowsToCsv(rows);
+    // Dataset uploads keep BODY_LIMIT_BYTES: this one is larger than the limits of predict and job bodies.
+    expect(csv.length).toBeGreaterThan(MiB);
+    const datasetId = await upload(csv, { name: 'flights', target: 'delay' });
     const model = {
       layers: [
         { type: 'dense', units: 4096, activation: 'relu' },
@@ -55,6 +58,15 @@ describe('submission limits', () => {
     expect(tooWide.status).toBe(422);
     const jobs = await http().get('/v1/jobs').set(auth(apiKey));
     expect(jobs.body.items.map((j: { id: string }) => j.id)).toEqual([fits.body.id]);
+  });
+
+  it('answers 413 naming JOB_BODY_LIMIT_BYTES for a job body over it, before reading it', async () => {
+    const datasetId = await uploadIris(service.app, apiKey);
+    // Class weights for 100,000 labels: a body of more than 1 MiB that only the route would find wrong.
+    const classWeights = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`label-${i}`, 1]));
+    const res = await postJob({ datasetId, model: irisNetwork, training: { epochs: 1, classWeights } });
+    expect(res.status, res.text).toBe(413);
+    expect(res.body.error).toMatchObject({ code: 'ERR_BODY_TOO_LARGE', message: `request body is larger than the configured limit (${MiB} bytes, JOB_BODY_LIMIT_BYTES)` });
   });
 
   it('accepts an ordinary Iris job', async () => {

@@ -11,6 +11,25 @@ import { errorCodes, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError, Errors } from '../errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The setting a route's own body limit comes from, named by its 413 (BODY_LIMIT_BYTES otherwise). */
+    bodyLimitSetting?: RouteLimitSetting;
+  }
+}
+
+/**
+ * Routes whose bodies are small by nature get a limit of their own, so a 7 MB predict body is refused from its
+ * Content-Length (413) before it is read or parsed; dataset uploads and model imports keep BODY_LIMIT_BYTES, which
+ * stays the ceiling of every route.
+ */
+const ROUTE_LIMITS = [
+  { method: 'POST', url: '/v1/models/:id/predict', setting: 'PREDICT_BODY_LIMIT_BYTES' },
+  { method: 'POST', url: '/v1/registry/:name/predict', setting: 'PREDICT_BODY_LIMIT_BYTES' },
+  { method: 'POST', url: '/v1/jobs', setting: 'JOB_BODY_LIMIT_BYTES' },
+] as const;
+export type RouteLimitSetting = (typeof ROUTE_LIMITS)[number]['setting'];
+
 /** No request needs more than a handful of levels; nesting is where JSON.parse spends time and memory. */
 const MAX_JSON_DEPTH = 64;
 
@@ -200,8 +219,15 @@ function checkJsonShape(text: string, maxContainers: number): void {
   }
 }
 
-export default fp<{ maxJsonContainers: number }>(
+export default fp<{ maxJsonContainers: number; routeLimits: Record<RouteLimitSetting, number> }>(
   async (app, opts) => {
+    app.addHook('onRoute', (route) => {
+      const limited = ROUTE_LIMITS.find((r) => r.url === route.url && [route.method].flat().includes(r.method));
+      const bytes = limited && opts.routeLimits[limited.setting];
+      if (!limited || bytes === undefined || bytes >= (app.initialConfig.bodyLimit ?? Infinity)) return;
+      route.bodyLimit = bytes;
+      route.config = { ...route.config, bodyLimitSetting: limited.setting };
+    });
     app.addHook('preParsing', (request, _reply, payload, done) => {
       try {
         done(null, decodedBody(request, payload));

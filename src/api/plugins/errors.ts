@@ -60,7 +60,9 @@ export default fp(
         apiError = Errors.QUOTA_EXCEEDED(err.message, err.details);
       } else if (err.code && fastifyErrorMap[err.code]) {
         const entry = fastifyErrorMap[err.code];
-        apiError = entry(err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `${entry().message} (${app.initialConfig.bodyLimit} bytes)` : err.message);
+        const { bodyLimit, config } = request.routeOptions;
+        const limit = `${bodyLimit} bytes, ${config.bodyLimitSetting ?? 'BODY_LIMIT_BYTES'}`;
+        apiError = entry(err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `${entry().message} (${limit})` : err.message);
       } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
         apiError = new ApiError(Errors.BAD_REQUEST.code, err.statusCode, err.message);
       } else if (isDatabaseUnavailable(err)) {

@@ -7,7 +7,7 @@ import type { StoredModel } from '../../db/models.js';
 import { Errors } from '../errors.js';
 import { evaluateOnDataset } from '../model-evaluation.js';
 import type { ModelCache } from '../model-cache.js';
-import { predictCompilers, predictRows } from '../predict.js';
+import { ownedModelFirst, predictCompilers, predictRows } from '../predict.js';
 
 /** A stored model as GET /v1/models/:id shows it: everything but its weights. */
 export const modelView = ({ weights: _weights, createdAt, ...model }: StoredModel) => ({ ...model, createdAt: createdAt.toISOString() });
@@ -63,6 +63,7 @@ const modelRoutes: FastifyPluginAsyncZod<{ cache: ModelCache }> = async (app, op
         response: { 200: predictResponseSchema, ...commonErrorResponses, 422: errorBodySchema },
       },
       ...predictCompilers,
+      preValidation: ownedModelFirst(cache, (tenantId, id) => app.repos.models.exists(tenantId, id)),
     },
     async (request) => {
       const loaded = cache.peek(request.tenantId, request.params.id) ?? (await load(request.tenantId, request.params.id));
