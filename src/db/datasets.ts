@@ -6,6 +6,7 @@ import { packFloat32, unpackFloat32 } from '../data/float-pack.js';
 import { copyByteaColumns } from './bytea-copy.js';
 import { poolOf, type Db } from './client.js';
 import { insertDataset } from './dataset-insert.js';
+import { pageArgs, pageFrom, type PageQuery } from './pages.js';
 import { enforceQuota, pgQuery, type QuotaDefaults } from './quotas.js';
 
 /** Everything but the packed arrays, which only the producer needs. */
@@ -126,15 +127,9 @@ export function datasetRepository(db: Db) {
       return (await db.dataset.findFirst({ where: { id, tenantId }, select: { id: true } })) !== null;
     },
     /** Newest first, one page (`cursor`: the first dataset of the page, as nextCursor handed it out). */
-    async list(tenantId: string, query: { name?: string; limit: number; cursor?: string }) {
-      const rows = await db.dataset.findMany({
-        where: { tenantId, ...(query.name ? { name: query.name } : {}) },
-        select: summary,
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: query.limit + 1,
-        ...(query.cursor ? { cursor: { id: query.cursor } } : {}),
-      });
-      return { items: rows.slice(0, query.limit).map(toSummary), nextCursor: rows.length > query.limit ? rows[query.limit].id : null };
+    async list(tenantId: string, query: PageQuery & { name?: string }) {
+      const rows = await db.dataset.findMany({ where: { tenantId, ...(query.name ? { name: query.name } : {}) }, select: summary, ...pageArgs(query) });
+      return pageFrom(rows, query.limit, toSummary);
     },
     /**
      * Deletes the dataset unless queued or running jobs train on it (then their ids, oldest first, at most 20).

@@ -6,6 +6,7 @@ import type { Training } from '../contracts/training.js';
 import type { Evaluation } from '../contracts/evaluation.js';
 import type { EpochReport, ModelSpec, SerializedModel, TrainingCheckpoint } from '../engine/index.js';
 import { isForeignKeyViolation, type Db } from './client.js';
+import { pageArgs, pageFrom, type PageQuery } from './pages.js';
 import { registerVersion } from './registry.js';
 import { enforceQuota, prismaQuery, type QuotaDefaults, weightBytesOf } from './quotas.js';
 import type { Job, Prisma } from '../generated/prisma/client.js';
@@ -159,16 +160,9 @@ export function jobRepository(db: Db) {
       const { tenantId, webhookUrl, ...view } = row;
       return { view: toView(view), tenantId, webhookUrl };
     },
-    async list(tenantId: string, opts: { status?: JobStatus; limit: number; cursor?: string }) {
-      const rows = await db.job.findMany({
-        where: { tenantId, ...(opts.status ? { status: opts.status } : {}) },
-        select: viewSelect,
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: opts.limit + 1,
-        ...(opts.cursor ? { cursor: { id: opts.cursor }, skip: 0 } : {}),
-      });
-      const page = rows.slice(0, opts.limit);
-      return { items: page.map(toView), nextCursor: rows.length > opts.limit ? rows[opts.limit].id : null };
+    async list(tenantId: string, query: PageQuery & { status?: JobStatus }) {
+      const rows = await db.job.findMany({ where: { tenantId, ...(query.status ? { status: query.status } : {}) }, select: viewSelect, ...pageArgs(query) });
+      return pageFrom(rows, query.limit, toView);
     },
     async metrics(tenantId: string, id: string) {
       if (!(await jobExists(db, tenantId, id))) return null;
@@ -233,7 +227,10 @@ export function jobRepository(db: Db) {
         WHERE "id" = ${id}::uuid`;
       return db.job.findUnique({ where: { id } });
     },
-    /** A run handed the job back cleanly (after a durable checkpoint): the runs before it did not crash either. */
+    /**
+     * A run ended without a crash: handed back (shutdown, lost lock), or stopped for a cancel. The runs before it did
+     * not crash either; and a cancelled job whose count is 0 has no run left, so its tenant's slot is free (admit).
+     */
     async runHandedBack(id: string): Promise<void> {
       await db.job.updateMany({ where: { id }, data: { unfinishedRuns: 0 } });
     },
@@ -323,13 +320,15 @@ export function jobRepository(db: Db) {
     statusAndTenant: (id: string) => db.job.findUnique({ where: { id }, select: { status: true, tenantId: true } }),
     /**
      * Gives the tenant's oldest waiting jobs the slots it has free (at most `limit` of its jobs queued on Redis or
-     * training) and returns their ids, for the caller to enqueue. The advisory lock serialises admission per tenant
+     * training, a cancelled job counting until its run has stopped) and returns their ids, for the caller to enqueue. The advisory lock serialises admission per tenant
      * across API and worker processes, so two admitters never hand out the same slot.
      */
     async admit(tenantId: string, limit: number): Promise<string[]> {
       return db.$transaction(async (tx) => {
         await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext('job-admission'), hashtext(${tenantId}))::text AS locked`;
-        const inFlight = await tx.job.count({ where: { tenantId, status: { in: ACTIVE }, dispatchedAt: { not: null } } });
+        const inFlight = await tx.job.count({
+          where: { tenantId, OR: [{ status: { in: ACTIVE }, dispatchedAt: { not: null } }, { status: 'cancelled', unfinishedRuns: { gt: 0 } }] },
+        });
         if (inFlight >= limit) return [];
         const next = await tx.job.findMany({
           where: { tenantId, status: 'queued', dispatchedAt: null },
@@ -345,6 +344,8 @@ export function jobRepository(db: Db) {
     /** Active jobs that hold a slot: each of them must be on the queue (or training). */
     dispatchedActive: async () =>
       (await db.job.findMany({ where: { status: { in: ACTIVE }, dispatchedAt: { not: null } }, select: { id: true } })).map((j) => j.id),
+    /** Cancelled jobs that still hold their tenant's slot: a run of theirs has not been seen to end. */
+    cancelledWithRuns: () => db.job.findMany({ where: { status: 'cancelled', unfinishedRuns: { gt: 0 } }, select: { id: true, tenantId: true } }),
     /** Tenants with jobs waiting for a slot. */
     tenantsWaiting: async () =>
       (await db.job.findMany({ where: { status: 'queued', dispatchedAt: null }, distinct: ['tenantId'], select: { tenantId: true } })).map((j) => j.tenantId),

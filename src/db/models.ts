@@ -6,6 +6,7 @@ import type { StoredPreprocessing } from '../contracts/preprocessing.js';
 import type { SerializedModel } from '../engine/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './client.js';
+import { pageArgs, pageFrom } from './pages.js';
 import { aliasesPointingTo, registerVersion } from './registry.js';
 import { enforceQuota, prismaQuery, type QuotaDefaults, weightBytesOf } from './quotas.js';
 
@@ -75,7 +76,7 @@ export function modelRepository(db: Db) {
     },
     /** The tenant's models without their weights, newest first, one page (`cursor`: the first model of the page). */
     async list(tenantId: string, query: ListModelsQuery): Promise<{ items: ModelSummary[]; nextCursor: string | null }> {
-      const { name, jobId, datasetId, limit, cursor } = query;
+      const { name, jobId, datasetId } = query;
       const rows = await db.model.findMany({
         where: {
           tenantId,
@@ -84,11 +85,9 @@ export function modelRepository(db: Db) {
           ...(datasetId ? { job: { is: { datasetId } } } : {}),
         },
         select: summarySelect,
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: limit + 1,
-        ...(cursor ? { cursor: { id: cursor } } : {}),
+        ...pageArgs(query),
       });
-      return { items: rows.slice(0, limit).map(toSummary), nextCursor: rows.length > limit ? rows[limit].id : null };
+      return pageFrom(rows, query.limit, toSummary);
     },
     /** A model's evaluation alone (its weights stay in Postgres). */
     async evaluation(tenantId: string, id: string): Promise<Evaluation | null> {
