@@ -1,6 +1,6 @@
 import { getActivation } from './activations.js';
 import { gemm } from './gemm.js';
-import { RecurrentLayer } from './recurrent-layer.js';
+import { joinGates, RecurrentLayer, splitGates } from './recurrent-layer.js';
 import type { FloatArray, FloatArrayConstructor, RecurrentLayerSpec } from './types.js';
 
 const sigmoid = getActivation('sigmoid');
@@ -42,12 +42,7 @@ export class GruLayer extends RecurrentLayer {
     const n = rows * u;
     const z = this.preActivation(t, rows);
     const g = this.gates.subarray(t * GATES * n, (t + 1) * GATES * n);
-    for (let r = 0, from = 0; r < rows; r++) {
-      for (let k = 0; k < GATES; k++) {
-        const to = k * n + r * u;
-        for (let j = 0; j < u; j++) g[to + j] = z[from++];
-      }
-    }
+    splitGates(z, g, rows, u, GATES);
     sigmoid.forward(g, g, 1, (CANDIDATE - UPDATE) * n); // update and reset gates, adjacent
     const c = g.subarray(CANDIDATE * n, (CANDIDATE + 1) * n);
     const rh = this.resetStates.subarray(t * n, (t + 1) * n);
@@ -84,13 +79,7 @@ export class GruLayer extends RecurrentLayer {
     for (let e = 0; e < n; e++) dg[RESET * n + e] = hPrev ? dReset[e] * hPrev[e] : 0;
     sigmoid.backward(g, dg, 1, (CANDIDATE - UPDATE) * n);
     if (carry) for (let e = 0; e < n; e++) this.carried[e] = dh[e] * g[UPDATE * n + e] + dReset[e] * g[RESET * n + e];
-    const dz = this.preActivation(t, rows);
-    for (let r = 0, to = 0; r < rows; r++) {
-      for (let k = 0; k < GATES; k++) {
-        const from = k * n + r * u;
-        for (let j = 0; j < u; j++) dz[to++] = dg[from + j];
-      }
-    }
+    joinGates(dg, this.preActivation(t, rows), rows, u, GATES);
   }
 
   protected override addCarry(dh: FloatArray): void {

@@ -1,5 +1,5 @@
 import { getActivation } from './activations.js';
-import { RecurrentLayer } from './recurrent-layer.js';
+import { joinGates, RecurrentLayer, splitGates } from './recurrent-layer.js';
 import type { Rng } from './rng.js';
 import type { FloatArray, FloatArrayConstructor, RecurrentLayerSpec } from './types.js';
 
@@ -45,13 +45,7 @@ export class LstmLayer extends RecurrentLayer {
     const n = rows * u;
     const z = this.preActivation(t, rows);
     const g = this.gates.subarray(t * GATES * n, (t + 1) * GATES * n);
-    // De-interleave rows of [z_i z_f z_g z_o] into one contiguous block per gate.
-    for (let r = 0, from = 0; r < rows; r++) {
-      for (let k = 0; k < GATES; k++) {
-        const to = k * n + r * u;
-        for (let j = 0; j < u; j++) g[to + j] = z[from++];
-      }
-    }
+    splitGates(z, g, rows, u, GATES);
     sigmoid.forward(g, g, 1, (CELL - INPUT) * n); // input and forget gates, adjacent
     this.activation.forward(g.subarray(CELL * n, OUTPUT * n), g.subarray(CELL * n, OUTPUT * n), 1, n);
     sigmoid.forward(g.subarray(OUTPUT * n), g.subarray(OUTPUT * n), 1, n);
@@ -89,13 +83,7 @@ export class LstmLayer extends RecurrentLayer {
     sigmoid.backward(g, dg, 1, (CELL - INPUT) * n);
     this.activation.backward(g.subarray(CELL * n, OUTPUT * n), dg.subarray(CELL * n, OUTPUT * n), 1, n);
     sigmoid.backward(g.subarray(OUTPUT * n), dg.subarray(OUTPUT * n), 1, n);
-    const dz = this.preActivation(t, rows);
-    for (let r = 0, to = 0; r < rows; r++) {
-      for (let k = 0; k < GATES; k++) {
-        const from = k * n + r * u;
-        for (let j = 0; j < u; j++) dz[to++] = dg[from + j];
-      }
-    }
+    joinGates(dg, this.preActivation(t, rows), rows, u, GATES);
   }
 
   protected override ensure(rows: number): boolean {

@@ -186,6 +186,28 @@ export abstract class RecurrentLayer implements Layer {
   }
 }
 
+/** Rows of z side by side per gate ([z_0 z_1 ...], rows x gates·units) -> one contiguous rows x units block per gate. */
+export function splitGates(z: FloatArray, blocks: FloatArray, rows: number, units: number, gates: number): void {
+  const n = rows * units;
+  for (let r = 0, from = 0; r < rows; r++) {
+    for (let k = 0; k < gates; k++) {
+      const to = k * n + r * units;
+      for (let j = 0; j < units; j++) blocks[to + j] = z[from++];
+    }
+  }
+}
+
+/** The inverse of splitGates: one block per gate -> rows with the gates side by side. */
+export function joinGates(blocks: FloatArray, z: FloatArray, rows: number, units: number, gates: number): void {
+  const n = rows * units;
+  for (let r = 0, to = 0; r < rows; r++) {
+    for (let k = 0; k < gates; k++) {
+      const from = k * n + r * units;
+      for (let j = 0; j < units; j++) z[to++] = blocks[from + j];
+    }
+  }
+}
+
 /** Swaps the two outer axes of an a x b x width block: sample-major <-> time-major. */
 function transpose(src: FloatArray, dst: FloatArray, a: number, b: number, width: number): void {
   for (let i = 0; i < a; i++) {

@@ -195,7 +195,7 @@ describe('sequence datasets, recurrent specs and sequence predictions', () => {
       expectError(perSequence, 422, 'ERR_UNPROCESSABLE', 'model.layers[0].returnSequences: expected false', 'one target per sequence');
       expectError(await job({ datasetId: classesId, model: { ...classifier, layers: [lstm(8), dense(2, 'softmax')] } }), 422, 'ERR_UNPROCESSABLE', 'model.layers[1].units: expected 3');
       expectError(await job({ datasetId: irisId, model: irisNetwork, training: { bpttSteps: 4 } }), 422, 'ERR_UNPROCESSABLE', 'training.bpttSteps');
-      expectError(await job({ datasetId: classesId, model: { ...classifier, layers: [{ type: 'gru', units: 4 }, dense(3, 'softmax')] } }), 400, 'ERR_VALIDATION', 'body.model.layers[0].type');
+      expectError(await job({ datasetId: classesId, model: { ...classifier, layers: [{ type: 'transformer', units: 4 }, dense(3, 'softmax')] } }), 400, 'ERR_VALIDATION', 'body.model.layers[0].type');
       expectError(await job({ datasetId: classesId, model: classifier, training: { bpttSteps: 0 } }), 400, 'ERR_VALIDATION', 'body.training.bpttSteps');
 
       const sequences = [[[1], [2], [3]], [[4], [5], [6]]];

@@ -26,6 +26,16 @@ describe('dropout, learning-rate schedules and the GRU through the API and a rea
     expect(job.status).toBe('succeeded');
     return job;
   };
+  const uploadIris = async (rows: (number | string)[][]) => {
+    const res = await request(service.app.server)
+      .post('/v1/datasets')
+      .query({ name: 'iris', target: 'species' })
+      .set(auth(key))
+      .set('content-type', 'text/csv')
+      .send(toCsv(IRIS_COLUMNS, rows));
+    expect(res.status, res.text).toBe(201);
+    return res.body.id as string;
+  };
   const metricsOf = async (id: string) => {
     const res = await request(service.app.server).get(`/v1/jobs/${id}/metrics`).set(auth(key));
     expect(res.status).toBe(200);
@@ -34,16 +44,9 @@ describe('dropout, learning-rate schedules and the GRU through the API and a rea
 
   it('trains Iris with dropout and a cosine schedule, and a GRU on sequences with a step schedule; each epoch has its rate', async () => {
     const { train, holdout } = irisSplit();
-    const iris = await request(service.app.server)
-      .post('/v1/datasets')
-      .query({ name: 'iris', target: 'species' })
-      .set(auth(key))
-      .set('content-type', 'text/csv')
-      .send(toCsv(IRIS_COLUMNS, train));
-    expect(iris.status, iris.text).toBe(201);
     const epochs = 40;
     const dense = await post('/v1/jobs', {
-      datasetId: iris.body.id,
+      datasetId: await uploadIris(train),
       model: {
         layers: [
           { type: 'dense', units: 32, activation: 'relu' },
@@ -108,7 +111,7 @@ describe('dropout, learning-rate schedules and the GRU through the API and a rea
     // The event stream's epochs carry the same rates.
     const stream = await openEventStream(`${url}/v1/jobs/${gru.body.id}/events`, auth(key));
     const epochEvents = (await stream.readUntil(() => false)).filter((b) => b.event === 'epoch');
-    expect(epochEvents.map((b) => JSON.parse(b.data).learningRate)).toEqual(gruRows.map((r) => r.learningRate));
+    expect(epochEvents.map((b) => JSON.parse(b.data!).learningRate)).toEqual(gruRows.map((r) => r.learningRate));
     const unseen = frequencySequences(150, 16, 101);
     const classified = await post(`/v1/models/${gruDone.modelId}/predict`, { inputs: unseen.sequences });
     expect(classified.status, classified.text).toBe(200);
@@ -136,14 +139,7 @@ describe('dropout, learning-rate schedules and the GRU through the API and a rea
       'training.schedule.factor',
     ],
   ])('refuses %s, naming %s', async (_, model, training, field) => {
-    const { train } = irisSplit();
-    const iris = await request(service.app.server)
-      .post('/v1/datasets')
-      .query({ name: 'iris', target: 'species' })
-      .set(auth(key))
-      .set('content-type', 'text/csv')
-      .send(toCsv(IRIS_COLUMNS, train));
-    const res = await post('/v1/jobs', { datasetId: iris.body.id, model, training: { epochs: 1, ...training } });
+    const res = await post('/v1/jobs', { datasetId: await uploadIris(irisSplit().train), model, training: { epochs: 1, ...training } });
     expect(res.status, res.text).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(res.body.error.message).toContain(field);
