@@ -140,6 +140,23 @@ describe('API conventions', () => {
     expect((await http().get(model.headers.location).set(auth(apiKey))).status).toBe(200);
   });
 
+  it('refuses an unknown query parameter on every route that takes a query, naming it', async () => {
+    const modelId = (await http().get('/v1/models').set(auth(tenant.apiKey))).body.items[0].id;
+    const misspelt = [
+      http().get('/v1/jobs').query({ stauts: 'queued' }),
+      http().get('/v1/models').query({ limt: 5 }),
+      http().get('/v1/datasets').query({ limt: 5 }),
+      http().post('/v1/datasets').query({ name: 'x', target: 'y', delimeter: ';' }).set('content-type', 'text/csv').send('x,y\n1,2\n'),
+      http().get(`/v1/models/${modelId}/export`).query({ fromat: 'json' }),
+      http().post('/v1/registry/even/predict').query({ verison: 1 }).send({ inputs: [[5.1, 3.5, 1.4, 0.2]] }),
+    ];
+    for (const [i, pending] of misspelt.entries()) {
+      const res = await pending.set(auth(tenant.apiKey));
+      expect(res.status, `${i}: ${res.text}`).toBe(400);
+      expect(res.body.error.message, `${i}`).toMatch(/^querystring\.(stauts|limt|delimeter|fromat|verison): unknown parameter$/);
+    }
+  });
+
   it('answers 405 with Allow for a known path asked with another method, and 404 for an unknown path', async () => {
     const id = crypto.randomUUID();
     const patch = await http().patch(`/v1/jobs/${id}`).set(auth(tenant.apiKey)).send({});
