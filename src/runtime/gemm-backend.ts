@@ -24,6 +24,11 @@ export type NativeGemmSetting = string;
  * 6x from 2,048 to 65,536, 2.1x to 2.8x beyond.
  */
 export const NATIVE_MIN_WORK = 1024;
+/**
+ * OpenBLAS multiplies products of up to 65,536 x 4 multiply-adds on the calling thread whatever its thread count
+ * (interface/gemm.c, GEMM_MULTITHREAD_THRESHOLD): below this, a product only marks its thread busy.
+ */
+const OPENBLAS_THREADED_WORK = 262_144;
 /** A training thread that multiplied nothing for this long is idle (between jobs, or writing a checkpoint). */
 const BUSY_WINDOW_MS = 100;
 /** Training threads per process that can take a place on the board; more share the last place. */
@@ -91,6 +96,9 @@ function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer) {
   const place = Math.min(Atomics.add(counters, 0, 1), BOARD_PLACES - 1);
   const cores = availableParallelism();
   let calls = 0;
+  const markBusy = () => {
+    if (++calls % SEEN_STRIDE === 0) lastBusy[place] = Date.now();
+  };
 
   const threadsNow = (now: number): number => {
     const places = Math.min(Atomics.load(counters, 0), BOARD_PLACES);
@@ -102,6 +110,11 @@ function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer) {
     name: blas.name,
     minWork: NATIVE_MIN_WORK,
     gemm: ((transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+      if (m * n * k < OPENBLAS_THREADED_WORK) {
+        markBusy();
+        blas.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+      }
       const now = Date.now();
       lastBusy[place] = now;
       const threads = threadsNow(now);
@@ -109,8 +122,6 @@ function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer) {
       if (Atomics.exchange(counters, 1, threads) !== threads) blas.setThreads(threads);
       blas.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }) satisfies NativeBlas['gemm'],
-    seen: () => {
-      if (++calls % SEEN_STRIDE === 0) lastBusy[place] = Date.now();
-    },
+    seen: markBusy,
   };
 }
