@@ -14,6 +14,8 @@ export class DropoutLayer implements Layer {
   readonly parameters: readonly Parameter[] = [];
   private mask: FloatArray;
   private out: FloatArray;
+  /** out's first n values, cached: a fresh subarray per batch would be garbage per batch. */
+  private outView: FloatArray;
   /** Whether the last forward pass applied a mask (training) or passed its input through (predict, evaluate). */
   private masked = false;
 
@@ -23,7 +25,7 @@ export class DropoutLayer implements Layer {
     readonly units: number,
     private readonly Float: FloatArrayConstructor,
   ) {
-    this.kernel = this.bias = this.mask = this.out = new Float(0);
+    this.kernel = this.bias = this.mask = this.out = this.outView = new Float(0);
   }
 
   initialize(): void {}
@@ -40,7 +42,8 @@ export class DropoutLayer implements Layer {
     const { rate } = this.spec;
     const keep = 1 / (1 - rate);
     const mask = this.mask;
-    const out = this.out.subarray(0, n);
+    if (this.outView.length !== n) this.outView = this.out.subarray(0, n);
+    const out = this.outView;
     for (let i = 0; i < n; i++) {
       mask[i] = masks!.next() < rate ? 0 : keep;
       out[i] = x[i] * mask[i];
