@@ -45,9 +45,11 @@ export type TrainingProgress =
 /**
  * Thread -> worker process, over an in-process BroadcastChannel rather than BullMQ's progress (which writes to
  * Redis first): training keeps reporting to Postgres even while Redis is away, and the process can answer.
- * `start` asks whether to train and from which checkpoint; `end` says the thread is free again.
+ * `start` asks whether to train and from which checkpoint, and hands over the run's stop flag: an Int32 in shared
+ * memory where the process writes a STOP_REASONS code, which training reads between two batches without waiting for
+ * the thread's event loop (an epoch runs synchronously). `end` says the thread is free again.
  */
-export type ThreadMessage = TrainingProgress | { kind: 'start' } | { kind: 'end' };
+export type ThreadMessage = TrainingProgress | { kind: 'start'; stop: SharedArrayBuffer } | { kind: 'end' };
 
 export interface ThreadEnvelope {
   /** One run of one job in one thread; a job redelivered to the same process gets a new run id. */
@@ -59,7 +61,8 @@ export interface ThreadEnvelope {
 }
 
 export type StartReply =
-  | { proceed: true; checkpoint: TrainingCheckpoint | null; input: TrainingInput }
+  /** `deadline`: when the job's wall time (JOB_MAX_WALL_TIME_MS since it first started) runs out, in epoch ms. */
+  | { proceed: true; checkpoint: TrainingCheckpoint | null; input: TrainingInput; deadline: number }
   /** The job is no longer active in Postgres (cancelled, finished, deleted), or the process is shutting down. */
   | { proceed: false; reason: 'inactive'; status: JobStatus | null }
   | { proceed: false; reason: 'shutdown' };
@@ -74,15 +77,14 @@ export interface ParentReply {
 export const THREAD_TO_PROCESS_CHANNEL = 'backprop:training:thread-to-process';
 export const PROCESS_TO_THREAD_CHANNEL = 'backprop:training:process-to-thread';
 
-/** Abort reasons the worker process gives `worker.cancelJob()`; the thread's AbortSignal carries them. */
-export const CANCEL_REASON = {
-  /** The user cancelled the job: stop, record nothing more. */
-  cancelled: 'cancelled',
-  /** The worker process is stopping (SIGTERM): checkpoint, then hand the job back to the queue. */
-  shutdown: 'shutdown',
-  /** This process lost the job's lock (Redis flushed, process stalled): checkpoint and stop; another run owns it. */
-  lost: 'lost',
-} as const;
+/**
+ * Why the worker process stops a run; a run's stop flag holds the reason's index + 1 (0: train on). cancelled: the
+ * user cancelled the job (or Postgres no longer has it running), stop and record nothing more. shutdown: the worker
+ * process is stopping (SIGTERM), checkpoint at the batch boundary and hand the job back to the queue. lost: this
+ * process lost the job's lock (Redis flushed, process stalled), checkpoint and stop; another run owns it.
+ */
+export const STOP_REASONS = ['cancelled', 'shutdown', 'lost'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface TrainingResult {
   epochs: number;

@@ -63,5 +63,20 @@ export function createDispatcher({ jobs, queue, tenantLimit, log }: DispatcherDe
       await enqueueTraining(queue, { jobId, tenantId: job.tenantId });
       return true;
     },
+
+    /**
+     * A cancelled job keeps its slot until a worker sees its run end. When no run can come any more (its worker died
+     * and the queue no longer holds the job: the cancel removed it, or Redis lost it), the run ended with that worker:
+     * its slot goes to the tenant's next job. A job the queue holds (active, waiting) is left to the worker that runs it.
+     */
+    async freeEndedCancels(): Promise<void> {
+      for (const { id, tenantId } of await jobs.cancelledWithRuns()) {
+        const state = await queue.getJobState(id);
+        if (state !== 'unknown' && state !== 'completed' && state !== 'failed') continue;
+        await jobs.runHandedBack(id);
+        log.info({ jobId: id, queueState: state }, "a cancelled job's run ended with its worker; its slot is free");
+        await this.dispatch(tenantId);
+      }
+    },
   };
 }

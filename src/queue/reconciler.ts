@@ -72,6 +72,7 @@ export class Reconciler {
       }
       if (lost && (await dispatcher.requeue(id))) log.info({ jobId: id, queueState: state }, 're-enqueued an active job the queue had lost');
     }
+    await dispatcher.freeEndedCancels();
     for (const tenantId of await jobs.tenantsWaiting()) {
       if (this.stopped) break;
       await dispatcher.dispatch(tenantId);

@@ -30,10 +30,11 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'worker shutting down: checkpointing running jobs and handing them back to the queue');
-  // Bounded: a thread stuck in a long epoch or a write waiting for Postgres must not keep the process alive.
-  // Whatever was not handed back is picked up by another worker's stalled-job check, from its last checkpoint.
+  // Bounded: training stops at its next batch boundary, but a huge batch or a write waiting for Postgres must not
+  // keep the process alive. Whatever was not handed back is picked up by another worker's stalled-job check, from
+  // its last checkpoint; close() recorded its run as released first, so that is not counted as a crash.
   setTimeout(() => {
-    log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'worker shutdown timed out; exiting');
+    log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'worker shutdown timed out; exiting (its runs were recorded as released)');
     process.exit(1);
   }, config.SHUTDOWN_TIMEOUT_MS).unref();
   await training.close();

@@ -1,13 +1,15 @@
 // Runs inside a BullMQ worker thread. Trains epoch by epoch and reports every step to its worker process; it never
-// touches Postgres or Redis itself. Imports engine and contracts only.
+// touches Postgres or Redis itself. Imports engine and contracts only. Its worker process stops it through a flag
+// read between batches (cancel, shutdown, lost lock), and so does the job's wall-time limit.
 import '../runtime/training-thread-gemm.js';
 import type { SandboxedJob } from 'bullmq';
 import {
-  CANCEL_REASON,
   PROCESS_TO_THREAD_CHANNEL,
+  STOP_REASONS,
   THREAD_TO_PROCESS_CHANNEL,
   type ParentReply,
   type StartReply,
+  type StopReason,
   type ThreadEnvelope,
   type ThreadMessage,
   type TrainingJobData,
@@ -17,7 +19,7 @@ import type { Evaluation } from '../contracts/evaluation.js';
 import { DivergenceError, EngineError, Trainer, createNetwork, deserializeModel, serializeModel, splitRows, type EpochReport } from '../engine/index.js';
 import { judge } from '../evaluation/judge.js';
 
-/** Lets the thread's event loop deliver messages (the parent's cancel, replies) between two synchronous epochs. */
+/** Lets the thread's event loop deliver messages (the parent's replies) between two synchronous epochs. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The user cancelled the job, or it is no longer active in Postgres: nothing more is recorded. */
@@ -28,6 +30,18 @@ export class CancelledError extends Error {
 /** The run stopped without finishing (worker shutting down, lock lost) after making its progress durable. */
 export class ReleasedError extends Error {
   override name = 'ReleasedError';
+}
+
+/** The job trained past JOB_MAX_WALL_TIME_MS: it stopped at a batch boundary, its progress stored, and fails. */
+export class WallTimeExceededError extends Error {
+  override name = 'WallTimeExceededError';
+  readonly code = 'ERR_JOB_WALL_TIME_EXCEEDED';
+  constructor(readonly details: { deadline: string; epoch: number; stepsDone: number }) {
+    super(
+      `the job was still training at ${details.deadline}, the end of its wall time (JOB_MAX_WALL_TIME_MS since it ` +
+        `first started); it stopped in epoch ${details.epoch + 1}, with its progress kept in its checkpoint`,
+    );
+  }
 }
 
 /**
@@ -70,11 +84,12 @@ class ProcessLink {
   }
 }
 
-export default async function train(job: SandboxedJob<TrainingJobData>, _token?: string, signal?: AbortSignal): Promise<TrainingResult> {
+export default async function train(job: SandboxedJob<TrainingJobData>): Promise<TrainingResult> {
   const data = job.data;
   const link = new ProcessLink(data.jobId);
+  const stopFlag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   try {
-    const start = await link.request<StartReply>({ kind: 'start' });
+    const start = await link.request<StartReply>({ kind: 'start', stop: stopFlag.buffer as SharedArrayBuffer });
     if (!start.proceed) {
       if (start.reason === 'shutdown') throw new ReleasedError(`job ${data.jobId} not started: the worker is shutting down`);
       throw new CancelledError(`job ${data.jobId} not started: it is ${start.status ?? 'gone'}`);
@@ -83,26 +98,37 @@ export default async function train(job: SandboxedJob<TrainingJobData>, _token?:
     const trainer = start.checkpoint
       ? Trainer.fromCheckpoint(start.checkpoint, dataset)
       : new Trainer(initialModel ? deserializeModel(initialModel) : createNetwork(spec, options.seed), dataset, options);
-    let durableEpoch = trainer.epoch;
+    let durableSteps = trainer.steps;
     const checkpoint = async () => {
       const stored = await link.request<{ ok: boolean }>({ kind: 'checkpoint', checkpoint: trainer.checkpoint() });
       // Refused when the checkpoint, or a metric before it, could not be written: training on would hide the loss.
       if (!stored.ok) throw new Error(`job ${data.jobId}: its progress up to epoch ${trainer.epoch} could not be stored`);
-      durableEpoch = trainer.epoch;
+      durableSteps = trainer.steps;
+    };
+    // Read before every batch: an Int32 load and a clock read, nothing next to a batch's products.
+    let stopReason: StopReason | 'wallTime' | null = null;
+    const shouldStop = (): boolean => {
+      const code = Atomics.load(stopFlag, 0);
+      stopReason = code > 0 ? STOP_REASONS[code - 1] : Date.now() >= start.deadline ? 'wallTime' : null;
+      return stopReason !== null;
+    };
+    /** Ends the run at the batch boundary it stopped on; whatever it keeps is stored first. */
+    const stop = async (reason: StopReason | 'wallTime'): Promise<never> => {
+      const where = `in epoch ${trainer.epoch + 1}`;
+      if (reason === 'cancelled') throw new CancelledError(`job ${data.jobId} cancelled ${where}`);
+      if (trainer.steps > durableSteps) await checkpoint();
+      if (reason === 'wallTime') {
+        throw new WallTimeExceededError({ deadline: new Date(start.deadline).toISOString(), epoch: trainer.epoch, stepsDone: trainer.steps });
+      }
+      throw new ReleasedError(`job ${data.jobId} released ${where} (${reason})`);
     };
 
     let last: EpochReport | null = null;
     while (!trainer.done) {
       await yieldToEventLoop();
-      if (signal?.aborted) {
-        const reason = String(signal.reason);
-        if (reason !== CANCEL_REASON.shutdown && reason !== CANCEL_REASON.lost) {
-          throw new CancelledError(`job ${data.jobId} cancelled after epoch ${trainer.epoch}`);
-        }
-        if (trainer.epoch > durableEpoch) await checkpoint();
-        throw new ReleasedError(`job ${data.jobId} released after epoch ${trainer.epoch} (${reason})`);
-      }
-      last = trainer.runEpoch();
+      const report = trainer.runEpochUntil(shouldStop);
+      if (report === null) return await stop(stopReason!);
+      last = report;
       link.post({ kind: 'epoch', report: last });
       if (trainer.epoch % checkpointEvery === 0 && !trainer.done) await checkpoint();
     }
@@ -119,6 +145,7 @@ export default async function train(job: SandboxedJob<TrainingJobData>, _token?:
       const details = { field: err.field, expected: err.expected, ...divergence };
       await link.request({ kind: 'error', error: { code: err.code, message: err.message, details } });
     }
+    if (err instanceof WallTimeExceededError) await link.request({ kind: 'error', error: { code: err.code, message: err.message, details: err.details } });
     throw err;
   } finally {
     link.close();

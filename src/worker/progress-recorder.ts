@@ -31,6 +31,8 @@ export class ProgressRecorder {
     private readonly listener: ProgressListener,
     /** Runs of one job whose worker died, in a row, after which the job is failed instead of started again. */
     private readonly maxCrashes: number,
+    /** JOB_MAX_WALL_TIME_MS: how long after its first start a job may still train. */
+    private readonly maxWallTimeMs: number,
   ) {}
 
   /** Announces the job's end, if it has ended, behind the writes queued for it. */
@@ -91,7 +93,8 @@ export class ProgressRecorder {
           const [checkpoint, input] = await Promise.all([jobs.latestCheckpoint(jobId), this.loadInput(job)]);
           if (checkpoint) this.log.info({ jobId, resumeEpoch: checkpoint.epoch }, 'resuming job from its checkpoint');
           this.listener.started(jobId, checkpoint?.epoch ?? 0);
-          return { proceed: true, checkpoint: (checkpoint?.data as never) ?? null, input };
+          const deadline = (job.startedAt ?? new Date()).getTime() + this.maxWallTimeMs;
+          return { proceed: true, checkpoint: (checkpoint?.data as never) ?? null, input, deadline };
         });
         // Without Postgres' answer the thread must not guess: it stops, and the job is handed out again.
         return reply === FAILED ? { proceed: false, reason: 'inactive', status: null } : reply;

@@ -4,7 +4,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/index.js';
-import { CANCEL_REASON, TRAINING_QUEUE, type TrainingJobData, type TrainingResult } from '../contracts/job-data.js';
+import { TRAINING_QUEUE, type TrainingJobData, type TrainingResult } from '../contracts/job-data.js';
 import { WEBHOOK_QUEUE, type WebhookJobData } from '../contracts/webhooks.js';
 import { createDb } from '../db/client.js';
 import { datasetRepository } from '../db/datasets.js';
@@ -54,10 +54,11 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
   const recorder = new ProgressRecorder(
     jobs,
     log,
-    (jobId) => worker.cancelJob(jobId, CANCEL_REASON.cancelled),
+    (jobId) => link.stop(jobId, 'cancelled'),
     (job) => loadTrainingInput(jobs, datasets, job),
     announcer,
     config.JOB_MAX_CRASHES,
+    config.JOB_MAX_WALL_TIME_MS,
   );
   let shuttingDown = false;
   const link = new ThreadLink(async (envelope) => {
@@ -92,8 +93,10 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
   worker.on('failed', (job: Job<TrainingJobData> | undefined, err: Error) => {
     if (!job) return;
     switch (err.name) {
-      case 'CancelledError': // cancelled by the user, or no longer active in Postgres: nothing to write
-        return settle(job, 'settling a cancelled job', async () => undefined);
+      case 'CancelledError':
+        // Cancelled by the user, or no longer active in Postgres. Its run has ended only now: until this write the
+        // cancelled job still held its tenant's slot (jobs.admit counts a cancelled job with an unfinished run).
+        return settle(job, 'ending the cancelled run', () => jobs.runHandedBack(job.data.jobId));
       case 'ReleasedError': // shutdown or lost lock, after a durable checkpoint: back on the queue from Postgres
         return settle(job, 'handing the job back to the queue', async () => {
           await jobs.runHandedBack(job.data.jobId);
@@ -108,12 +111,12 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
   });
   // The lock could not be renewed (Redis flushed, or this process stalled): another run may own the job now.
   worker.on('lockRenewalFailed', (jobIds) => {
-    for (const jobId of jobIds) if (worker.cancelJob(jobId, CANCEL_REASON.lost)) log.warn({ jobId }, 'lost the job lock; stopping its run');
+    for (const jobId of jobIds) if (link.stop(jobId, 'lost')) log.warn({ jobId }, 'lost the job lock; stopping its run');
   });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
 
   await subscribeCancel(subscriber, config.QUEUE_PREFIX, (jobId) => {
-    if (worker.cancelJob(jobId, CANCEL_REASON.cancelled)) log.info({ jobId }, 'cancelling running job');
+    if (link.stop(jobId, 'cancelled')) log.info({ jobId }, 'cancelling running job');
     // Cancelled by the API, maybe while it waited on no worker: its event stream and webhook learn of it here.
     recorder.announceEnd(jobId);
   });
@@ -151,7 +154,12 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
       shuttingDown = true;
       reconciler.stop();
       const closing = worker.close(); // takes no new job; resolves once the running ones have stopped
-      for (const jobId of link.activeJobIds()) worker.cancelJob(jobId, CANCEL_REASON.shutdown);
+      for (const jobId of link.activeJobIds()) {
+        // A deploy is no crash, even one whose hand-back outlasts SHUTDOWN_TIMEOUT_MS: said first, before the
+        // checkpoint, so the next run of the job does not count this one against JOB_MAX_CRASHES.
+        void recorder.enqueue(jobId, 'recording the run as released', () => jobs.runHandedBack(jobId));
+        link.stop(jobId, 'shutdown');
+      }
       await closing;
       await recorder.drain();
       link.close();

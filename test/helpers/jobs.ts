@@ -84,7 +84,7 @@ export async function cancelAndExpectStopped(app: FastifyInstance, key: string, 
   const epochAtCancel = res.body.epoch as number;
   expect(epochAtCancel).toBeGreaterThanOrEqual(running.epoch);
 
-  // The thread checks its abort signal between epochs; wait for BullMQ to record the job as failed (aborted).
+  // The thread reads its stop flag before every batch; wait for BullMQ to record the job as failed (cancelled).
   await expect.poll(async () => (await app.queue.getJob(id))?.failedReason, { timeout: 10_000 }).toBeTruthy();
   const settled = await metricCount(app, key, id);
   expect(settled).toBeLessThanOrEqual(epochAtCancel + 1);
