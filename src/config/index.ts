@@ -56,6 +56,11 @@ export const configSchema = z.object({
   JOB_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Worker deaths a job survives in a row (it resumes from its checkpoint each time); at the next start it fails. */
   JOB_MAX_CRASHES: z.coerce.number().int().min(0).max(1000).default(10),
+  /**
+   * How long after its first start a job may still train (queue waits after a hand-back count too): past it, the
+   * job stops at its next batch boundary, keeps its checkpoint and fails with ERR_JOB_WALL_TIME_EXCEEDED.
+   */
+  JOB_MAX_WALL_TIME_MS: z.coerce.number().int().min(1000).default(24 * 3600 * 1000),
   /** How often workers look for jobs whose worker died (lock expired) and hand them to another worker. */
   STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
   /** How often a worker compares Postgres with Redis and re-enqueues active jobs the queue lost (also on Redis reconnect). */
