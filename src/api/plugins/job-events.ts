@@ -43,7 +43,7 @@ interface Followed extends TrackedStream {
   seen?: { status: JobStatus; epoch: number };
 }
 
-export const KEY_REVOKED = { code: 'ERR_UNAUTHORIZED', message: 'the API key of this stream was revoked (or its tenant deleted); the stream ends' };
+const KEY_REVOKED = { code: 'ERR_UNAUTHORIZED', message: 'the API key of this stream was revoked (or its tenant deleted); the stream ends' };
 
 export default fp<{ redisUrl: string; pingIntervalMs: number; maxStreamsPerKey: number }>(
   async (app, opts) => {
