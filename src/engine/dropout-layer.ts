@@ -41,11 +41,13 @@ export class DropoutLayer implements Layer {
     }
     const { rate } = this.spec;
     const keep = 1 / (1 - rate);
+    // u / 2^32 < rate exactly when u < rate · 2^32 (both exact in a double): Rng.next() without its division.
+    const dropBelow = rate * 4294967296;
     const mask = this.mask;
     if (this.outView.length !== n) this.outView = this.out.subarray(0, n);
     const out = this.outView;
     for (let i = 0; i < n; i++) {
-      mask[i] = masks!.next() < rate ? 0 : keep;
+      mask[i] = masks!.nextUint32() < dropBelow ? 0 : keep;
       out[i] = x[i] * mask[i];
     }
     return out;
