@@ -1,8 +1,6 @@
 // The API's model cache is bounded in bytes (MODEL_CACHE_MB), not in models: what each cached model holds is
 // estimated from its spec (weights, gradient buffers, its layers' buffers for the largest chunk it runs, the stored
 // weights' text), checked here against the memory a real model takes, with models stored in and read from Postgres.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cachedModelBytes, ModelCache } from '../../src/api/model-cache.js';
@@ -13,18 +11,10 @@ import { toModelJson } from '../../src/export/model-json.js';
 import { createTenant, useTestService } from '../helpers/app.js';
 import { auth } from '../helpers/fixtures.js';
 import { IRIS_COLUMNS, irisRows } from '../helpers/iris.js';
+import { collectGarbage } from '../helpers/memory.js';
 
 const MiB = 1024 * 1024;
 const CLASSES = ['setosa', 'versicolor', 'virginica'];
-
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-/** A full collection, then a turn of the event loop for freed array buffers to be counted as freed. */
-const gc = async () => {
-  collect();
-  await new Promise((resolve) => setImmediate(resolve));
-  collect();
-};
 
 const irisSpec = (hidden: number[]): ModelSpec => ({
   inputSize: 4,
@@ -63,13 +53,13 @@ describe('model cache', () => {
     const stored = await service.app.repos.models.get(tenantId, big);
     const { features } = irisRows();
     const rows = Array.from({ length: EVALUATION_CHUNK }, (_, i) => features[i % features.length]);
-    await gc();
+    await collectGarbage();
     const before = process.memoryUsage().arrayBuffers;
     const cache = new ModelCache(Number.MAX_SAFE_INTEGER);
     const loaded = (await cache.get(tenantId, big, async () => stored))!;
     predictRows(loaded, rows.slice(0, 300)); // a 256-row chunk and the rest
     loaded.network.predict(Float32Array.from(rows.flat()), EVALUATION_CHUNK); // what an evaluation's chunk grows
-    await gc();
+    await collectGarbage();
     const held = process.memoryUsage().arrayBuffers - before;
     const estimate = cachedModelBytes(loaded.network);
     console.log(`estimate ${(estimate / MiB).toFixed(1)} MiB; array buffers held ${(held / MiB).toFixed(1)} MiB`);

@@ -1,22 +1,11 @@
 // The submission-time estimate of a run's memory (src/engine/memory-estimate.ts) against what the engine really
 // allocates: one epoch and one checkpoint of moderately sized networks on real flights, in this process.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createNetwork, estimateTrainingBytes, Trainer, type ModelSpec } from '../../src/engine/index.js';
+import { collectGarbage } from '../helpers/memory.js';
 import { flights } from '../helpers/tables.js';
 
 const MiB = 1024 * 1024;
-
-// Garbage (the flights as read, the case before) is collected before measuring, so that what grows is the run's.
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-/** A full collection, then a turn of the event loop for freed array buffers to be counted as freed. */
-const gc = async () => {
-  collect();
-  await new Promise((resolve) => setImmediate(resolve));
-  collect();
-};
 
 /** Per flight: distance (thousands of miles) and hour of departure; target: the delay in minutes. */
 function flightColumns() {
@@ -70,7 +59,7 @@ describe('training memory estimate', () => {
     const options = { optimizer: { type: 'adam' as const, learningRate: 0.001 }, epochs: 1, batchSize, validationSplit: 0.2, seed: 1 };
     const estimate = estimateTrainingBytes(spec, { rows, batchSize, validationSplit: options.validationSplit, optimizer: options.optimizer });
 
-    await gc();
+    await collectGarbage();
     const before = process.memoryUsage();
     const trainer = new Trainer(createNetwork(spec, 1), { inputs: Float32Array.from(x), targets: Float32Array.from(y), rows }, options);
     trainer.runEpoch();

@@ -44,7 +44,10 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
           'sequenceLength, its features per step the inputSize), a tabular one dense layers only; the last recurrent layer ' +
           'returns sequences exactly when the dataset has per-step targets; a stack the engine refuses (a dense layer before ' +
           'a recurrent one, ...) answers 422 naming the layer. At most TRAINING_MAX_EPOCHS epochs (400) and ' +
-          'MODEL_MAX_PARAMETERS weights and biases (422). The job counts against the models quota until it ends, and ' +
+          'MODEL_MAX_PARAMETERS weights and biases (422); training memory, estimated from the layers, batchSize and dataset, ' +
+          'within WORKER_MEMORY_LIMIT_MB (422 ERR_TRAINING_TOO_LARGE with the estimate and the largest batchSize that fits); ' +
+          'binaryCrossEntropy and categoricalCrossEntropy need a class target or numeric targets within [0, 1] (422 naming ' +
+          'model.loss). The job counts against the models quota until it ends, and ' +
           'reserves its model\'s float32 weights (at the widest input encoding) against the storageBytes quota; past ' +
           'either, 403 ERR_QUOTA_EXCEEDED and nothing is stored.',
         security: [{ bearer: [] }],
