@@ -3,6 +3,7 @@
 // EVENTS_MAX_STREAMS_PER_KEY open across processes; and pings cost no Postgres query per stream, while a change no
 // Redis message announced still reaches the streams.
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +124,14 @@ describe('job event streams: revocation, cap, cost of pings', () => {
 
     streams[1].close();
     await waitFor('the closed stream to free its slot', async () => (await attempt(`${firstUrl}/v1/jobs/${tenant.jobId}/events`, tenant.apiKey)).status === 200);
+
+    // Clients that leave as soon as they asked (before the job and the slot are looked up) hold no slot.
+    const { port } = new URL(firstUrl);
+    for (let i = 0; i < 5; i++) {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.write(`GET /v1/jobs/${tenant.jobId}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${tenant.apiKey}\r\n\r\n`, () => socket.destroy());
+    }
+    await waitFor('a slot after the clients that left', async () => (await attempt(`${firstUrl}/v1/jobs/${tenant.jobId}/events`, tenant.apiKey)).status === 200);
   });
 
   it('pings cost no Postgres query per stream, and a change no Redis message announced still reaches every stream', async () => {

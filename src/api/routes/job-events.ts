@@ -82,6 +82,8 @@ const jobEventRoutes: FastifyPluginAsyncZod = async (app) => {
       });
       app.jobEvents.track({ stream, jobId: id, tenantId, keyHash });
       reply.raw.on('close', () => stream.close());
+      // A client that left while its job or its slot was looked up: that 'close' has already fired.
+      if (request.raw.socket.destroyed) stream.close();
 
       // No compression or proxy buffering: each event must leave as soon as it is written. (The response schema
       // documents the content type; the type provider knows no stream bodies, hence the cast.)
