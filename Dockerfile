@@ -24,6 +24,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/public ./public
 USER node
+# 3001: a worker's health endpoint, on the container's loopback unless WORKER_HEALTH_HOST=0.0.0.0.
 EXPOSE 3000 3001
 # The API by default; docker-compose runs the worker from the same image with another command.
 CMD ["node", "dist/server.js"]
