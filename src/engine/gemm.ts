@@ -75,3 +75,21 @@ export const gemm: Gemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta,
     tsGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 };
+
+/**
+ * The product for float32 operands that all live in the memory of `wasm`'s instance (a recurrent layer's own):
+ * the native provider when it would take the product, else that instance's kernel in place, with no staging copy
+ * however small the product, since only the copies made small products cost more in wasm than in TypeScript.
+ */
+export function gemmWithin(wasm: Gemm): Gemm {
+  return (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    if (provider !== null) {
+      if (m * n * k >= provider.minWork) {
+        provider.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+      }
+      provider.seen();
+    }
+    wasm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  };
+}

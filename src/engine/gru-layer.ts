@@ -96,14 +96,13 @@ export class GruLayer extends RecurrentLayer {
     return dx;
   }
 
-  protected override ensure(rows: number): boolean {
-    if (!super.ensure(rows)) return false;
+  protected override allocate(rows: number): void {
+    super.allocate(rows);
     const n = rows * this.units;
     this.gates = new this.Float(this.steps * GATES * n);
     this.resetStates = new this.Float(this.steps * n);
     this.dgates = new this.Float(GATES * n);
     this.dreset = new this.Float(n);
     this.carried = new this.Float(n);
-    return true;
   }
 }

@@ -16,7 +16,9 @@ const GATES = 4;
  *   i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o);  g = act(z_g)
  *   c_t = f ⊙ c_(t-1) + i ⊙ g;  h_t = o ⊙ act(c_t)
  * The cell state is a second carry: backward sends dL/dc_t ⊙ f on to step t-1 next to dL/dh.
- * Forward saves the four gate outputs, c_t and act(c_t) of every step, each gate as its own contiguous block.
+ * Forward saves the four gate outputs, c_t and act(c_t) of every step, each gate as its own contiguous block (the
+ * fused float32 steps keep the gate outputs in z's place instead, rows of [i f g o], and backward writes dL/dz over
+ * them: assembly/recurrent.ts).
  */
 export class LstmLayer extends RecurrentLayer {
   /** Per step: the gate outputs i, f, g, o, each rows x units. */
@@ -30,7 +32,7 @@ export class LstmLayer extends RecurrentLayer {
   private dgates: FloatArray;
 
   constructor(spec: RecurrentLayerSpec, inputs: number, steps: number, Float: FloatArrayConstructor) {
-    super(spec, inputs, steps, GATES, Float);
+    super(spec, inputs, steps, GATES, Float, true);
     this.gates = this.cells = this.cellOut = this.dcNext = this.dcell = this.dgates = new Float(0);
   }
 
@@ -86,15 +88,34 @@ export class LstmLayer extends RecurrentLayer {
     joinGates(dg, this.preActivation(t, rows), rows, u, GATES);
   }
 
-  protected override ensure(rows: number): boolean {
-    if (!super.ensure(rows)) return false;
+  protected override fusedStepForward(t: number, rows: number): void {
+    const bytes = 4 * rows * this.units; // of one step's cells
+    const cPrev = t > 0 ? this.cells.byteOffset + (t - 1) * bytes : 0;
+    this.kernels.lstmStepForward(
+      this.code, this.preActivation(t, rows).byteOffset, this.localBias.byteOffset, cPrev, this.cells.byteOffset + t * bytes,
+      this.cellOut.byteOffset + t * bytes, this.state(t, rows).byteOffset, rows, this.units,
+    );
+  }
+
+  protected override fusedStepBackward(t: number, rows: number, dh: FloatArray, carry: boolean): void {
+    const bytes = 4 * rows * this.units; // of one step's cells
+    const cPrev = t > 0 ? this.cells.byteOffset + (t - 1) * bytes : 0;
+    this.kernels.lstmStepBackward(
+      this.code, this.preActivation(t, rows).byteOffset, dh.byteOffset, this.dcNext.byteOffset, cPrev, this.cellOut.byteOffset + t * bytes,
+      rows, this.units, t < this.steps - 1 ? 1 : 0, carry ? 1 : 0,
+    );
+  }
+
+  protected override allocate(rows: number): void {
+    super.allocate(rows);
     const n = rows * this.units;
-    this.gates = new this.Float(this.steps * GATES * n);
-    this.cells = new this.Float(this.steps * n);
-    this.cellOut = new this.Float(this.steps * n);
-    this.dcNext = new this.Float(n);
-    this.dcell = new this.Float(n);
-    this.dgates = new this.Float(GATES * n);
-    return true;
+    this.cells = this.floats(this.steps * n);
+    this.cellOut = this.floats(this.steps * n);
+    this.dcNext = this.floats(n);
+    // The fused steps keep the gate outputs in z and need no per-step scratch.
+    const fused = this.space !== null;
+    this.gates = this.floats(fused ? 0 : this.steps * GATES * n);
+    this.dcell = this.floats(fused ? 0 : n);
+    this.dgates = this.floats(fused ? 0 : GATES * n);
   }
 }

@@ -1,9 +1,11 @@
 import { type Activation, getActivation } from './activations.js';
-import { gemm } from './gemm.js';
+import { gemm, wasmAvailable } from './gemm.js';
 import { initializers, orthogonal } from './initializers.js';
 import { repeatRow, sumRows, type Layer, type Parameter } from './layer.js';
 import type { Rng } from './rng.js';
 import type { FloatArray, FloatArrayConstructor, RecurrentLayerSpec } from './types.js';
+import { activationCode, type RecurrentKernels } from './wasm/recurrent-kernels.js';
+import { RecurrentSpace } from './wasm/recurrent-space.js';
 
 /**
  * What rnn and lstm layers share: the unrolled loop over steps and backpropagation through time.
@@ -15,6 +17,11 @@ import type { FloatArray, FloatArrayConstructor, RecurrentLayerSpec } from './ty
  * dL/dh_t is what step t outputs receive plus what step t+1 sends back, the subclass turns it into dL/dz_t, and
  * dL/dz_t·W_hᵀ goes on to step t-1. Only then are the weight gradients formed, each by a single gemm over every
  * step: the gradient of a shared weight is the sum of its contributions from all steps.
+ *
+ * float32 layers whose subclass has fused steps (rnn, lstm) keep their buffers in a WebAssembly instance of their own
+ * (`space`) and run each step as one product (native or wasm, in place) and one kernel call that does the bias, the
+ * gates and the state update in a single pass (assembly/recurrent.ts); weights are copied in once per batch. float64
+ * layers (the gradient checks) and the gru run the TypeScript steps.
  */
 export abstract class RecurrentLayer implements Layer {
   readonly kernel: FloatArray;
@@ -43,6 +50,11 @@ export abstract class RecurrentLayer implements Layer {
   /** dL/dh of the step being processed in the backward sweep. */
   private dh: FloatArray;
   private dx: FloatArray;
+  /** The WebAssembly instance holding this layer's buffers, when its steps run fused; else null. */
+  protected readonly space: RecurrentSpace | null;
+  /** With a space: the activation's kernel code, and the parameters and their gradients as copies in the space. */
+  protected readonly code: number;
+  private local: { kernel: FloatArray; recurrent: FloatArray; bias: FloatArray; kernelGrad: FloatArray; recurrentGrad: FloatArray; biasGrad: FloatArray; dOut: FloatArray };
 
   constructor(
     readonly spec: RecurrentLayerSpec,
@@ -50,6 +62,7 @@ export abstract class RecurrentLayer implements Layer {
     readonly steps: number,
     gates: number,
     protected readonly Float: FloatArrayConstructor,
+    fusedSteps = false,
   ) {
     const units = spec.units;
     this.width = gates * units;
@@ -67,10 +80,20 @@ export abstract class RecurrentLayer implements Layer {
     ];
     this.activation = getActivation(spec.activation ?? 'tanh');
     this.xs = this.zs = this.hs = this.sequenceOut = this.dh = this.dx = new Float(0);
+    const fused = fusedSteps && Float === Float32Array && wasmAvailable();
+    this.space = fused ? new RecurrentSpace() : null;
+    this.code = fused ? activationCode(spec.activation ?? 'tanh') : -1;
+    const none = new Float(0);
+    this.local = { kernel: none, recurrent: none, bias: none, kernelGrad: none, recurrentGrad: none, biasGrad: none, dOut: none };
   }
 
   get units(): number {
     return this.spec.units;
+  }
+
+  /** Whether the steps run fused in WebAssembly (float32 rnn and lstm where wasm instantiates). */
+  get fused(): boolean {
+    return this.space !== null;
   }
 
   /** Keras' defaults: glorotUniform kernel, orthogonal recurrent kernel, zero bias. */
@@ -87,12 +110,27 @@ export abstract class RecurrentLayer implements Layer {
     const block = rows * width;
     transpose(x, this.xs, rows, steps, this.inputs);
     const z = this.zs.subarray(0, steps * block);
-    repeatRow(this.bias, z, steps * rows);
-    gemm(false, false, steps * rows, width, this.inputs, 1, this.xs, this.inputs, this.kernel, width, 1, z, width);
-    for (let t = 0; t < steps; t++) {
-      const zt = z.subarray(t * block, (t + 1) * block);
-      if (t > 0) gemm(false, false, rows, this.recurrentColumns, units, 1, this.state(t - 1, rows), units, this.recurrentKernel, width, 1, zt, width);
-      this.stepForward(t, rows);
+    if (this.space) {
+      // The fused steps add the bias themselves; the weights are copied into the space once per batch.
+      const local = this.local;
+      local.kernel.set(this.kernel);
+      local.recurrent.set(this.recurrentKernel);
+      local.bias.set(this.bias);
+      const product = this.space.gemm;
+      product(false, false, steps * rows, width, this.inputs, 1, this.xs, this.inputs, local.kernel, width, 0, z, width);
+      for (let t = 0; t < steps; t++) {
+        const zt = z.subarray(t * block, (t + 1) * block);
+        if (t > 0) product(false, false, rows, width, units, 1, this.state(t - 1, rows), units, local.recurrent, width, 1, zt, width);
+        this.fusedStepForward(t, rows);
+      }
+    } else {
+      repeatRow(this.bias, z, steps * rows);
+      gemm(false, false, steps * rows, width, this.inputs, 1, this.xs, this.inputs, this.kernel, width, 1, z, width);
+      for (let t = 0; t < steps; t++) {
+        const zt = z.subarray(t * block, (t + 1) * block);
+        if (t > 0) gemm(false, false, rows, this.recurrentColumns, units, 1, this.state(t - 1, rows), units, this.recurrentKernel, width, 1, zt, width);
+        this.stepForward(t, rows);
+      }
     }
     if (!this.spec.returnSequences) return this.state(steps - 1, rows);
     const out = this.sequenceOut.subarray(0, rows * steps * units);
@@ -106,13 +144,18 @@ export abstract class RecurrentLayer implements Layer {
    * but the backward sweep treats the state entering each chunk as a constant.
    */
   backward(dOut: FloatArray, rows: number, needInputGrad: boolean, bpttSteps = Infinity): FloatArray | null {
-    const { steps, units, width } = this;
+    const { steps, units, width, space } = this;
     const block = rows * width;
     const dz = this.zs.subarray(0, steps * block);
     const dh = this.dh.subarray(0, rows * units);
     dh.fill(0);
+    const sequences = this.spec.returnSequences;
+    const local = this.local;
+    if (space && sequences) local.dOut.set(dOut.subarray(0, rows * steps * units));
     for (let t = steps - 1; t >= 0; t--) {
-      if (this.spec.returnSequences) {
+      if (sequences && space) {
+        space.kernels.addRows(dh.byteOffset, local.dOut.byteOffset + 4 * t * units, rows, units, steps * units);
+      } else if (sequences) {
         for (let r = 0; r < rows; r++) {
           const from = (r * steps + t) * units;
           for (let j = 0; j < units; j++) dh[r * units + j] += dOut[from + j];
@@ -121,8 +164,14 @@ export abstract class RecurrentLayer implements Layer {
         dh.set(dOut.subarray(0, rows * units));
       }
       const carry = t > 0 && (steps - t) % bpttSteps !== 0;
-      this.stepBackward(t, rows, dh, carry);
       const dzt = dz.subarray(t * block, (t + 1) * block);
+      if (space) {
+        this.fusedStepBackward(t, rows, dh, carry);
+        if (carry) space.gemm(false, true, rows, units, width, 1, dzt, width, local.recurrent, width, 0, dh, units);
+        else dh.fill(0);
+        continue;
+      }
+      this.stepBackward(t, rows, dh, carry);
       if (carry) {
         gemm(false, true, rows, units, this.recurrentColumns, 1, dzt, width, this.recurrentKernel, width, 0, dh, units);
         this.addCarry(dh);
@@ -131,17 +180,28 @@ export abstract class RecurrentLayer implements Layer {
       }
     }
     // Sums over every step, one gemm each: dW_x = Σ x_tᵀ·dz_t, dW_h = Σ h_(t-1)ᵀ·dz_t (h_(-1) = 0), db = Σ dz_t.
-    gemm(true, false, this.inputs, width, steps * rows, 1, this.xs, this.inputs, dz, width, 0, this.kernelGrad, width);
+    // With a space they are formed there (products in place) and copied out.
+    const product = space ? space.gemm : gemm;
+    const kernelGrad = space ? local.kernelGrad : this.kernelGrad;
+    const recurrentGrad = space ? local.recurrentGrad : this.recurrentKernelGrad;
+    product(true, false, this.inputs, width, steps * rows, 1, this.xs, this.inputs, dz, width, 0, kernelGrad, width);
     if (steps > 1) {
       const columns = this.recurrentColumns;
-      gemm(true, false, units, columns, (steps - 1) * rows, 1, this.hs, units, dz.subarray(block), width, 0, this.recurrentKernelGrad, width);
+      product(true, false, units, columns, (steps - 1) * rows, 1, this.hs, units, dz.subarray(block), width, 0, recurrentGrad, width);
     } else {
-      this.recurrentKernelGrad.fill(0);
+      recurrentGrad.fill(0);
     }
-    sumRows(dz, steps * rows, this.biasGrad);
+    if (space) {
+      space.kernels.sumRows(dz.byteOffset, steps * rows, width, local.biasGrad.byteOffset);
+      this.kernelGrad.set(kernelGrad);
+      this.recurrentKernelGrad.set(recurrentGrad);
+      this.biasGrad.set(local.biasGrad);
+    } else {
+      sumRows(dz, steps * rows, this.biasGrad);
+    }
     if (!needInputGrad) return null;
     // The time-major inputs are no longer needed: they take dL/dx before it is put back in sample order.
-    gemm(false, true, steps * rows, this.inputs, width, 1, dz, width, this.kernel, width, 0, this.xs, this.inputs);
+    product(false, true, steps * rows, this.inputs, width, 1, dz, width, space ? local.kernel : this.kernel, width, 0, this.xs, this.inputs);
     const dx = this.dx.subarray(0, rows * steps * this.inputs);
     transpose(this.xs, dx, steps, rows, this.inputs);
     return dx;
@@ -168,21 +228,63 @@ export abstract class RecurrentLayer implements Layer {
    */
   protected abstract stepBackward(t: number, rows: number, dh: FloatArray, carry: boolean): void;
 
+  /** The fused kernels (only fused steps call this, and they run only with a space). */
+  protected get kernels(): RecurrentKernels {
+    if (!this.space) throw new Error('fused steps without a space');
+    return this.space.kernels;
+  }
+
+  /** The bias as copied into the space for this batch. */
+  protected get localBias(): FloatArray {
+    return this.local.bias;
+  }
+
+  /** stepForward's work as one kernel call on the space; z_t holds x_t·W_x + h_(t-1)·W_h, without the bias. */
+  protected fusedStepForward(_t: number, _rows: number): void {
+    throw new Error('fused steps without a kernel');
+  }
+
+  /** stepBackward's work as one kernel call on the space. */
+  protected fusedStepBackward(_t: number, _rows: number, _dh: FloatArray, _carry: boolean): void {
+    throw new Error('fused steps without a kernel');
+  }
+
   /** Adds to dL/dh_(t-1) what reaches it besides dz_t·W_hᵀ over recurrentColumns (the gru's direct and reset paths). */
   protected addCarry(_dh: FloatArray): void {}
 
-  /** Grows the buffers to `rows` sequences; subclasses grow theirs too. */
+  /** Grows the buffers to `rows` sequences, in the space when there is one. */
   protected ensure(rows: number): boolean {
     if (rows <= this.capacity) return false;
     this.capacity = rows;
-    const { steps, units, width, inputs } = this;
-    this.xs = new this.Float(steps * rows * inputs);
-    this.zs = new this.Float(steps * rows * width);
-    this.hs = new this.Float(steps * rows * units);
-    this.sequenceOut = new this.Float(this.spec.returnSequences ? rows * steps * units : 0);
-    this.dh = new this.Float(rows * units);
-    this.dx = new this.Float(rows * steps * inputs);
+    if (this.space) this.space.allocate(() => this.allocate(rows));
+    else this.allocate(rows);
     return true;
+  }
+
+  /** A zero-filled buffer: in the space when there is one (called from allocate only). */
+  protected floats(length: number): FloatArray {
+    return this.space ? this.space.floats(length) : new this.Float(length);
+  }
+
+  /** Takes every buffer for `rows` sequences through floats(); subclasses add theirs. */
+  protected allocate(rows: number): void {
+    const { steps, units, width, inputs } = this;
+    this.xs = this.floats(steps * rows * inputs);
+    this.zs = this.floats(steps * rows * width);
+    this.hs = this.floats(steps * rows * units);
+    this.sequenceOut = this.floats(this.spec.returnSequences ? rows * steps * units : 0);
+    this.dh = this.floats(rows * units);
+    this.dx = this.floats(rows * steps * inputs);
+    if (!this.space) return;
+    this.local = {
+      kernel: this.floats(this.kernel.length),
+      recurrent: this.floats(this.recurrentKernel.length),
+      bias: this.floats(this.bias.length),
+      kernelGrad: this.floats(this.kernel.length),
+      recurrentGrad: this.floats(this.recurrentKernel.length),
+      biasGrad: this.floats(this.bias.length),
+      dOut: this.floats(this.spec.returnSequences ? rows * steps * units : 0),
+    };
   }
 }
 

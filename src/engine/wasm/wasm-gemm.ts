@@ -1,6 +1,7 @@
 import { decodeBytes } from '../base64.js';
 import { invalid } from '../errors.js';
 import type { FloatArray, Gemm } from '../types.js';
+import type { RecurrentKernels } from './recurrent-kernels.js';
 import { GEMM_RELAXED_WASM } from './gemm-relaxed.wasm.js';
 import { GEMM_SIMD_WASM } from './gemm-simd.wasm.js';
 
@@ -22,7 +23,7 @@ export interface WasmMemory {
   readonly buffer: MemoryBytes;
   grow(pages: number): number;
 }
-interface GemmExports {
+interface GemmExports extends RecurrentKernels {
   readonly memory: WasmMemory;
   gemm(
     transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
@@ -172,6 +173,11 @@ export class WasmGemm {
       if (!this.owns(array) || array.length !== n) throw invalid(field, `a view of ${n} floats allocated by this instance`, array.length);
     }
     this.exports.adam(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, beta1, beta2, stepSize, epsilon);
+  }
+
+  /** The fused recurrent-step kernels of assembly/recurrent.ts, on byte offsets into this instance's memory. */
+  get recurrentKernels(): RecurrentKernels {
+    return this.exports;
   }
 
   /** Staging copies are overwritten whole, so they skip alloc()'s zero fill: one pass over each operand, not two. */
