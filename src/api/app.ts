@@ -29,6 +29,7 @@ import modelExportRoutes from './routes/model-export.js';
 import modelListRoutes from './routes/model-list.js';
 import modelRoutes from './routes/models.js';
 import registryRoutes from './routes/registry.js';
+import sweepRoutes from './routes/sweeps.js';
 import quotaRoutes from './routes/quotas.js';
 import tenantRoutes from './routes/tenants.js';
 import webhookRoutes from './routes/webhooks.js';
@@ -95,6 +96,15 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(jobRoutes, {
     limits: { maxParameters: config.MODEL_MAX_PARAMETERS, maxEpochs: config.TRAINING_MAX_EPOCHS, maxTrainingBytes: config.WORKER_MEMORY_LIMIT_MB * 1024 * 1024 },
     allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+    quotas,
+  });
+  await app.register(sweepRoutes, {
+    limits: {
+      maxParameters: config.MODEL_MAX_PARAMETERS,
+      maxEpochs: config.TRAINING_MAX_EPOCHS,
+      maxTrainingBytes: config.WORKER_MEMORY_LIMIT_MB * 1024 * 1024,
+      maxTrials: config.SWEEP_MAX_TRIALS,
+    },
     quotas,
   });
   const modelCache = new ModelCache(config.MODEL_CACHE_MB * 1024 * 1024);

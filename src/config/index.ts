@@ -98,6 +98,8 @@ export const configSchema = z.object({
   /** Weights and biases of a model, counted before anything is allocated. */
   MODEL_MAX_PARAMETERS: z.coerce.number().int().min(1).default(10_000_000),
   TRAINING_MAX_EPOCHS: z.coerce.number().int().min(1).max(EPOCHS_CEILING).default(10_000),
+  /** Configurations one sweep may try (grid points, or draws): its plan is checked and stored whole when it is created. */
+  SWEEP_MAX_TRIALS: z.coerce.number().int().min(1).max(10_000).default(100),
   /**
    * How long an API key's lookup (its tenant and rate-limit budgets, or that it is unknown) is remembered per API
    * process (0 = look it up on every request).

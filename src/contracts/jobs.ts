@@ -76,6 +76,7 @@ export const jobSchema = z
     valAccuracy: z.number().nullable(),
     error: jobErrorSchema.nullable().describe('Why a failed job failed; code is one of the ERR_* codes of docs/api.md'),
     modelId: z.uuid().nullable(),
+    sweepId: z.uuid().nullable().describe('The sweep this job is a trial of (GET /v1/sweeps/{id}); null for a job of its own'),
     settings: jobSettingsSchema,
     createdAt: z.iso.datetime(),
     startedAt: z.iso.datetime().nullable(),

@@ -32,6 +32,7 @@ const viewSelect = {
   preprocessing: true,
   initialModelId: true,
   modelName: true,
+  sweepId: true,
   result: { select: { id: true } },
 } as const;
 
@@ -201,10 +202,13 @@ export function jobRepository(db: Db) {
      */
     async delete(tenantId: string, id: string): Promise<JobDeletion | null> {
       return db.$transaction(async (tx) => {
-        const [row] = await tx.$queryRaw<{ status: JobStatus }[]>`
-          SELECT "status" FROM "Job" WHERE "id" = ${id}::uuid AND "tenantId" = ${tenantId}::uuid FOR UPDATE`;
+        const [row] = await tx.$queryRaw<{ status: JobStatus; sweepId: string | null }[]>`
+          SELECT "status", "sweepId"::text FROM "Job" WHERE "id" = ${id}::uuid AND "tenantId" = ${tenantId}::uuid FOR UPDATE`;
         if (!row) return null;
         if (!finishedStatuses.includes(row.status)) return { deleted: false, status: row.status };
+        // A trial of a sweep still running stays: the sweep's scheduler reads its jobs to know which trials exist.
+        const sweep = row.sweepId ? await tx.sweep.findUnique({ where: { id: row.sweepId }, select: { status: true } }) : null;
+        if (sweep && ACTIVE.includes(sweep.status)) return { deleted: false, status: row.status, sweepId: row.sweepId! };
         const model = await tx.model.findUnique({ where: { jobId: id }, select: { id: true } });
         await tx.job.deleteMany({ where: { id } });
         return { deleted: true, modelId: model?.id ?? null };
@@ -360,4 +364,4 @@ export class ReferenceGoneError extends Error {
   }
 }
 /** What DELETE /v1/jobs/:id did: deleted (and the model it leaves), or not, for the job is still active. */
-export type JobDeletion = { deleted: true; modelId: string | null } | { deleted: false; status: JobStatus };
+export type JobDeletion = { deleted: true; modelId: string | null } | { deleted: false; status: JobStatus; sweepId?: string };

@@ -4,6 +4,7 @@
 import type { Queue } from 'bullmq';
 import type { TrainingJobData } from '../contracts/job-data.js';
 import type { JobRepository } from '../db/jobs.js';
+import type { SweepRepository } from '../db/sweeps.js';
 import { enqueueTraining } from './producer.js';
 
 export interface QueueLogger {
@@ -14,6 +15,7 @@ export interface QueueLogger {
 
 export interface DispatcherDeps {
   jobs: JobRepository;
+  sweeps: SweepRepository;
   queue: Queue<TrainingJobData>;
   /** TENANT_MAX_CONCURRENT_JOBS */
   tenantLimit: number;
@@ -22,7 +24,7 @@ export interface DispatcherDeps {
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
-export function createDispatcher({ jobs, queue, tenantLimit, log }: DispatcherDeps) {
+export function createDispatcher({ jobs, sweeps, queue, tenantLimit, log }: DispatcherDeps) {
   return {
     /**
      * Admits the tenant's oldest waiting jobs into its free slots and enqueues them. An enqueue that fails (Redis
@@ -38,6 +40,21 @@ export function createDispatcher({ jobs, queue, tenantLimit, log }: DispatcherDe
         }
       }
       return admitted;
+    },
+
+    /**
+     * Makes the sweep's next trial jobs (idempotent, under the sweep's row lock) and admits them into the tenant's
+     * free slots. Called when one of its jobs ended, when it is created or cancelled, and by every reconcile pass.
+     */
+    async advanceSweep(sweepId: string): Promise<void> {
+      const made = await sweeps.advance(sweepId);
+      if (made) await this.dispatch(made.tenantId);
+    },
+
+    /** After a job ended: its sweep, if it is a trial, goes on. */
+    async jobEnded(jobId: string): Promise<void> {
+      const sweepId = await sweeps.sweepOfJob(jobId);
+      if (sweepId) await this.advanceSweep(sweepId);
     },
 
     /**

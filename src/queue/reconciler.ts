@@ -7,10 +7,12 @@ import type { Queue } from 'bullmq';
 import type { RedisConnection } from './connection.js';
 import type { TrainingJobData } from '../contracts/job-data.js';
 import type { JobRepository } from '../db/jobs.js';
+import type { SweepRepository } from '../db/sweeps.js';
 import type { Dispatcher, QueueLogger } from './dispatcher.js';
 
 export interface ReconcilerDeps {
   jobs: JobRepository;
+  sweeps: SweepRepository;
   queue: Queue<TrainingJobData>;
   dispatcher: Dispatcher;
   /** The connection whose 'ready' event (a reconnect, maybe to an empty Redis) triggers a pass. */
@@ -61,7 +63,7 @@ export class Reconciler {
   }
 
   private async reconcile(): Promise<void> {
-    const { jobs, queue, dispatcher, log } = this.deps;
+    const { jobs, sweeps, queue, dispatcher, log } = this.deps;
     for (const id of await jobs.dispatchedActive()) {
       if (this.stopped) break;
       const state = await queue.getJobState(id);
@@ -73,6 +75,12 @@ export class Reconciler {
       if (lost && (await dispatcher.requeue(id))) log.info({ jobId: id, queueState: state }, 're-enqueued an active job the queue had lost');
     }
     await dispatcher.freeEndedCancels();
+    // A trial's end is acted on by the worker that saw it; one that died first (or an API that died after storing a
+    // sweep) leaves its sweep for this pass, which makes the same trials that worker would have (advance is idempotent).
+    for (const sweepId of await sweeps.unfinished()) {
+      if (this.stopped) break;
+      await dispatcher.advanceSweep(sweepId);
+    }
     for (const tenantId of await jobs.tenantsWaiting()) {
       if (this.stopped) break;
       await dispatcher.dispatch(tenantId);

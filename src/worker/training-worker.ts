@@ -9,6 +9,7 @@ import { WEBHOOK_QUEUE, type WebhookJobData } from '../contracts/webhooks.js';
 import { createDb } from '../db/client.js';
 import { datasetRepository } from '../db/datasets.js';
 import { jobRepository } from '../db/jobs.js';
+import { sweepRepository } from '../db/sweeps.js';
 import { webhookRepository } from '../db/webhooks.js';
 import { subscribeCancel } from '../queue/cancel-channel.js';
 import { createRedis } from '../queue/connection.js';
@@ -36,14 +37,15 @@ export interface TrainingWorker {
 export async function startTrainingWorker(config: Config, log: QueueLogger): Promise<TrainingWorker> {
   const db = createDb(config.DATABASE_URL);
   const jobs = jobRepository(db);
+  const sweeps = sweepRepository(db);
   const connection = createRedis(config.REDIS_URL, 'worker');
   const subscriber = createRedis(config.REDIS_URL, 'worker');
   // Live events are dropped rather than queued while Redis is away: followers catch up from Postgres.
   const publisher = createRedis(config.REDIS_URL, 'client');
   publisher.on('error', () => undefined); // reconnects by itself; a failed publish is logged where it happens
   const queue = new Queue<TrainingJobData>(TRAINING_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
-  const dispatcher = createDispatcher({ jobs, queue, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS, log });
-  const reconciler = new Reconciler({ jobs, queue, dispatcher, redis: connection, intervalMs: config.RECONCILE_INTERVAL_MS, log });
+  const dispatcher = createDispatcher({ jobs, sweeps, queue, tenantLimit: config.TENANT_MAX_CONCURRENT_JOBS, log });
+  const reconciler = new Reconciler({ jobs, sweeps, queue, dispatcher, redis: connection, intervalMs: config.RECONCILE_INTERVAL_MS, log });
   const metrics = new WorkerMetrics();
   const datasets = new DatasetCache(datasetRepository(db), config.WORKER_DATASET_CACHE_MB * 1024 * 1024, (source) => metrics.datasetRead(source));
   metrics.watchDatasetCache(() => datasets.size);
@@ -79,10 +81,14 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
     autorun: false,
   });
 
-  /** After a job's run ends: settle Postgres, announce the end if it was one, give the tenant's freed slot away. */
+  /**
+   * After a job's run ends: settle Postgres, announce the end if it was one, let its sweep (if it is a trial) make its
+   * next trials, give the tenant's freed slot away.
+   */
   const settle = (job: Job<TrainingJobData>, what: string, work: () => Promise<unknown>) => {
     void recorder.enqueue(job.data.jobId, what, work);
     recorder.announceEnd(job.data.jobId);
+    void recorder.enqueue(job.data.jobId, 'advancing its sweep', () => dispatcher.jobEnded(job.data.jobId));
     void recorder.enqueue(job.data.jobId, "admitting the tenant's next jobs", () => dispatcher.dispatch(job.data.tenantId));
   };
 

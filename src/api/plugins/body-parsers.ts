@@ -27,6 +27,7 @@ const ROUTE_LIMITS = [
   { method: 'POST', url: '/v1/models/:id/predict', setting: 'PREDICT_BODY_LIMIT_BYTES' },
   { method: 'POST', url: '/v1/registry/:name/predict', setting: 'PREDICT_BODY_LIMIT_BYTES' },
   { method: 'POST', url: '/v1/jobs', setting: 'JOB_BODY_LIMIT_BYTES' },
+  { method: 'POST', url: '/v1/sweeps', setting: 'JOB_BODY_LIMIT_BYTES' },
 ] as const;
 export type RouteLimitSetting = (typeof ROUTE_LIMITS)[number]['setting'];
 

@@ -4,13 +4,14 @@ import { datasetRepository, type DatasetRepository } from '../../db/datasets.js'
 import { jobRepository, type JobRepository } from '../../db/jobs.js';
 import { modelRepository, type ModelRepository } from '../../db/models.js';
 import { registryRepository, type RegistryRepository } from '../../db/registry.js';
+import { sweepRepository, type SweepRepository } from '../../db/sweeps.js';
 import { tenantRepository, type TenantRepository } from '../../db/tenants.js';
 import { webhookRepository, type WebhookRepository } from '../../db/webhooks.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
-    repos: { tenants: TenantRepository; datasets: DatasetRepository; jobs: JobRepository; models: ModelRepository; webhooks: WebhookRepository; registry: RegistryRepository };
+    repos: { tenants: TenantRepository; datasets: DatasetRepository; jobs: JobRepository; models: ModelRepository; webhooks: WebhookRepository; registry: RegistryRepository; sweeps: SweepRepository };
   }
 }
 
@@ -25,6 +26,7 @@ export default fp<{ databaseUrl: string }>(
       models: modelRepository(db),
       webhooks: webhookRepository(db),
       registry: registryRepository(db),
+      sweeps: sweepRepository(db),
     });
     app.addHook('onClose', async () => db.$disconnect());
   },

@@ -51,6 +51,10 @@ export const OPERATION_IDS: Record<string, string> = {
   'PUT /v1/registry/:name/aliases/:alias': 'setModelAlias',
   'DELETE /v1/registry/:name/aliases/:alias': 'deleteModelAlias',
   'POST /v1/registry/:name/predict': 'predictByName',
+  'POST /v1/sweeps': 'createSweep',
+  'GET /v1/sweeps': 'listSweeps',
+  'GET /v1/sweeps/:id': 'getSweep',
+  'POST /v1/sweeps/:id/cancel': 'cancelSweep',
 };
 
 const pascal = (word: string) => word.replace(/(?:^|[^a-zA-Z0-9]+)([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -5,6 +5,7 @@ import { EngineError, estimateTrainingBytes, outputUnits, validateSpec } from '.
 import type { Training } from '../../contracts/training.js';
 import type { StoredColumn } from '../../data/column-reader.js';
 import { listNames } from '../../data/dataset-error.js';
+import { unknownClassWeightLabels } from '../../data/class-weights.js';
 import { optionsOf, type PreprocessingOptions, type StoredPreprocessing } from '../../contracts/preprocessing.js';
 import { Errors } from '../errors.js';
 
@@ -230,4 +231,20 @@ export function checkWarmStartFit(initial: InitialModel, dataset: DatasetShape, 
       "a warm start keeps the model's: leave preprocessing out, or ask for the model's",
     { field: 'initialModelId', issues: [{ field: 'initialModelId', message: 'preprocessing differs from the model\'s' }, ...issues], expected: fitted },
   );
+}
+
+/** Class weights need classes, and may name only classes the dataset has. */
+export function checkClassWeights(classWeights: Training['classWeights'], classes: string[] | undefined): void {
+  if (classWeights === undefined) return;
+  const field = 'training.classWeights';
+  if (!classes) {
+    throw Errors.UNPROCESSABLE(`${field}: only for a class target; the dataset's target is numeric (regression)`, { field });
+  }
+  const unknown = unknownClassWeightLabels(classWeights, classes);
+  if (unknown.length) {
+    throw Errors.UNPROCESSABLE(`${field}: ${listNames(unknown)} ${unknown.length === 1 ? 'is not a class' : 'are not classes'} of the dataset (${listNames(classes)})`, {
+      field,
+      expected: classes,
+    });
+  }
 }

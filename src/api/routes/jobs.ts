@@ -3,7 +3,6 @@ import type { LayerSpec, ModelSpec } from '../../engine/index.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { commonErrorResponses, deletedResponseSchema, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
 import {
-  type CreateJobBody,
   createJobBodySchema,
   jobListSchema,
   jobQueuedSchema,
@@ -11,8 +10,7 @@ import {
   listJobsQuerySchema,
   metricListSchema,
 } from '../../contracts/jobs.js';
-import { unknownClassWeightLabels } from '../../data/class-weights.js';
-import { DatasetError, listNames } from '../../data/dataset-error.js';
+import { DatasetError } from '../../data/dataset-error.js';
 import { matchColumns } from '../../data/encode-inputs.js';
 import { DEFAULT_PREPROCESSING } from '../../contracts/preprocessing.js';
 import { storedEncoding, widestEncoding } from '../../data/encoding.js';
@@ -21,7 +19,7 @@ import { refusedHost } from '../../webhook-target.js';
 import { ReferenceGoneError } from '../../db/jobs.js';
 import type { QuotaDefaults } from '../../db/quotas.js';
 import { Errors, notACursor } from '../errors.js';
-import { checkModelFitsDataset, checkWarmStartFit, countParameters, type ModelLimits } from './job-validation.js';
+import { checkClassWeights, checkModelFitsDataset, checkWarmStartFit, countParameters, type ModelLimits } from './job-validation.js';
 
 /** allowPrivateWebhooks: WEBHOOK_ALLOW_PRIVATE_ADDRESSES, a webhookUrl may name a loopback or private address. */
 /** quotas: the configured defaults (QUOTA_*): a job counts as the model it will make until it ends. */
@@ -196,7 +194,8 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
       await app.queue.remove(id).catch(() => 0); // fails while a worker holds the job's lock
       // Best effort: without Redis, the worker notices at the job's next epoch, which Postgres refuses to record.
       await publishCancel(app.redis, app.queuePrefix, id).catch(() => undefined);
-      // A cancelled job frees its tenant's slot for the next waiting one.
+      // A cancelled job frees its tenant's slot for the next waiting one; a cancelled trial lets its sweep go on.
+      if (job.sweepId) await app.advanceSweep(job.sweepId).catch((err: unknown) => request.log.warn({ err }, 'sweep scheduling deferred to the reconciler'));
       await app.dispatchJobs(request.tenantId).catch((err: unknown) => request.log.warn({ err }, 'dispatch deferred to the reconciler'));
       return job;
     },
@@ -222,6 +221,12 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
       const { id } = request.params;
       const outcome = await jobs.delete(request.tenantId, id);
       if (!outcome) throw Errors.NOT_FOUND(`job ${id} not found`);
+      if (!outcome.deleted && outcome.sweepId) {
+        throw Errors.CONFLICT(`job ${id} is a trial of sweep ${outcome.sweepId}, which is still running: delete it once the sweep has ended (or cancel the sweep: POST /v1/sweeps/${outcome.sweepId}/cancel)`, {
+          field: 'id',
+          sweepId: outcome.sweepId,
+        });
+      }
       if (!outcome.deleted) {
         throw Errors.CONFLICT(`job ${id} is ${outcome.status}: only a finished job can be deleted; cancel it first (POST /v1/jobs/${id}/cancel)`, {
           field: 'id',
@@ -268,20 +273,4 @@ function describe(spec: ModelSpec): string {
   const steps = spec.sequenceLength ? `${spec.sequenceLength}x` : '';
   const layer = (l: LayerSpec) => (l.type === 'dropout' ? `dropout ${l.rate}` : `${l.type} ${l.units} ${l.activation ?? ''}`.trim());
   return `${steps}${spec.inputSize} -> ${spec.layers.map(layer).join(' -> ')}, ${spec.loss}`;
-}
-
-/** Class weights need classes, and may name only classes the dataset has. */
-function checkClassWeights(classWeights: CreateJobBody['training']['classWeights'], classes: string[] | undefined): void {
-  if (classWeights === undefined) return;
-  const field = 'training.classWeights';
-  if (!classes) {
-    throw Errors.UNPROCESSABLE(`${field}: only for a class target; the dataset's target is numeric (regression)`, { field });
-  }
-  const unknown = unknownClassWeightLabels(classWeights, classes);
-  if (unknown.length) {
-    throw Errors.UNPROCESSABLE(`${field}: ${listNames(unknown)} ${unknown.length === 1 ? 'is not a class' : 'are not classes'} of the dataset (${listNames(classes)})`, {
-      field,
-      expected: classes,
-    });
-  }
 }
