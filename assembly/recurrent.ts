@@ -1,6 +1,6 @@
 /**
- * The elementwise work of one recurrent step, fused, four floats at a time: what rnn and lstm layers do between one
- * step's product h_(t-1)·W_h and the next. In JavaScript each step walked its blocks several times (bias, gate
+ * The elementwise work of one recurrent step, fused, four floats at a time: what rnn, lstm and gru layers do between
+ * one step's product h_(t-1)·W_h and the next. In JavaScript each step walked its blocks several times (bias, gate
  * split, one pass per nonlinearity, cell update) at 5 to 20 ns per Math.exp or Math.tanh; here each element is read
  * once and written once per step.
  *
@@ -181,6 +181,105 @@ export function lstmStepBackward(
       store4(zj + 2 * gate, f32x4.mul(f32x4.mul(dc, i), derivative4(code, g)), one);
       store4(zj + 3 * gate, f32x4.mul(f32x4.mul(d, out), f32x4.mul(o, f32x4.sub(one4, o))), one);
       store4(dcNext + e, carry ? f32x4.mul(dc, f) : zero, one);
+      j += one ? 1 : 4;
+    }
+  }
+}
+
+/**
+ * A GRU step's gates, after the product of h_(t-1) with the update and reset columns of W_h. z holds rows of
+ * [z_u z_r z_c] without the bias; u and r take the place of z_u and z_r, and rh = r ⊙ h_(t-1) (zero at the first
+ * step, hPrev 0) is written for the candidate's product, which the caller adds to z_c before gruStepState.
+ */
+export function gruStepGates(z: usize, bias: usize, hPrev: usize, rh: usize, rows: i32, units: i32): void {
+  const gate = <usize>units << 2;
+  for (let r = 0; r < rows; r++) {
+    const zRow = z + (<usize>(r * 3 * units) << 2);
+    const row = <usize>(r * units) << 2;
+    for (let j = 0; j < units; ) {
+      const one = units - j < 4;
+      const zj = zRow + (<usize>j << 2);
+      const bj = bias + (<usize>j << 2);
+      const e = row + (<usize>j << 2);
+      store4(zj, sigmoid4(f32x4.add(load4(zj, one), load4(bj, one))), one);
+      const reset = sigmoid4(f32x4.add(load4(zj + gate, one), load4(bj + gate, one)));
+      store4(zj + gate, reset, one);
+      store4(rh + e, hPrev == 0 ? f32x4.splat(0) : f32x4.mul(reset, load4(hPrev + e, one)), one);
+      j += one ? 1 : 4;
+    }
+  }
+}
+
+/** The GRU's candidate and state: c = act(z_c + b_c) in z_c's place, h = u ⊙ h_(t-1) + (1 - u) ⊙ c. */
+export function gruStepState(code: i32, z: usize, bias: usize, hPrev: usize, h: usize, rows: i32, units: i32): void {
+  const gate = <usize>units << 2;
+  const one4 = f32x4.splat(1);
+  for (let r = 0; r < rows; r++) {
+    const zRow = z + (<usize>(r * 3 * units) << 2);
+    const row = <usize>(r * units) << 2;
+    for (let j = 0; j < units; ) {
+      const one = units - j < 4;
+      const zj = zRow + (<usize>j << 2);
+      const e = row + (<usize>j << 2);
+      const c = activate4(code, f32x4.add(load4(zj + 2 * gate, one), load4(bias + (<usize>j << 2) + 2 * gate, one)));
+      store4(zj + 2 * gate, c, one);
+      const u = load4(zj, one);
+      const kept = hPrev == 0 ? f32x4.splat(0) : f32x4.mul(u, load4(hPrev + e, one));
+      store4(h + e, f32x4.add(kept, f32x4.mul(f32x4.sub(one4, u), c)), one);
+      j += one ? 1 : 4;
+    }
+  }
+}
+
+/**
+ * A GRU step backward, first half: z holds the gate outputs [u r c]; dz_u = dh ⊙ (h_(t-1) - c) ⊙ u(1-u) and
+ * dz_c = dh ⊙ (1 - u) ⊙ act'(c) take the places of u and c; carried = dh ⊙ u when gradients go on to step t-1.
+ * The caller then forms dL/d(r ⊙ h_(t-1)) = dz_c·W_hcᵀ for gruStepBackwardReset.
+ */
+export function gruStepBackwardUpdate(code: i32, z: usize, dh: usize, hPrev: usize, carried: usize, rows: i32, units: i32, carry: i32): void {
+  const gate = <usize>units << 2;
+  const one4 = f32x4.splat(1);
+  for (let r = 0; r < rows; r++) {
+    const zRow = z + (<usize>(r * 3 * units) << 2);
+    const row = <usize>(r * units) << 2;
+    for (let j = 0; j < units; ) {
+      const one = units - j < 4;
+      const zj = zRow + (<usize>j << 2);
+      const e = row + (<usize>j << 2);
+      const u = load4(zj, one);
+      const c = load4(zj + 2 * gate, one);
+      const d = load4(dh + e, one);
+      const previous = hPrev == 0 ? f32x4.splat(0) : load4(hPrev + e, one);
+      store4(zj, f32x4.mul(f32x4.mul(d, f32x4.sub(previous, c)), f32x4.mul(u, f32x4.sub(one4, u))), one);
+      store4(zj + 2 * gate, f32x4.mul(f32x4.mul(d, f32x4.sub(one4, u)), derivative4(code, c)), one);
+      if (carry) store4(carried + e, f32x4.mul(d, u), one);
+      j += one ? 1 : 4;
+    }
+  }
+}
+
+/**
+ * Second half: dz_r = dReset ⊙ h_(t-1) ⊙ r(1-r) in r's place (zero at the first step, hPrev 0, where dReset is
+ * not read), and carried += dReset ⊙ r when gradients go on.
+ */
+export function gruStepBackwardReset(z: usize, dReset: usize, hPrev: usize, carried: usize, rows: i32, units: i32, carry: i32): void {
+  const gate = <usize>units << 2;
+  const one4 = f32x4.splat(1);
+  for (let r = 0; r < rows; r++) {
+    const zj0 = z + (<usize>(r * 3 * units) << 2) + gate;
+    const row = <usize>(r * units) << 2;
+    for (let j = 0; j < units; ) {
+      const one = units - j < 4;
+      const zj = zj0 + (<usize>j << 2);
+      const e = row + (<usize>j << 2);
+      if (hPrev == 0) {
+        store4(zj, f32x4.splat(0), one);
+      } else {
+        const reset = load4(zj, one);
+        const dr = load4(dReset + e, one);
+        store4(zj, f32x4.mul(f32x4.mul(dr, load4(hPrev + e, one)), f32x4.mul(reset, f32x4.sub(one4, reset))), one);
+        if (carry) store4(carried + e, f32x4.add(load4(carried + e, one), f32x4.mul(dr, reset)), one);
+      }
       j += one ? 1 : 4;
     }
   }

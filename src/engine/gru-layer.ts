@@ -1,7 +1,7 @@
 import { getActivation } from './activations.js';
 import { gemm } from './gemm.js';
 import { joinGates, RecurrentLayer, splitGates } from './recurrent-layer.js';
-import type { FloatArray, FloatArrayConstructor, RecurrentLayerSpec } from './types.js';
+import type { FloatArray, FloatArrayConstructor, Gemm, RecurrentLayerSpec } from './types.js';
 
 const sigmoid = getActivation('sigmoid');
 /** Gate blocks in z, W_x, W_h and b, Keras' order. */
@@ -16,7 +16,9 @@ const GATES = 3;
  *   c = act(x·W_xc + (r ⊙ h_(t-1))·W_hc + b_c);  h_t = u ⊙ h_(t-1) + (1 - u) ⊙ c
  * The base class adds h_(t-1)·W_h for the update and reset gates only; the candidate's recurrent product waits for r.
  * Forward saves the gate outputs and r ⊙ h_(t-1) of every step; backward sends dL/dh_t on to step t-1 through the
- * gates (the base class), through u directly and through r ⊙ h_(t-1) (addCarry).
+ * gates (the base class), through u directly and through r ⊙ h_(t-1) (addCarry). The fused float32 steps keep the
+ * gate outputs in z's place (rows of [u r c]) and run two kernels around the candidate's product, forward and
+ * backward (assembly/recurrent.ts).
  */
 export class GruLayer extends RecurrentLayer {
   /** Per step: the gate outputs u, r, c, each rows x units. */
@@ -82,27 +84,47 @@ export class GruLayer extends RecurrentLayer {
     joinGates(dg, this.preActivation(t, rows), rows, u, GATES);
   }
 
+  protected fusedStepForward(t: number, rows: number): void {
+    const u = this.units;
+    const z = this.preActivation(t, rows);
+    const hPrev = t > 0 ? this.state(t - 1, rows).byteOffset : 0;
+    const rh = this.resetStates.subarray(t * rows * u, (t + 1) * rows * u);
+    this.kernels.gruStepGates(z.byteOffset, this.localBias.byteOffset, hPrev, rh.byteOffset, rows, u);
+    if (t > 0) this.product(false, false, rows, u, u, 1, rh, u, this.localRecurrentKernel.subarray(CANDIDATE * u), this.width, 1, z.subarray(CANDIDATE * u), this.width);
+    this.kernels.gruStepState(this.code, z.byteOffset, this.localBias.byteOffset, hPrev, this.state(t, rows).byteOffset, rows, u);
+  }
+
+  protected fusedStepBackward(t: number, rows: number, dh: FloatArray, carry: boolean): void {
+    const u = this.units;
+    const z = this.preActivation(t, rows);
+    const hPrev = t > 0 ? this.state(t - 1, rows).byteOffset : 0;
+    const dReset = this.dreset.subarray(0, rows * u);
+    this.kernels.gruStepBackwardUpdate(this.code, z.byteOffset, dh.byteOffset, hPrev, this.carried.byteOffset, rows, u, carry ? 1 : 0);
+    if (t > 0) this.product(false, true, rows, u, u, 1, z.subarray(CANDIDATE * u), this.width, this.localRecurrentKernel.subarray(CANDIDATE * u), this.width, 0, dReset, u);
+    this.kernels.gruStepBackwardReset(z.byteOffset, dReset.byteOffset, hPrev, this.carried.byteOffset, rows, u, carry ? 1 : 0);
+  }
+
   protected override addCarry(dh: FloatArray): void {
     for (let e = 0; e < dh.length; e++) dh[e] += this.carried[e];
   }
 
-  /** The base class forms dW_h for the gates; dW_hc = Σ_t (r ⊙ h_(t-1))ᵀ · dL/dz_c,t is formed here. */
-  override backward(dOut: FloatArray, rows: number, needInputGrad: boolean, bpttSteps?: number): FloatArray | null {
-    const dx = super.backward(dOut, rows, needInputGrad, bpttSteps);
+  /** dW_hc = Σ_t (r ⊙ h_(t-1))ᵀ · dL/dz_c,t; the base class forms the gates' columns. */
+  protected override addRecurrentGradient(product: Gemm, grad: FloatArray, rows: number): void {
     const { steps, units, width } = this;
     const dz = this.zs.subarray(0, steps * rows * width);
     const columns = CANDIDATE * units;
-    gemm(true, false, units, units, steps * rows, 1, this.resetStates, units, dz.subarray(columns), width, 0, this.recurrentKernelGrad.subarray(columns), width);
-    return dx;
+    product(true, false, units, units, steps * rows, 1, this.resetStates, units, dz.subarray(columns), width, 0, grad.subarray(columns), width);
   }
 
   protected override allocate(rows: number): void {
     super.allocate(rows);
     const n = rows * this.units;
-    this.gates = new this.Float(this.steps * GATES * n);
-    this.resetStates = new this.Float(this.steps * n);
-    this.dgates = new this.Float(GATES * n);
-    this.dreset = new this.Float(n);
-    this.carried = new this.Float(n);
+    // The fused steps keep the gate outputs in z and need no per-step gate scratch.
+    const fused = this.space !== null;
+    this.gates = this.floats(fused ? 0 : this.steps * GATES * n);
+    this.dgates = this.floats(fused ? 0 : GATES * n);
+    this.resetStates = this.floats(this.steps * n);
+    this.dreset = this.floats(n);
+    this.carried = this.floats(n);
   }
 }

@@ -32,7 +32,7 @@ export class LstmLayer extends RecurrentLayer {
   private dgates: FloatArray;
 
   constructor(spec: RecurrentLayerSpec, inputs: number, steps: number, Float: FloatArrayConstructor) {
-    super(spec, inputs, steps, GATES, Float, true);
+    super(spec, inputs, steps, GATES, Float);
     this.gates = this.cells = this.cellOut = this.dcNext = this.dcell = this.dgates = new Float(0);
   }
 
@@ -88,7 +88,7 @@ export class LstmLayer extends RecurrentLayer {
     joinGates(dg, this.preActivation(t, rows), rows, u, GATES);
   }
 
-  protected override fusedStepForward(t: number, rows: number): void {
+  protected fusedStepForward(t: number, rows: number): void {
     const bytes = 4 * rows * this.units; // of one step's cells
     const cPrev = t > 0 ? this.cells.byteOffset + (t - 1) * bytes : 0;
     this.kernels.lstmStepForward(
@@ -97,7 +97,7 @@ export class LstmLayer extends RecurrentLayer {
     );
   }
 
-  protected override fusedStepBackward(t: number, rows: number, dh: FloatArray, carry: boolean): void {
+  protected fusedStepBackward(t: number, rows: number, dh: FloatArray, carry: boolean): void {
     const bytes = 4 * rows * this.units; // of one step's cells
     const cPrev = t > 0 ? this.cells.byteOffset + (t - 1) * bytes : 0;
     this.kernels.lstmStepBackward(

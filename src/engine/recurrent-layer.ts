@@ -3,12 +3,12 @@ import { gemm, wasmAvailable } from './gemm.js';
 import { initializers, orthogonal } from './initializers.js';
 import { repeatRow, sumRows, type Layer, type Parameter } from './layer.js';
 import type { Rng } from './rng.js';
-import type { FloatArray, FloatArrayConstructor, RecurrentLayerSpec } from './types.js';
+import type { FloatArray, FloatArrayConstructor, Gemm, RecurrentLayerSpec } from './types.js';
 import { activationCode, type RecurrentKernels } from './wasm/recurrent-kernels.js';
 import { RecurrentSpace } from './wasm/recurrent-space.js';
 
 /**
- * What rnn and lstm layers share: the unrolled loop over steps and backpropagation through time.
+ * What rnn, lstm and gru layers share: the unrolled loop over steps and backpropagation through time.
  *
  * Inputs and outputs are sample-major (rows x steps x width, the dataset layout); inside, every sequence is kept
  * time-major (steps x rows x width) so each step is one contiguous rows x width block and every product is one
@@ -18,10 +18,11 @@ import { RecurrentSpace } from './wasm/recurrent-space.js';
  * dL/dz_t·W_hᵀ goes on to step t-1. Only then are the weight gradients formed, each by a single gemm over every
  * step: the gradient of a shared weight is the sum of its contributions from all steps.
  *
- * float32 layers whose subclass has fused steps (rnn, lstm) keep their buffers in a WebAssembly instance of their own
- * (`space`) and run each step as one product (native or wasm, in place) and one kernel call that does the bias, the
- * gates and the state update in a single pass (assembly/recurrent.ts); weights are copied in once per batch. float64
- * layers (the gradient checks) and the gru run the TypeScript steps.
+ * float32 layers keep their buffers in a WebAssembly instance of their own (`space`) and run each step as its
+ * product (native or wasm, in place) and one fused kernel call for the bias, the gates and the state update
+ * (assembly/recurrent.ts; the gru's candidate product sits between two), forward and backward; weights are copied
+ * in once per batch, gradients out once. float64 layers (the gradient checks) run the TypeScript steps, as do
+ * float32 ones where WebAssembly does not instantiate.
  */
 export abstract class RecurrentLayer implements Layer {
   readonly kernel: FloatArray;
@@ -62,7 +63,6 @@ export abstract class RecurrentLayer implements Layer {
     readonly steps: number,
     gates: number,
     protected readonly Float: FloatArrayConstructor,
-    fusedSteps = false,
   ) {
     const units = spec.units;
     this.width = gates * units;
@@ -80,7 +80,7 @@ export abstract class RecurrentLayer implements Layer {
     ];
     this.activation = getActivation(spec.activation ?? 'tanh');
     this.xs = this.zs = this.hs = this.sequenceOut = this.dh = this.dx = new Float(0);
-    const fused = fusedSteps && Float === Float32Array && wasmAvailable();
+    const fused = Float === Float32Array && wasmAvailable();
     this.space = fused ? new RecurrentSpace() : null;
     this.code = fused ? activationCode(spec.activation ?? 'tanh') : -1;
     const none = new Float(0);
@@ -91,7 +91,7 @@ export abstract class RecurrentLayer implements Layer {
     return this.spec.units;
   }
 
-  /** Whether the steps run fused in WebAssembly (float32 rnn and lstm where wasm instantiates). */
+  /** Whether the steps run fused in WebAssembly (float32 layers, where wasm instantiates). */
   get fused(): boolean {
     return this.space !== null;
   }
@@ -116,11 +116,11 @@ export abstract class RecurrentLayer implements Layer {
       local.kernel.set(this.kernel);
       local.recurrent.set(this.recurrentKernel);
       local.bias.set(this.bias);
-      const product = this.space.gemm;
+      const product = this.product;
       product(false, false, steps * rows, width, this.inputs, 1, this.xs, this.inputs, local.kernel, width, 0, z, width);
       for (let t = 0; t < steps; t++) {
         const zt = z.subarray(t * block, (t + 1) * block);
-        if (t > 0) product(false, false, rows, width, units, 1, this.state(t - 1, rows), units, local.recurrent, width, 1, zt, width);
+        if (t > 0) product(false, false, rows, this.recurrentColumns, units, 1, this.state(t - 1, rows), units, local.recurrent, width, 1, zt, width);
         this.fusedStepForward(t, rows);
       }
     } else {
@@ -165,15 +165,10 @@ export abstract class RecurrentLayer implements Layer {
       }
       const carry = t > 0 && (steps - t) % bpttSteps !== 0;
       const dzt = dz.subarray(t * block, (t + 1) * block);
-      if (space) {
-        this.fusedStepBackward(t, rows, dh, carry);
-        if (carry) space.gemm(false, true, rows, units, width, 1, dzt, width, local.recurrent, width, 0, dh, units);
-        else dh.fill(0);
-        continue;
-      }
-      this.stepBackward(t, rows, dh, carry);
+      if (space) this.fusedStepBackward(t, rows, dh, carry);
+      else this.stepBackward(t, rows, dh, carry);
       if (carry) {
-        gemm(false, true, rows, units, this.recurrentColumns, 1, dzt, width, this.recurrentKernel, width, 0, dh, units);
+        this.product(false, true, rows, units, this.recurrentColumns, 1, dzt, width, space ? local.recurrent : this.recurrentKernel, width, 0, dh, units);
         this.addCarry(dh);
       } else {
         dh.fill(0);
@@ -181,7 +176,7 @@ export abstract class RecurrentLayer implements Layer {
     }
     // Sums over every step, one gemm each: dW_x = Σ x_tᵀ·dz_t, dW_h = Σ h_(t-1)ᵀ·dz_t (h_(-1) = 0), db = Σ dz_t.
     // With a space they are formed there (products in place) and copied out.
-    const product = space ? space.gemm : gemm;
+    const product = this.product;
     const kernelGrad = space ? local.kernelGrad : this.kernelGrad;
     const recurrentGrad = space ? local.recurrentGrad : this.recurrentKernelGrad;
     product(true, false, this.inputs, width, steps * rows, 1, this.xs, this.inputs, dz, width, 0, kernelGrad, width);
@@ -191,6 +186,7 @@ export abstract class RecurrentLayer implements Layer {
     } else {
       recurrentGrad.fill(0);
     }
+    this.addRecurrentGradient(product, recurrentGrad, rows);
     if (space) {
       space.kernels.sumRows(dz.byteOffset, steps * rows, width, local.biasGrad.byteOffset);
       this.kernelGrad.set(kernelGrad);
@@ -228,6 +224,11 @@ export abstract class RecurrentLayer implements Layer {
    */
   protected abstract stepBackward(t: number, rows: number, dh: FloatArray, carry: boolean): void;
 
+  /** Products on this layer's buffers: the space's (native or wasm in place) when there is one, else the engine's. */
+  protected get product(): Gemm {
+    return this.space ? this.space.gemm : gemm;
+  }
+
   /** The fused kernels (only fused steps call this, and they run only with a space). */
   protected get kernels(): RecurrentKernels {
     if (!this.space) throw new Error('fused steps without a space');
@@ -239,15 +240,22 @@ export abstract class RecurrentLayer implements Layer {
     return this.local.bias;
   }
 
-  /** stepForward's work as one kernel call on the space; z_t holds x_t·W_x + h_(t-1)·W_h, without the bias. */
-  protected fusedStepForward(_t: number, _rows: number): void {
-    throw new Error('fused steps without a kernel');
+  /** W_h as copied into the space for this batch. */
+  protected get localRecurrentKernel(): FloatArray {
+    return this.local.recurrent;
   }
 
+  /**
+   * Forms the columns of dL/dW_h past recurrentColumns (the gru's candidate block) in `grad`, with `product` (the
+   * space's when there is one, whose operands live there).
+   */
+  protected addRecurrentGradient(_product: Gemm, _grad: FloatArray, _rows: number): void {}
+
+  /** stepForward's work as one kernel call on the space; z_t holds x_t·W_x + h_(t-1)·W_h, without the bias. */
+  protected abstract fusedStepForward(t: number, rows: number): void;
+
   /** stepBackward's work as one kernel call on the space. */
-  protected fusedStepBackward(_t: number, _rows: number, _dh: FloatArray, _carry: boolean): void {
-    throw new Error('fused steps without a kernel');
-  }
+  protected abstract fusedStepBackward(t: number, rows: number, dh: FloatArray, carry: boolean): void;
 
   /** Adds to dL/dh_(t-1) what reaches it besides dz_t·W_hᵀ over recurrentColumns (the gru's direct and reset paths). */
   protected addCarry(_dh: FloatArray): void {}

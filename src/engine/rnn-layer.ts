@@ -7,7 +7,7 @@ import type { FloatArray, FloatArrayConstructor, RecurrentLayerSpec } from './ty
  */
 export class RnnLayer extends RecurrentLayer {
   constructor(spec: RecurrentLayerSpec, inputs: number, steps: number, Float: FloatArrayConstructor) {
-    super(spec, inputs, steps, 1, Float, true);
+    super(spec, inputs, steps, 1, Float);
   }
 
   protected stepForward(t: number, rows: number): void {
@@ -20,11 +20,11 @@ export class RnnLayer extends RecurrentLayer {
     this.activation.backward(this.state(t, rows), dz, rows, this.units);
   }
 
-  protected override fusedStepForward(t: number, rows: number): void {
+  protected fusedStepForward(t: number, rows: number): void {
     this.kernels.rnnStepForward(this.code, this.preActivation(t, rows).byteOffset, this.localBias.byteOffset, this.state(t, rows).byteOffset, rows, this.units);
   }
 
-  protected override fusedStepBackward(t: number, rows: number, dh: FloatArray): void {
+  protected fusedStepBackward(t: number, rows: number, dh: FloatArray): void {
     this.kernels.rnnStepBackward(this.code, this.state(t, rows).byteOffset, dh.byteOffset, this.preActivation(t, rows).byteOffset, rows * this.units);
   }
 }

@@ -12,6 +12,10 @@ export interface RecurrentKernels {
   lstmStepBackward(
     code: number, z: number, dh: number, dcNext: number, cPrev: number, a: number, rows: number, units: number, fromNext: number, carry: number,
   ): void;
+  gruStepGates(z: number, bias: number, hPrev: number, rh: number, rows: number, units: number): void;
+  gruStepState(code: number, z: number, bias: number, hPrev: number, h: number, rows: number, units: number): void;
+  gruStepBackwardUpdate(code: number, z: number, dh: number, hPrev: number, carried: number, rows: number, units: number, carry: number): void;
+  gruStepBackwardReset(z: number, dReset: number, hPrev: number, carried: number, rows: number, units: number, carry: number): void;
   addRows(dst: number, src: number, rows: number, cols: number, stride: number): void;
   sumRows(m: number, rows: number, cols: number, out: number): void;
 }
