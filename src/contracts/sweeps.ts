@@ -68,6 +68,7 @@ export const createSweepBodySchema = z
       .number()
       .int()
       .min(1)
+      .max(10_000)
       .optional()
       .describe('random and halving: how many configurations to draw (required); grid: the number of grid points if given. At most SWEEP_MAX_TRIALS'),
     parallelism: z.number().int().min(1).max(64).default(2).describe('Trials training at once at most, within TENANT_MAX_CONCURRENT_JOBS'),

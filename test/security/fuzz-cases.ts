@@ -36,6 +36,8 @@ export interface FuzzContext {
   datasetId: string;
   jobId: string;
   modelId: string;
+  /** A sweep over the dataset (its trial jobs queued: no worker runs). */
+  sweepId: string;
   /** A registry name whose only version is the fuzz model. */
   modelName: string;
   /** A tenant already deleted: DELETE /v1/tenants/{id} answers 404 even to its valid request. */
@@ -171,6 +173,32 @@ const jobRules = (ctx: FuzzContext): FieldRule[] => [
 ];
 
 const jobRequired: Path[] = [['datasetId'], ['model'], ['model', 'layers'], ['model', 'loss'], ['model', 'layers', 0, 'units'], ['model', 'layers', 0, 'activation'], ['model', 'layers', 0, 'type'], ['training', 'optimizer', 'type'], ['training', 'earlyStopping', 'patience']];
+
+function sweepBody(ctx: FuzzContext) {
+  const { datasetId, model, training, preprocessing } = jobBody(ctx);
+  return {
+    datasetId,
+    base: { model, training, preprocessing },
+    space: { 'training.optimizer.learningRate': { choice: [0.01, 0.02] }, 'model.layers[0].units': { choice: [4, 8] } },
+    strategy: 'grid',
+    parallelism: 1,
+    objective: 'valLoss',
+  };
+}
+
+const SPACE = ['space'];
+const sweepRules = (ctx: FuzzContext): FieldRule[] => [
+  { path: ['datasetId'], invalid: ['x', 42, null, UUID_NIL, randomUUID()] },
+  { path: ['base'], invalid: [null, 'x', [], {}] },
+  { path: ['base', 'model', 'layers', 1, 'units'], invalid: [2, 4, 0, 'x'] },
+  { path: ['base', 'training', 'epochs'], invalid: [0, ctx.limits.maxEpochs + 1, 1e12, 'x'] },
+  { path: SPACE, invalid: [null, [], 'x', {}, { 'model.layers[9].units': { choice: [1] } }, { '': { choice: [1] } }, { 'a..b': { choice: [1] } }, { 'model.layers[0].units': { choice: [] } }, { 'model.layers[0].units': { intRange: [8, 4] } }, { 'model.layers[0].units': { uniform: [1e308, -1e308] } }, { 'model.layers[0].units': { choice: [0, 'x', null] } }, { 'model.layers[0].units': { logUniform: [0, 1] } }, { 'model.layers[0].units': { choice: Array.from({ length: 1001 }, (_, i) => i) } }, { 'model.layers[0].units': { nope: [1] } }, { 'training.optimizer': { choice: [{ type: 'rmsprop' }] } }, { 'model.__proto__': { choice: [1] } }, { constructor: { choice: [1] } }] },
+  { path: ['strategy'], invalid: ['bayes', '', null, 1, 'GRID'] },
+  { path: ['trials'], invalid: [0, -1, 1.5, 5, 1e12, 'x', null] },
+  { path: ['parallelism'], invalid: [0, 65, 1.5, 'x', null] },
+  { path: ['objective'], invalid: ['loss', 'rmse', '', 1, null] },
+  { path: ['halving'], invalid: [{ eta: 3 }, { eta: 1 }, 'x', null] },
+];
 
 /** Absurd but well-typed specs: they pass the schema and must be refused before anything is allocated (422). */
 const absurdSpecs = [
@@ -371,6 +399,26 @@ export function routeSpecs(): RouteSpec[] {
         required: [['datasetId']],
       },
     },
+    {
+      method: 'POST',
+      path: '/v1/sweeps',
+      auth: 'tenant',
+      params: none,
+      json: { template: sweepBody, rules: sweepRules, required: [['datasetId'], ['base'], ['space'], ['strategy'], ['base', 'model']] },
+      idempotent: true,
+    },
+    {
+      method: 'GET',
+      path: '/v1/sweeps',
+      auth: 'tenant',
+      params: none,
+      query: {
+        valid: () => ({ limit: '5' }),
+        invalid: () => [{ limit: '0' }, { limit: '101' }, { limit: 'abc' }, { status: 'done' }, { cursor: 'x' }, { cursor: randomUUID() }, { cursor: ['a', 'b'] }, { nmae: 'x' }],
+      },
+    },
+    { method: 'GET', path: '/v1/sweeps/{id}', auth: 'tenant', params: id('sweepId') },
+    { method: 'POST', path: '/v1/sweeps/{id}/cancel', auth: 'tenant', params: id('sweepId') },
     { method: 'GET', path: '/v1/jobs/{id}/events', auth: 'tenant', params: id('jobId') },
     { method: 'GET', path: '/v1/jobs/{id}/webhooks', auth: 'tenant', params: id('jobId') },
     { method: 'GET', path: '/v1/tenants/{id}/webhook-secret', auth: 'admin', params: id('tenantId') },

@@ -129,6 +129,12 @@ describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
     const deleted = await httpRequest(port, { method: 'DELETE', path: `/v1/tenants/${gone.id}`, headers: { authorization: admin.authorization } });
     expect(deleted.status, deleted.body).toBe(204);
 
+    const sweep = await post(
+      '/v1/sweeps',
+      { datasetId, base: { model: { layers: [{ type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' } }, space: { 'training.optimizer.learningRate': { choice: [0.01] } }, strategy: 'grid' },
+      { ...key, 'content-type': 'application/json' },
+    );
+
     fuzz = {
       adminKey: ADMIN_KEY,
       tenantKey: tenant.apiKey,
@@ -139,6 +145,7 @@ describe('fuzz: malformed requests on every route answer a coded 4xx', () => {
       datasetId,
       jobId: job.id,
       modelId,
+      sweepId: sweep.id,
       modelName: 'fuzz-model',
       deletedTenantId: gone.id,
       limits: LIMITS,

@@ -17,6 +17,7 @@ interface Owned {
   datasetId: string;
   jobId: string;
   modelId: string;
+  sweepId: string;
 }
 
 describe("another tenant's ids", () => {
@@ -56,8 +57,14 @@ describe("another tenant's ids", () => {
     // ... and registered as version 1 of a name, with an alias.
     await service.app.db.$transaction((tx) => registerVersion(tx, first.id, 'first-secret-model', modelId));
     expect((await service.app.repos.registry.setAlias(first.id, 'first-secret-model', 'production', 1)).found).toBe(true);
-    owned = { tenantId: first.id, keyId: first.keyId, datasetId, jobId: job.body.id, modelId };
-    secret = [owned.datasetId, owned.jobId, owned.modelId, owned.keyId, 'first-secret-dataset', 'first-secret-model', 'first-tenant', 'setosa'];
+    // ... and a sweep over the dataset.
+    const sweep = await request(service.app.server)
+      .post('/v1/sweeps')
+      .set(auth(first.apiKey))
+      .send({ datasetId, base: { model: irisNetwork, training: { epochs: 2 } }, space: { 'model.layers[0].units': { choice: [4, 8] } }, strategy: 'grid' });
+    expect(sweep.status).toBe(202);
+    owned = { tenantId: first.id, keyId: first.keyId, datasetId, jobId: job.body.id, modelId, sweepId: sweep.body.id };
+    secret = [owned.datasetId, owned.jobId, owned.modelId, owned.keyId, owned.sweepId, 'first-secret-dataset', 'first-secret-model', 'first-tenant', 'setosa'];
   });
 
   /** What the second tenant sends on each documented route, and what it must get. */
@@ -135,6 +142,16 @@ describe("another tenant's ids", () => {
         expected: 403,
       }),
       // Usage has no id to borrow: the caller's own, which holds nothing of the first tenant's (the leak check below).
+      // Sweeps: the first tenant's dataset, sweep and cursor do not exist for the second.
+      'POST /v1/sweeps': () =>
+        expect404(
+          request(server)
+            .post('/v1/sweeps')
+            .send({ datasetId: owned.datasetId, base: { model: irisNetwork }, space: { 'model.layers[0].units': { choice: [4] } }, strategy: 'grid' }),
+        ),
+      'GET /v1/sweeps': async () => ({ res: await as(request(server).get('/v1/sweeps').query({ cursor: owned.sweepId })), expected: 400 }),
+      'GET /v1/sweeps/{id}': () => expect404(request(server).get(`/v1/sweeps/${owned.sweepId}`)),
+      'POST /v1/sweeps/{id}/cancel': () => expect404(request(server).post(`/v1/sweeps/${owned.sweepId}/cancel`)),
       'GET /v1/usage': async () => ({ res: await as(request(server).get('/v1/usage')), expected: 200 }),
       'GET /health': async () => ({ res: await request(server).get('/health'), expected: 200 }),
       'GET /ready': async () => ({ res: await request(server).get('/ready'), expected: 200 }),
@@ -152,7 +169,7 @@ describe("another tenant's ids", () => {
       expect(res.status, `${route}: ${res.text}`).toBe(expected);
       if (expected >= 400) expect(res.body.error.code, route).toMatch(/^ERR_/);
       // An id the caller sent may be echoed in "not found"; anything else of the first tenant's is a leak.
-      const sent = `${(res as unknown as { req: { path: string } }).req.path} ${route === 'POST /v1/jobs' ? owned.datasetId : ''}`;
+      const sent = `${(res as unknown as { req: { path: string } }).req.path} ${route === 'POST /v1/jobs' || route === 'POST /v1/sweeps' ? owned.datasetId : ''}`;
       for (const s of secret.filter((x) => !sent.includes(x))) expect(res.text, `${route} leaks ${s}`).not.toContain(s);
     }
 
