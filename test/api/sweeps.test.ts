@@ -140,6 +140,10 @@ describe('sweeps through the API and a real worker', () => {
     const baseDone = await waitForJob(service.app, key, baseJob, (j) => ended(j.status), 'the base job to end');
     expect(baseDone.status).toBe('succeeded');
     const baseValLoss = (await http().get(`/v1/jobs/${baseJob}`).set(auth(key))).body.valLoss as number;
+    console.log(
+      `[figures] halving 9 on penguins (rungs ${sweep.rungEpochs.join('/')} epochs): best valLoss ${sweep.best!.objective.toFixed(4)} ` +
+        `(trial ${sweep.best!.trial}, ${JSON.stringify(sweep.best!.params)}), base configuration ${baseValLoss.toFixed(4)}; ${stopped.length} of 9 stopped early`,
+    );
     expect(sweep.best!.objective).toBeLessThanOrEqual(baseValLoss);
     // Every trial job ran once: one job per (trial, rung), each with one model.
     const counts = await service.audit.query<{ n: string; models: string }>(
@@ -198,5 +202,26 @@ describe('sweeps through the API and a real worker', () => {
     // A reconcile pass later, still nothing new.
     await waitFor('the cancelled run to end', async () => (await service.audit.query<{ n: number }>('SELECT "unfinishedRuns" AS n FROM "Job" WHERE "sweepId" = $1', [id]))[0].n === 0);
     expect(await service.audit.query('SELECT id FROM "Job" WHERE "sweepId" = $1', [id])).toHaveLength(1);
+  });
+
+  it('random sweeps draw the same trials from the same seed (base.training.seed), and a new seed without one', async () => {
+    const body = (seed?: number) => ({
+      datasetId: iris,
+      base: { model: irisNetwork, training: { epochs: 2000, validationSplit: 0.2, ...(seed === undefined ? {} : { seed }) } },
+      space: { 'training.optimizer.learningRate': { logUniform: [0.001, 0.1] }, 'model.layers[0].units': { intRange: [2, 32] } },
+      strategy: 'random',
+      trials: 5,
+      parallelism: 1,
+    });
+    const sweeps: Sweep[] = [];
+    for (const seed of [9, 9, undefined]) {
+      const res = await http().post('/v1/sweeps').set(auth(key)).send(body(seed));
+      expect(res.status, res.text).toBe(202);
+      sweeps.push(res.body);
+      expect((await http().post(`/v1/sweeps/${res.body.id}/cancel`).set(auth(key))).body.status).toBe('cancelled');
+    }
+    const params = sweeps.map((s) => s.trials.map((t) => t.params));
+    expect(params[1]).toEqual(params[0]);
+    expect(params[2]).not.toEqual(params[0]);
   });
 });
