@@ -9,6 +9,7 @@ import { acceptEmptyBodies } from './bodyless-routes.js';
 import { locationOfCreated } from './created-location.js';
 import { clientErrorHandler, frameworkErrorHandler, requireHost } from './client-errors.js';
 import { ModelCache } from './model-cache.js';
+import { dropUnusedConnectionsOnClose } from './unused-connections.js';
 import authPlugin from './plugins/auth.js';
 import bodyParsersPlugin from './plugins/body-parsers.js';
 import dashboardPlugin from './plugins/dashboard.js';
@@ -59,6 +60,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     done();
   });
   app.addHook('onRequest', requireHost);
+  dropUnusedConnectionsOnClose(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const rateLimits = { requests: config.RATE_LIMIT_MAX, predictions: config.RATE_LIMIT_PREDICT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS };

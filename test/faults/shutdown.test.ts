@@ -1,8 +1,9 @@
 // Fault 6. SIGTERM to a worker: it stops its running job at the next epoch boundary, stores a checkpoint, hands the
 // job back to the queue and exits within a bounded time; another worker resumes from that checkpoint at once (not
 // after lock expiry) and the result is byte-identical to an uninterrupted run. SIGTERM to the API: the request in
-// flight finishes, new ones are refused.
+// flight finishes, new ones are refused, and a connection no request ever used (a preconnect) does not hold the exit.
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../helpers/app.js';
@@ -119,5 +120,24 @@ describe('graceful shutdown', () => {
     expect(JSON.parse(res.body)).toMatchObject({ name: 'in-flight' });
     await exited;
     expect(api.child.exitCode).toBe(0);
+  });
+
+  it('the API exits cleanly on SIGTERM while a client holds a connection it never sent a request on', async () => {
+    const api = await spawnApi(ctx.env);
+    processes.push(api);
+    const { port } = new URL(api.url);
+    // A load balancer's preconnect: Node's server.close() counts it as active until headersTimeout (60 s), longer
+    // than SHUTDOWN_TIMEOUT_MS, so the process used to time out and exit 1.
+    const preconnect = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => preconnect.once('connect', resolve));
+    const dropped = new Promise((resolve) => preconnect.once('close', resolve));
+    preconnect.on('error', () => {});
+
+    const exited = new Promise((resolve) => api.child.once('exit', resolve));
+    api.child.kill('SIGTERM');
+    await exited;
+    await dropped;
+    expect(api.child.exitCode, api.output()).toBe(0);
+    expect(api.output()).not.toContain('shutdown timed out');
   });
 });
