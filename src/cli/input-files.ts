@@ -27,6 +27,9 @@ function parseJsonFile(path: string, text: string): unknown {
   }
 }
 
+/** A JSON file, parsed (a sweep file; the caller checks its shape). */
+export const readJson = async (path: string): Promise<unknown> => parseJsonFile(path, await readText(path));
+
 /** Checked here with the API's own schema, so a typo fails before the dataset is uploaded; sent as written. */
 export async function readJobSpec(path: string): Promise<Record<string, unknown>> {
   const spec = parseJsonFile(path, await readText(path));

@@ -9,6 +9,7 @@ import { moveAlias } from './commands/alias.js';
 import { evaluate } from './commands/evaluate.js';
 import type { Output } from './commands/output.js';
 import { predict } from './commands/predict.js';
+import { sweep } from './commands/sweep.js';
 import { train } from './commands/train.js';
 import { watch } from './commands/watch.js';
 import { CliError, UsageError } from './errors.js';
@@ -31,6 +32,10 @@ const USAGE = `Usage:
   backprop evaluate <modelId> --dataset <datasetId> [--json]
       Judge the model on another uploaded dataset: accuracy, F1 and the confusion matrix, or MAE,
       RMSE and R² per target.
+  backprop sweep <sweep.json> --dataset <datasetId>
+      Start a hyperparameter sweep ({ base, space, strategy, trials?, parallelism?, objective?,
+      halving? }: POST /v1/sweeps without its dataset), show its progress on stderr, then its trials
+      sorted by the objective, and print the best trial's model id on stdout.
   backprop watch <jobId>
       Follow a job already submitted; print its model id on stdout.
   backprop alias <name> <alias> <version>
@@ -49,8 +54,9 @@ const COMMANDS: Record<string, { positionals: string[] }> = {
   evaluate: { positionals: ['modelId'] },
   watch: { positionals: ['jobId'] },
   alias: { positionals: ['name', 'alias', 'version'] },
+  sweep: { positionals: ['sweep.json'] },
 };
-const COMMAND_NAMES = 'train, predict, evaluate, watch or alias';
+const COMMAND_NAMES = 'train, predict, evaluate, sweep, watch or alias';
 
 async function run(argv: string[], out: Output): Promise<void> {
   const { values, positionals } = parseCommandLine(argv);
@@ -70,6 +76,7 @@ async function run(argv: string[], out: Output): Promise<void> {
   }
   if (command === 'train') checkTrainFlags(values);
   if (command === 'evaluate' && !values.dataset) throw new UsageError('evaluate needs --dataset <datasetId>');
+  if (command === 'sweep' && !values.dataset) throw new UsageError('sweep needs --dataset <datasetId>');
   const client = new ApiClient(resolveSettings(values, loadCliEnv()));
   if (command === 'train') {
     const { target, name, sequence, ignore } = values;
@@ -79,6 +86,8 @@ async function run(argv: string[], out: Output): Promise<void> {
     await predict(client, { modelId: rest[0], inputsPath: rest[1] }, out);
   } else if (command === 'evaluate') {
     await evaluate(client, { modelId: rest[0], datasetId: values.dataset!, json: values.json }, out);
+  } else if (command === 'sweep') {
+    await sweep(client, { sweepPath: rest[0], datasetId: values.dataset! }, out);
   } else if (command === 'alias') {
     await moveAlias(client, { name: rest[0], alias: rest[1], version: rest[2] }, out);
   } else {

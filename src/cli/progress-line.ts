@@ -39,7 +39,11 @@ export class ProgressLine {
   constructor(private readonly stream: NodeJS.WriteStream) {}
 
   update(progress: JobProgress): void {
-    const line = renderProgress(progress);
+    this.show(renderProgress(progress), progress.status);
+  }
+
+  /** Shows `line`; a plain stream writes it when `status` changed or every few seconds. */
+  show(line: string, status: string): void {
     if (this.stream.isTTY) {
       const width = (this.stream.columns || 120) - 1;
       // Pad over the previous line's tail: \r only moves the cursor.
@@ -49,8 +53,8 @@ export class ProgressLine {
     }
     this.line = line;
     const now = performance.now();
-    if (progress.status !== this.lastStatus || now - this.lastWrittenAt >= PLAIN_EVERY_MS) this.flushPlain(now);
-    this.lastStatus = progress.status;
+    if (status !== this.lastStatus || now - this.lastWrittenAt >= PLAIN_EVERY_MS) this.flushPlain(now);
+    this.lastStatus = status;
   }
 
   /** Ends the progress display, so what follows starts on a fresh line (plain output gets its last figures). */
