@@ -179,7 +179,7 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Cancel a job: a queued job never starts, a running one stops within one epoch',
+        summary: 'Cancel a job: a queued job never starts, a running one stops at its next batch and keeps its slot until then',
         security: [{ bearer: [] }],
         params: idParamsSchema,
         response: { 200: jobSchema, ...commonErrorResponses, 409: errorBodySchema },

@@ -52,7 +52,7 @@ const tenantRoutes: FastifyPluginAsyncZod<{ rateLimits: RateLimitDefaults }> = a
         description:
           'One transaction deletes its API keys (401 from then on, on every API process), datasets, jobs with their ' +
           'metrics, checkpoints and webhook deliveries, and models. Its queued jobs are then taken off the queue and its ' +
-          'running ones cancelled: their workers stop them at once (within one epoch at most), and Postgres refuses ' +
+          'running ones cancelled: their workers stop them at their next batch, and Postgres refuses ' +
           'anything more they would write. A second DELETE answers 404.',
         security: [{ bearer: [] }],
         params: idParamsSchema,
