@@ -2,6 +2,7 @@
 // thread and its worker process. Plain JSON, except the dataset's typed arrays.
 import type { EpochReport, ModelSpec, SerializedModel, TrainingCheckpoint, TrainingOptions } from '../engine/index.js';
 import type { Evaluation } from './evaluation.js';
+import type { GemmBackendRecord } from './gemm-backends.js';
 import type { JobError, JobStatus } from './jobs.js';
 
 export const TRAINING_QUEUE = 'training';
@@ -49,7 +50,11 @@ export type TrainingProgress =
  * memory where the process writes a STOP_REASONS code, which training reads between two batches without waiting for
  * the thread's event loop (an epoch runs synchronously). `end` says the thread is free again.
  */
-export type ThreadMessage = TrainingProgress | { kind: 'start'; stop: SharedArrayBuffer } | { kind: 'end' };
+export type ThreadMessage =
+  | TrainingProgress
+  /** `backend`: what the thread's float32 products run on, recorded with the job. */
+  | { kind: 'start'; stop: SharedArrayBuffer; backend: Omit<GemmBackendRecord, 'fromEpoch'> }
+  | { kind: 'end' };
 
 export interface ThreadEnvelope {
   /** One run of one job in one thread; a job redelivered to the same process gets a new run id. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pageOf, pageQuerySchema } from './common.js';
+import { gemmBackendSchema } from './gemm-backends.js';
 import { modelSpecBodySchema } from './model-spec.js';
 import { modelNameSchema } from './registry.js';
 import { DEFAULT_PREPROCESSING, preprocessingBodySchema } from './preprocessing.js';
@@ -78,6 +79,12 @@ export const jobSchema = z
     modelId: z.uuid().nullable(),
     sweepId: z.uuid().nullable().describe('The sweep this job is a trial of (GET /v1/sweeps/{id}); null for a job of its own'),
     settings: jobSettingsSchema,
+    backends: z
+      .array(gemmBackendSchema)
+      .describe(
+        'What its runs multiplied on, one entry per change: a run resumed on a worker with another backend continues ' +
+          'from the same weights but no longer repeats bit for bit (docs/engine.md); empty until it first starts',
+      ),
     createdAt: z.iso.datetime(),
     startedAt: z.iso.datetime().nullable(),
     finishedAt: z.iso.datetime().nullable(),

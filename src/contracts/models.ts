@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FLOAT32_MAX } from './common.js';
 import { evaluationSchema } from './evaluation.js';
+import { gemmBackendSchema } from './gemm-backends.js';
 import { storedModelSpecSchema } from './model-spec.js';
 import { storedPreprocessingSchema } from './preprocessing.js';
 
@@ -24,6 +25,10 @@ export const modelSchema = z
     evaluation: evaluationSchema
       .nullable()
       .describe('The final model judged on its job\'s validation split (or training rows without one); null for imported models'),
+    backends: z
+      .array(gemmBackendSchema)
+      .nullable()
+      .describe("What its job's runs multiplied on (the job's backends); null for an imported model"),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Model' });

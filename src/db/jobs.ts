@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { GemmBackendRecord } from '../contracts/gemm-backends.js';
 import { finishedStatuses, type JobError, type JobSettings, type JobStatus, type JobView } from '../contracts/jobs.js';
 import type { ModelSpecBody } from '../contracts/model-spec.js';
 import { DEFAULT_PREPROCESSING, type StoredPreprocessing } from '../contracts/preprocessing.js';
@@ -33,6 +34,7 @@ const viewSelect = {
   initialModelId: true,
   modelName: true,
   sweepId: true,
+  backends: true,
   result: { select: { id: true } },
 } as const;
 
@@ -69,10 +71,11 @@ function settingsOf(row: Pick<ViewRow, 'model' | 'training' | 'preprocessing' | 
 }
 
 function toView(row: ViewRow): JobView {
-  const { result, error, createdAt, startedAt, finishedAt, model, training, preprocessing, initialModelId, modelName, ...rest } = row;
+  const { result, error, createdAt, startedAt, finishedAt, model, training, preprocessing, initialModelId, modelName, backends, ...rest } = row;
   return {
     ...rest,
     error: publicError(error as JobError | null),
+    backends: backends as GemmBackendRecord[],
     modelId: result?.id ?? null,
     settings: settingsOf({ model, training, preprocessing, initialModelId, modelName }),
     createdAt: createdAt.toISOString(),
@@ -232,6 +235,18 @@ export function jobRepository(db: Db) {
       return db.job.findUnique({ where: { id } });
     },
     /**
+     * Records what a starting run multiplies on, when it is not what the job's last run used: a job that stays on
+     * one backend keeps one entry, a resume on another adds one from the epoch it resumed at. One statement, so two
+     * runs starting at once cannot both append.
+     */
+    async recordBackend(id: string, backend: Omit<GemmBackendRecord, 'fromEpoch'>, fromEpoch: number): Promise<void> {
+      const entry = JSON.stringify({ gemm: backend.gemm, threads: backend.threads, fromEpoch } satisfies GemmBackendRecord);
+      await db.$executeRaw`
+        UPDATE "Job" SET "backends" = "backends" || jsonb_build_array(${entry}::jsonb)
+        WHERE "id" = ${id}::uuid
+          AND ("backends" -> -1 ->> 'gemm' IS DISTINCT FROM ${backend.gemm} OR ("backends" -> -1 ->> 'threads')::int IS DISTINCT FROM ${backend.threads})`;
+    },
+    /**
      * A run ended without a crash: handed back (shutdown, lost lock), or stopped for a cancel. The runs before it did
      * not crash either; and a cancelled job whose count is 0 has no run left, so its tenant's slot is free (admit).
      */
@@ -303,6 +318,7 @@ export function jobRepository(db: Db) {
             ...(evaluation ? { evaluation: evaluation as Prisma.InputJsonValue } : {}),
             weights: weights as unknown as Prisma.InputJsonValue,
             weightBytes: weightBytesOf(weights),
+            backends: job.backends as Prisma.InputJsonValue,
           },
         });
         // In this transaction: the model and its version are stored together, and the name's row lock orders

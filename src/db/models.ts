@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Evaluation } from '../contracts/evaluation.js';
+import type { GemmBackendRecord } from '../contracts/gemm-backends.js';
 import type { ListModelsQuery } from '../contracts/model-list.js';
 import type { ModelSpecBody } from '../contracts/model-spec.js';
 import type { StoredPreprocessing } from '../contracts/preprocessing.js';
@@ -22,6 +23,8 @@ export interface StoredModel {
   classes?: string[];
   metrics: { epochs: number; loss: number | null; valLoss: number | null; accuracy: number | null; valAccuracy: number | null };
   evaluation: Evaluation | null;
+  /** What its job's runs multiplied on; null for an imported model. */
+  backends: GemmBackendRecord[] | null;
   weights: SerializedModel;
   createdAt: Date;
 }
@@ -42,6 +45,7 @@ const summarySelect = {
   classes: true,
   metrics: true,
   evaluation: true,
+  backends: true,
   createdAt: true,
   job: { select: { datasetId: true } },
 } as const;
@@ -59,6 +63,7 @@ function toSummary(row: Prisma.ModelGetPayload<{ select: typeof summarySelect }>
     ...(row.classes ? { classes: row.classes as string[] } : {}),
     metrics: row.metrics as StoredModel['metrics'],
     evaluation: (row.evaluation as Evaluation | null) ?? null,
+    backends: (row.backends as GemmBackendRecord[] | null) ?? null,
     createdAt: row.createdAt,
   };
 }

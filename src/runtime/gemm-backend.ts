@@ -44,10 +44,15 @@ interface Shared {
 }
 
 export interface GemmBackend {
-  /** What float32 products run on, for the start-up log. */
+  /** What float32 products run on, for the start-up log and the job's record. */
   description: string;
   /** The OpenBLAS build in use, or null on the WebAssembly path. */
   native: string | null;
+  /**
+   * OpenBLAS's thread count, or its ceiling on a shared board (fewer while other jobs of the process train); 1 on
+   * the WebAssembly path.
+   */
+  threads: number;
 }
 
 /**
@@ -70,15 +75,18 @@ export function installTrainingThreadGemm(): GemmBackend {
 
 function install(setting: NativeGemmSetting, threads: SharedArrayBuffer | number): GemmBackend {
   const blas = setting === 'off' ? null : tryLoad(setting === 'auto' ? DEFAULT_OPENBLAS : setting);
+  let count = 1;
   if (blas === null) {
     setGemmProvider(null);
   } else if (typeof threads === 'number') {
-    blas.setThreads(Math.min(threads, blas.maxThreads));
+    count = Math.min(threads, blas.maxThreads);
+    blas.setThreads(count);
     setGemmProvider({ name: blas.name, minWork: NATIVE_MIN_WORK, gemm: blas.gemm, seen: () => undefined });
   } else {
+    count = blas.maxThreads;
     setGemmProvider(sharedThreadsProvider(blas, threads));
   }
-  return { description: activeGemm(), native: blas?.name ?? null };
+  return { description: activeGemm(), native: blas?.name ?? null, threads: count };
 }
 
 function tryLoad(path: string): NativeBlas | null {

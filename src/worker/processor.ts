@@ -1,7 +1,7 @@
 // Runs inside a BullMQ worker thread. Trains epoch by epoch and reports every step to its worker process; it never
 // touches Postgres or Redis itself. Imports engine and contracts only. Its worker process stops it through a flag
 // read between batches (cancel, shutdown, lost lock), and so does the job's wall-time limit.
-import '../runtime/training-thread-gemm.js';
+import { trainingThreadGemm } from '../runtime/training-thread-gemm.js';
 import type { SandboxedJob } from 'bullmq';
 import {
   PROCESS_TO_THREAD_CHANNEL,
@@ -89,7 +89,8 @@ export default async function train(job: SandboxedJob<TrainingJobData>): Promise
   const link = new ProcessLink(data.jobId);
   const stopFlag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   try {
-    const start = await link.request<StartReply>({ kind: 'start', stop: stopFlag.buffer as SharedArrayBuffer });
+    const backend = { gemm: trainingThreadGemm.description, threads: trainingThreadGemm.threads };
+    const start = await link.request<StartReply>({ kind: 'start', stop: stopFlag.buffer as SharedArrayBuffer, backend });
     if (!start.proceed) {
       if (start.reason === 'shutdown') throw new ReleasedError(`job ${data.jobId} not started: the worker is shutting down`);
       throw new CancelledError(`job ${data.jobId} not started: it is ${start.status ?? 'gone'}`);

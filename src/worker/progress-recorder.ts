@@ -92,6 +92,7 @@ export class ProgressRecorder {
           }
           const [checkpoint, input] = await Promise.all([jobs.latestCheckpoint(jobId), this.loadInput(job)]);
           if (checkpoint) this.log.info({ jobId, resumeEpoch: checkpoint.epoch }, 'resuming job from its checkpoint');
+          await jobs.recordBackend(jobId, message.backend, checkpoint?.epoch ?? 0);
           this.listener.started(jobId, checkpoint?.epoch ?? 0);
           const deadline = (job.startedAt ?? new Date()).getTime() + this.maxWallTimeMs;
           return { proceed: true, checkpoint: (checkpoint?.data as never) ?? null, input, deadline };

@@ -61,6 +61,10 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
       200,
     );
     expect(job).toMatchObject({ epoch: epochs, epochs, error: null, modelId: expect.any(String) });
+    // What its products ran on: the backend its worker logged at start, one run, from epoch 0.
+    const logged = service.worker.output().split('\n').find((l) => l.includes('"float32 matrix products"'));
+    expect(job.backends).toEqual([{ gemm: JSON.parse(logged!).gemm, threads: expect.any(Number), fromEpoch: 0 }]);
+    expect(job.backends[0].threads).toBeGreaterThanOrEqual(1);
     expect(job.loss).toBeGreaterThan(0);
     expect(job.valLoss).toBeGreaterThan(0);
     expect(new Date(job.startedAt).getTime()).toBeLessThanOrEqual(new Date(job.finishedAt).getTime());
@@ -85,6 +89,7 @@ describe('training flow: tenant -> Iris CSV -> 4-16-3 network -> predictions', (
       classes: ['setosa', 'versicolor', 'virginica'],
       preprocessing: { standardize: true },
       metrics: { epochs },
+      backends: job.backends,
     });
     // Fitted on the training rows of the job's split, per column: the mean of the stored float32 values.
     const columns = model.body.preprocessing.columns as { name: string; type: string; center: number; scale: number; indicator: boolean }[];

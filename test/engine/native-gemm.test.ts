@@ -168,7 +168,7 @@ describe('choosing the backend', () => {
   it("'off' and a library that is not there leave the WebAssembly path, as fast as before: no provider at all", () => {
     for (const setting of ['off', '/nonexistent/libopenblas.so.0']) {
       const backend = installGemmBackend(setting, 1);
-      expect(backend).toEqual({ description: expect.stringMatching(/^(relaxed-simd|simd)$/), native: null });
+      expect(backend).toEqual({ description: expect.stringMatching(/^(relaxed-simd|simd)$/), native: null, threads: 1 });
       expect(activeGemm()).toBe(backend.description);
     }
   });
@@ -177,6 +177,7 @@ describe('choosing the backend', () => {
     const backend = installGemmBackend('auto', 1);
     expect(backend.native).toBe(blas.name);
     expect(backend.description).toContain(`${blas.name} from ${NATIVE_MIN_WORK} multiply-adds`);
+    expect(backend.threads).toBe(1);
   });
 });
 

@@ -60,7 +60,15 @@ export const submitJob = (target: Target, key: string, datasetId: string, epochs
 export async function getJob(target: Target, key: string, id: string) {
   const res = await agent(target).get(`/v1/jobs/${id}`).set(auth(key));
   if (res.status !== 200) throw new Error(`job ${id} answered ${res.status}: ${res.text}`);
-  return res.body as { status: string; epoch: number; epochs: number; modelId: string | null; startedAt: string | null; error: unknown };
+  return res.body as {
+    status: string;
+    epoch: number;
+    epochs: number;
+    modelId: string | null;
+    startedAt: string | null;
+    error: unknown;
+    backends: { gemm: string; threads: number; fromEpoch: number }[];
+  };
 }
 
 export const waitForJob = (target: Target, key: string, id: string, ok: (job: Awaited<ReturnType<typeof getJob>>) => boolean, what: string, timeoutMs = 60_000) =>

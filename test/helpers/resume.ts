@@ -41,6 +41,8 @@ export async function expectResumesAfterKill(run: ResumeRun): Promise<{ checkpoi
   const worker = await run.startWorker();
   const job = await waitForJob(target, key, jobId, (j) => j.status !== 'running', 'the job to finish after the crash', 90_000);
   expect(job.status).toBe('succeeded');
+  // The same backend before and after the crash: one entry, from the first run.
+  expect(job.backends).toEqual([expect.objectContaining({ fromEpoch: 0 })]);
 
   // Exactly one metric row per epoch: no gap, no duplicate (the replayed epochs rewrote their own rows).
   expect(await audit.metricEpochs(jobId)).toEqual(epochsUpTo(epochs));

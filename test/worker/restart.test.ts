@@ -79,4 +79,31 @@ describe('process restarts', () => {
     await worker.stop();
     await audit.close();
   });
+
+  it('a job resumed on a worker with another backend records both, the second from the checkpoint it resumed', async () => {
+    const api = liveApi;
+    const key = (await createTenant(api.url)).apiKey;
+    const datasetId = await uploadSlowDataset(api.url, key);
+    const audit = await inspectDatabase(ctx.db.url);
+    const first = await spawnWorker({ ...env, BACKPROP_NATIVE_GEMM: 'auto' });
+    processes.push(first);
+    const jobId = await submitJob(api.url, key, datasetId, 30, { checkpointEvery: 5, seed: 5 });
+    await waitForJob(api.url, key, jobId, (j) => j.epoch >= 7, 'the job to pass a checkpoint');
+    await first.kill();
+    const checkpoint = await audit.checkpointEpoch(jobId);
+    const second = await spawnWorker({ ...env, BACKPROP_NATIVE_GEMM: 'off' });
+    processes.push(second);
+    const job = await waitForJob(api.url, key, jobId, (j) => j.status !== 'running', 'the job to finish on the second worker', 90_000);
+    expect(job.status).toBe('succeeded');
+    const logged = (worker: Spawned) => JSON.parse(worker.output().split('\n').find((l) => l.includes('"float32 matrix products"'))!).gemm;
+    expect(job.backends).toEqual([
+      { gemm: logged(first), threads: expect.any(Number), fromEpoch: 0 },
+      { gemm: logged(second), threads: 1, fromEpoch: checkpoint },
+    ]);
+    expect(logged(second)).toMatch(/^(relaxed-simd|simd)$/);
+    const model = await request(api.url).get(`/v1/models/${job.modelId}`).set(auth(key));
+    expect(model.body.backends).toEqual(job.backends);
+    await second.stop();
+    await audit.close();
+  });
 });
