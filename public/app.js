@@ -5,6 +5,7 @@ import { TrainingCharts } from './charts.js';
 import { element } from './dom.js';
 import { openEventStream } from './event-stream.js';
 import { datasetView, evaluationView } from './reports.js';
+import { SweepsView } from './sweeps.js';
 
 const KEY_STORAGE = 'backprop.apiKey';
 const JOBS_REFRESH_MS = 2000;
@@ -411,6 +412,15 @@ async function cancelSelected() {
   }
 }
 
+const sweeps = new SweepsView({
+  api,
+  root: $('sweep'),
+  list: $('sweep-select'),
+  empty: $('sweeps-empty'),
+  onSelectJob: (jobId) => (selectJob(jobId), $('job-title').scrollIntoView({ behavior: 'smooth', block: 'start' })),
+  onError: (text) => showMessage(text),
+});
+
 function useKey(key) {
   state.apiKey = key;
   if (key) localStorage.setItem(KEY_STORAGE, key);
@@ -427,11 +437,13 @@ function useKey(key) {
   renderSelected();
   $('registry').replaceChildren();
   $('registry-empty').hidden = false;
+  sweeps.reset();
   showMessage('');
   if (key) {
     refreshJobs();
     refreshDatasets();
     refreshRegistry();
+    sweeps.refresh();
     scheduleJobsRefresh();
   } else {
     clearInterval(state.jobsTimer);
@@ -447,7 +459,8 @@ $('key-form').addEventListener('submit', (e) => {
   if (value) useKey(value);
 });
 $('forget-key').addEventListener('click', () => useKey(''));
-$('refresh-jobs').addEventListener('click', () => (refreshJobs(), refreshDatasets(), refreshRegistry()));
+$('refresh-jobs').addEventListener('click', () => (refreshJobs(), refreshDatasets(), refreshRegistry(), sweeps.refresh()));
+$('sweep-select').addEventListener('change', (e) => sweeps.select(e.target.value));
 $('cancel-job').addEventListener('click', cancelSelected);
 $('job-form').addEventListener('submit', startJob);
 $('predict-form').addEventListener('submit', runPrediction);
