@@ -15,6 +15,11 @@ export interface TrainingFootprint {
 const FLOAT = 4;
 /** A training thread's own heap, compiled code and WebAssembly instances, before any buffer (measured ~20 MB). */
 const THREAD_BYTES = 32 * 1024 * 1024;
+/**
+ * A float32 recurrent layer's own WebAssembly instance beyond its buffers: the gemm's packing scratch (260 KiB) and
+ * memory grown 1 MiB at a time (measured: 1.0 to 1.9 MiB over its buffers, from 4 to 128 lstm units).
+ */
+const RECURRENT_SPACE_FLOATS = (2 * 1024 * 1024) / FLOAT;
 /** The trainer's evaluation chunk (trainer.ts EVAL_CHUNK): layer buffers grow to it even for smaller batches. */
 const EVAL_ROWS = 1024;
 
@@ -84,6 +89,7 @@ function layerFloats(spec: ModelSpec, rows: number) {
       // (an lstm's gate outputs, cells and act(cells)) with their per-step gradients.
       activations += steps * rows * (2 * width + w + u) + rows * u + (returnsSequences(layer) ? steps * rows * u : 0);
       if (GATES[kind] > 1) activations += steps * rows * 6 * u + rows * 6 * u;
+      activations += RECURRENT_SPACE_FLOATS;
       staging = Math.max(staging, steps * rows * (width + w) + width * w, steps * rows * (u + w) + u * w);
     }
     width = u;
