@@ -6,6 +6,7 @@ import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { idParamsSchema } from '../contracts/common.js';
 import { hasTooManyRows, isRowsOfNumbers, MAX_PREDICT_CELLS, type PredictBody } from '../contracts/models.js';
+import { registryNameParamsSchema } from '../contracts/registry.js';
 import { listNames } from '../data/dataset-error.js';
 import { InputError, type RowEncoder } from '../data/encode-inputs.js';
 import type { Network } from '../engine/index.js';
@@ -127,6 +128,19 @@ export function ownedModelFirst(cache: ModelCache, exists: (tenantId: string, id
     const params = idParamsSchema.safeParse(request.params);
     if (!params.success || cache.peek(request.tenantId, params.data.id)) return;
     if (!(await exists(request.tenantId, params.data.id))) throw Errors.NOT_FOUND(`model ${params.data.id} not found`);
+  };
+}
+
+/**
+ * preValidation of POST /v1/registry/:name/predict: a body that is not plain rows of numbers (the ones zod checks row
+ * by row) is only checked once the name is the tenant's; an unknown name answers 404 for one indexed lookup. Rows of
+ * numbers cost nothing to check, so the usual request pays no extra lookup.
+ */
+export function registeredNameFirst(exists: (tenantId: string, name: string) => Promise<boolean>, notFound: (name: string) => Error) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (isRowsOfNumbers(request.body)) return;
+    const params = registryNameParamsSchema.safeParse(request.params);
+    if (params.success && !(await exists(request.tenantId, params.data.name))) throw notFound(params.data.name);
   };
 }
 

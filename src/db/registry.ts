@@ -121,6 +121,9 @@ export function registryRepository(db: Db) {
       if (!named) return { found: false, missing: 'name' };
       return { found: false, missing: by.version !== undefined ? 'version' : by.alias !== undefined ? 'alias' : 'versions' };
     },
+    async exists(tenantId: string, name: string): Promise<boolean> {
+      return (await db.registeredModel.findUnique({ where: { tenantId_name: { tenantId, name } }, select: { name: true } })) !== null;
+    },
     aliasesPointingTo: (tenantId: string, modelId: string) => aliasesPointingTo(db, tenantId, modelId),
   };
 }

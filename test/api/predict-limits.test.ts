@@ -32,7 +32,7 @@ describe('predict limits', () => {
     ({ apiKey: owner } = await createTenant(service.app, 'owner'));
     ({ apiKey: other } = await createTenant(service.app, 'other'));
     const datasetId = await uploadIris(service.app, owner);
-    const id = await postJob(service.app, owner, { datasetId, model: irisNetwork, training: { epochs: 3, batchSize: 16, seed: 1 } });
+    const id = await postJob(service.app, owner, { datasetId, modelName: 'iris', model: irisNetwork, training: { epochs: 3, batchSize: 16, seed: 1 } });
     const job = await waitForJob(service.app, owner, id, (j) => j.status === 'succeeded' || j.status === 'failed', 'the model');
     expect(job.error).toBeNull();
     modelId = job.modelId!;
@@ -59,6 +59,22 @@ describe('predict limits', () => {
     const notAnId = await http().post('/v1/models/not-an-id/predict').set(auth(owner)).send(bad);
     expect(notAnId.status).toBe(400);
     expect(notAnId.body.error.details.field).toBe('params.id');
+  });
+
+  it("answers 404 for a name the tenant has not registered before checking a row of the body; rows of numbers still predict by name", async () => {
+    const bad = { inputs: Array.from({ length: 5_000 }, () => ['a', 'b', 'c', 'd']) };
+    const own = await http().post('/v1/registry/iris/predict').set(auth(owner)).send(bad);
+    expect(own.status, own.text).toBe(400);
+    expect(own.body.error.details.field).toMatch(/^body\.inputs\[0\]/);
+
+    for (const [key, name] of [[other, 'iris'], [owner, 'no-such-name']]) {
+      const refused = await http().post(`/v1/registry/${name}/predict`).set(auth(key)).send(bad);
+      expect(refused.status, refused.text).toBe(404);
+      expect(refused.body.error).toMatchObject({ code: 'ERR_NOT_FOUND', message: `model name ${name} not found`, details: { field: 'name' } });
+    }
+    const answered = await http().post('/v1/registry/iris/predict').set(auth(owner)).send({ inputs: [irisSplit().train[0].slice(0, 4)] });
+    expect(answered.status, answered.text).toBe(200);
+    expect(answered.body).toMatchObject({ modelId, version: 1 });
   });
 
   it('answers 413 naming PREDICT_BODY_LIMIT_BYTES for a body over it, on both predict routes; a configured limit lets it through', async () => {

@@ -17,7 +17,7 @@ import {
 } from '../../contracts/registry.js';
 import { Errors } from '../errors.js';
 import type { ModelCache } from '../model-cache.js';
-import { predictCompilers, predictRows } from '../predict.js';
+import { predictCompilers, predictRows, registeredNameFirst } from '../predict.js';
 
 const nameNotFound = (name: string) => Errors.NOT_FOUND(`model name ${name} not found`, { field: 'name' });
 
@@ -122,6 +122,7 @@ const registryRoutes: FastifyPluginAsyncZod<{ cache: ModelCache }> = async (app,
         body: predictBodySchema,
         response: { 200: registryPredictResponseSchema, ...commonErrorResponses, 422: errorBodySchema },
       },
+      preValidation: registeredNameFirst((tenantId, name) => registry.exists(tenantId, name), nameNotFound),
       ...predictCompilers,
     },
     async (request) => {
