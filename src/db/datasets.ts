@@ -149,7 +149,10 @@ export function datasetRepository(db: Db) {
           orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
           take: 20,
         });
-        if (active.length) return { deleted: false, activeJobs: active.map((j) => j.id) };
+        if (active.length) return { deleted: false, activeJobs: active.map((j) => j.id), activeSweeps: [] };
+        // A sweep between two rungs has no active job, yet will make more on this dataset.
+        const sweeps = await tx.sweep.findMany({ where: { datasetId: id, status: { in: ['queued', 'running'] } }, select: { id: true }, take: 20 });
+        if (sweeps.length) return { deleted: false, activeJobs: [], activeSweeps: sweeps.map((s) => s.id) };
         const models = await tx.model.findMany({ where: { job: { datasetId: id } }, select: { id: true } });
         // deleteMany: delete() would read the deleted row back, packed arrays and all.
         await tx.dataset.deleteMany({ where: { id } });
@@ -182,7 +185,7 @@ export function datasetRepository(db: Db) {
 }
 export type DatasetRepository = ReturnType<typeof datasetRepository>;
 /** What DELETE /v1/datasets/:id did: deleted (and the models whose view changed), or not for the jobs using it. */
-export type DatasetDeletion = { deleted: true; models: string[] } | { deleted: false; activeJobs: string[] };
+export type DatasetDeletion = { deleted: true; models: string[] } | { deleted: false; activeJobs: string[]; activeSweeps: string[] };
 /** A dataset as a run (or an evaluation) reads it: summary, feature columns and the stored arrays. */
 export type TrainingData = NonNullable<Awaited<ReturnType<DatasetRepository['getTrainingData']>>>;
 /** What a run's set-up reads a dataset through: the repository itself, or the worker's cache in front of it. */

@@ -27,6 +27,9 @@ export interface StoredTrial {
   modelBytes: number;
 }
 
+/** The request as stored: with its space's paths in the order sent (JSONB keeps object keys in an order of its own). */
+export type StoredRequest = SweepView['request'] & { paths: string[] };
+
 export interface NewSweep {
   tenantId: string;
   datasetId: string;
@@ -34,7 +37,7 @@ export interface NewSweep {
   objective: Objective;
   parallelism: number;
   eta: number;
-  request: SweepView['request'];
+  request: StoredRequest;
   trials: StoredTrial[];
   rungEpochs: number[];
 }
@@ -76,14 +79,18 @@ function trialJob(objective: Objective, job: JobRow): SweepJob {
   };
 }
 
+/** `object` with its keys in `order` (the space's paths as sent). */
+const ordered = <T>(object: Record<string, T>, order: string[]): Record<string, T> => Object.fromEntries(order.filter((k) => k in object).map((k) => [k, object[k]]));
+
 function forView(row: Sweep): SweepRowForView {
+  const { paths, ...request } = row.request as unknown as StoredRequest;
   return {
     id: row.id,
     datasetId: row.datasetId,
     status: row.status,
     shape: shapeOf(row),
-    params: (row.plan as unknown as StoredTrial[]).map((t) => t.params),
-    request: row.request as unknown as SweepView['request'],
+    params: (row.plan as unknown as StoredTrial[]).map((t) => ordered(t.params, paths)),
+    request: { ...request, space: ordered(request.space, paths) },
     error: row.error as JobError | null,
     createdAt: row.createdAt,
     finishedAt: row.finishedAt,

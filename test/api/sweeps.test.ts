@@ -78,6 +78,10 @@ describe('sweeps through the API and a real worker', () => {
 
     const sweep = await waitForSweep(res.body.id);
     expect(sweep.status).toBe('succeeded');
+    // Paths keep the order they were sent in (Postgres' JSONB would sort them by length).
+    const paths = ['training.optimizer.learningRate', 'model.layers[0].units'];
+    expect(Object.keys((sweep as unknown as { request: { space: object } }).request.space)).toEqual(paths);
+    for (const trial of sweep.trials) expect(Object.keys(trial.params)).toEqual(paths);
     expect(sweep.trials.every((t) => t.status === 'succeeded' && t.objective !== null && !t.stoppedEarly)).toBe(true);
     const lowest = Math.min(...sweep.trials.map((t) => t.objective!));
     expect(sweep.best).toMatchObject({ objective: lowest, epochs: 6 });

@@ -98,11 +98,15 @@ describe('sweeps and worker crashes', () => {
       objective: 'valLoss',
       parallelism: 2,
       eta: plan.eta,
-      request: { base: plan.base, space: body.space, trials: 2, halving: null },
+      request: { base: plan.base, space: body.space, paths: Object.keys(body.space), trials: 2, halving: null },
       trials: plan.trials,
       rungEpochs: plan.rungEpochs,
     });
     expect(await service.audit.query('SELECT 1 FROM "Job" WHERE "sweepId" = $1', [id])).toHaveLength(0);
+    // No job uses the dataset yet, but the sweep will: it cannot be deleted from under it.
+    const refused = await request(service.app.server).delete(`/v1/datasets/${datasetId}`).set(auth(key));
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.details.sweeps).toEqual([id]);
     const worker = await service.startWorker();
     await waitFor('the sweep to end', async () => (await sweepStatus(id)) !== 'queued', 60_000, 200);
     expect(await sweepStatus(id)).toBe('succeeded');

@@ -192,6 +192,14 @@ const datasetRoutes: FastifyPluginAsyncZod<{ limits: DatasetLimits; quotas: Quot
       const { id } = request.params;
       const outcome = await app.repos.datasets.delete(request.tenantId, id);
       if (!outcome) throw Errors.NOT_FOUND(`dataset ${id} not found`);
+      if (!outcome.deleted && outcome.activeSweeps.length) {
+        const sweeps = outcome.activeSweeps;
+        throw Errors.CONFLICT(
+          `dataset ${id} is used by ${sweeps.length === 1 ? 'a sweep' : 'sweeps'} still making trials (${listNames(sweeps)}): ` +
+            'cancel them (POST /v1/sweeps/{id}/cancel) or wait until they end, then delete it',
+          { field: 'id', sweeps },
+        );
+      }
       if (!outcome.deleted) {
         const jobs = outcome.activeJobs;
         throw Errors.CONFLICT(
