@@ -64,8 +64,8 @@ try {
     }, 3_600_000, 50);
     const seconds = (performance.now() - started) / 1000;
     if (ended.status !== 'succeeded') throw new Error(`${strategy} sweep ended ${ended.status}`);
-    const all = await call<{ items: { sweepId: string | null; epoch: number; startedAt: string; finishedAt: string }[] }>('GET', '/v1/jobs?limit=100', apiKey);
-    const jobs = all.items.filter((j) => j.sweepId === ended.id).sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+    const page = await call<{ items: { epoch: number; startedAt: string; finishedAt: string }[] }>('GET', `/v1/jobs?limit=100&sweepId=${ended.id}`, apiKey);
+    const jobs = page.items.sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
     const epochs = jobs.reduce((n, j) => n + j.epoch, 0);
     // One trial at a time: the time from a job's end to the next one's start is what making and admitting it costs.
     const gaps = jobs.slice(1).map((j, i) => Date.parse(j.startedAt) - Date.parse(jobs[i].finishedAt));

@@ -92,7 +92,7 @@ export const jobSchema = z
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof jobSchema>;
 
-export const listJobsQuerySchema = pageQuerySchema.extend({ status: jobStatusSchema.optional() });
+export const listJobsQuerySchema = pageQuerySchema.extend({ status: jobStatusSchema.optional(), sweepId: z.uuid().optional().describe("Only this sweep's trial jobs") });
 
 export const jobListSchema = pageOf(jobSchema);
 

@@ -164,8 +164,9 @@ export function jobRepository(db: Db) {
       const { tenantId, webhookUrl, ...view } = row;
       return { view: toView(view), tenantId, webhookUrl };
     },
-    async list(tenantId: string, query: PageQuery & { status?: JobStatus }) {
-      const rows = await db.job.findMany({ where: { tenantId, ...(query.status ? { status: query.status } : {}) }, select: viewSelect, ...pageArgs(query) });
+    async list(tenantId: string, query: PageQuery & { status?: JobStatus; sweepId?: string }) {
+      const where = { tenantId, ...(query.status ? { status: query.status } : {}), ...(query.sweepId ? { sweepId: query.sweepId } : {}) };
+      const rows = await db.job.findMany({ where, select: viewSelect, ...pageArgs(query) });
       return pageFrom(rows, query.limit, toView);
     },
     async metrics(tenantId: string, id: string) {

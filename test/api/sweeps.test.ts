@@ -98,6 +98,8 @@ describe('sweeps through the API and a real worker', () => {
       'SELECT "startedAt", "finishedAt" FROM "Job" WHERE "sweepId" = $1', [sweep.id]);
     for (const a of spans) expect(spans.filter((b) => b.startedAt <= a.startedAt && b.finishedAt > a.startedAt).length).toBeLessThanOrEqual(2);
 
+    const trialJobs = await http().get('/v1/jobs').query({ sweepId: sweep.id }).set(auth(key));
+    expect(trialJobs.body.items.map((j: { id: string }) => j.id).sort()).toEqual(sweep.trials.map((t) => t.jobId).sort());
     const list = await http().get('/v1/sweeps').query({ limit: 1 }).set(auth(key));
     expect(list.status).toBe(200);
     expect(list.body.items.map((s: Sweep) => s.id)).toEqual([sweep.id]);
