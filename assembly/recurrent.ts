@@ -18,26 +18,47 @@ const RELU = 3;
 const LEAKY_SLOPE: f32 = 0.01;
 
 /**
+ * The constants of exp4, sigmoid4 and tanh4, read from memory with one broadcast load each: as v128 literals V8
+ * builds each one from a general register in three instructions at every use (it does not hoist them out of loops),
+ * which took half the time of an exp.
+ */
+const K = memory.data<f32>([
+  -87.3, 88.3, 1.44269504088896341, 12582912.0, 0.693359375, -2.12194440e-4, 1.9875691500e-4, 1.3981999507e-3,
+  8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1, 1, 2, 0.625, 0,
+  -5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1, LEAKY_SLOPE,
+]);
+const K_INT = memory.data<i32>([127 - 0x4b400000, 0x80000000]);
+
+@inline function k(i: i32): v128 {
+  return v128.load32_splat(K + (<usize>i << 2));
+}
+
+/**
  * e^x, Cephes' expf: x = n·ln 2 + r with |r| <= ln 2 / 2, a degree-6 polynomial for e^r, 2^n put in the exponent
  * bits. Within 2 ulp; x is clamped so that 2^n stays a normal number (sigmoid and tanh need no more range).
+ * pmin/pmax rather than min/max: one instruction each, where wasm's NaN-propagating min and max take eight.
  */
 @inline function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
-  const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  x = f32x4.pmin(f32x4.pmax(x, k(0)), k(1));
+  // Adding 1.5·2^23 rounds x·log2(e) to an integer n held in the low mantissa bits: no floor, no float-to-int
+  // conversion (each several instructions on x64).
+  const shifted = f32x4.add(f32x4.mul(x, k(2)), k(3));
+  const n = f32x4.sub(shifted, k(3));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, k(4))), f32x4.mul(n, k(5)));
+  let p = k(6);
+  p = f32x4.add(f32x4.mul(p, r), k(7));
+  p = f32x4.add(f32x4.mul(p, r), k(8));
+  p = f32x4.add(f32x4.mul(p, r), k(9));
+  p = f32x4.add(f32x4.mul(p, r), k(10));
+  p = f32x4.add(f32x4.mul(p, r), k(11));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), k(12));
+  // The bits of `shifted` are 0x4B400000 + n: moved up to the exponent field with the bias 127, they are 2^n.
+  const scale = i32x4.shl(i32x4.add(shifted, v128.load32_splat(K_INT)), 23);
   return f32x4.mul(p, scale);
 }
 
 @inline function sigmoid4(x: v128): v128 {
-  const one = f32x4.splat(1);
+  const one = k(12);
   return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
 }
 
@@ -48,38 +69,41 @@ const LEAKY_SLOPE: f32 = 0.01;
 @inline function tanh4(x: v128): v128 {
   const ax = f32x4.abs(x);
   const z = f32x4.mul(x, x);
-  let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  let p = k(16);
+  p = f32x4.add(f32x4.mul(p, z), k(17));
+  p = f32x4.add(f32x4.mul(p, z), k(18));
+  p = f32x4.add(f32x4.mul(p, z), k(19));
+  p = f32x4.add(f32x4.mul(p, z), k(20));
   const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
-  const one = f32x4.splat(1);
+  const one = k(12);
   const e = exp4(f32x4.add(ax, ax));
-  const large = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(e, one)));
-  const signed = v128.or(large, v128.and(x, i32x4.splat(0x80000000)));
-  return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.625)));
+  const large = f32x4.sub(one, f32x4.div(k(13), f32x4.add(e, one)));
+  const signed = v128.or(large, v128.and(x, v128.load32_splat(K_INT + 4)));
+  return v128.bitselect(small, signed, f32x4.lt(ax, k(14)));
 }
 
 @inline function activate4(code: i32, z: v128): v128 {
   if (code == SIGMOID) return sigmoid4(z);
   if (code == TANH) return tanh4(z);
   if (code == LINEAR) return z;
-  const negative = code == RELU ? f32x4.splat(0) : f32x4.mul(z, f32x4.splat(LEAKY_SLOPE));
-  return v128.bitselect(z, negative, f32x4.gt(z, f32x4.splat(0)));
+  const negative = code == RELU ? k(15) : f32x4.mul(z, k(21));
+  return v128.bitselect(z, negative, f32x4.gt(z, k(15)));
 }
 
 /** d act / dz written in terms of the output a. */
 @inline function derivative4(code: i32, a: v128): v128 {
-  const one = f32x4.splat(1);
+  const one = k(12);
   if (code == SIGMOID) return f32x4.mul(a, f32x4.sub(one, a));
   if (code == TANH) return f32x4.sub(one, f32x4.mul(a, a));
   if (code == LINEAR) return one;
-  const negative = code == RELU ? f32x4.splat(0) : f32x4.splat(LEAKY_SLOPE);
-  return v128.bitselect(one, negative, f32x4.gt(a, f32x4.splat(0)));
+  const negative = code == RELU ? k(15) : k(21);
+  return v128.bitselect(one, negative, f32x4.gt(a, k(15)));
 }
 
-/** Loads four floats, or one (in lane 0) when `one` is set: the tail of a row. */
+/**
+ * Loads four floats, or one (in lane 0) when `one` is set: the tail of a row. Every kernel runs its per-position
+ * body twice, inlined, with `one` a literal (false over whole vectors, true over the tail), so the choice folds away.
+ */
 @inline function load4(p: usize, one: bool): v128 {
   return one ? f32x4.splat(load<f32>(p)) : v128.load(p);
 }
@@ -89,28 +113,49 @@ const LEAKY_SLOPE: f32 = 0.01;
   else v128.store(p, v);
 }
 
+/** Byte offset of float j. */
+@inline function at(j: i32): usize {
+  return <usize>j << 2;
+}
+
+@inline function rnnForwardAt(code: i32, z: usize, b: usize, h: usize, one: bool): void {
+  store4(h, activate4(code, f32x4.add(load4(z, one), load4(b, one))), one);
+}
+
 /** h = act(z + b) for a rows x units block, b one row of units: an Elman step. */
 export function rnnStepForward(code: i32, z: usize, bias: usize, h: usize, rows: i32, units: i32): void {
   for (let r = 0; r < rows; r++) {
-    const row = <usize>(r * units) << 2;
-    for (let j = 0; j < units; ) {
-      const one = units - j < 4;
-      const o = row + (<usize>j << 2);
-      const b = bias + (<usize>j << 2);
-      store4(h + o, activate4(code, f32x4.add(load4(z + o, one), load4(b, one))), one);
-      j += one ? 1 : 4;
-    }
+    const row = at(r * units);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) rnnForwardAt(code, z + row + at(j), bias + at(j), h + row + at(j), false);
+    for (; j < units; j++) rnnForwardAt(code, z + row + at(j), bias + at(j), h + row + at(j), true);
   }
+}
+
+@inline function rnnBackwardAt(code: i32, h: usize, dh: usize, dz: usize, one: bool): void {
+  store4(dz, f32x4.mul(load4(dh, one), derivative4(code, load4(h, one))), one);
 }
 
 /** dz = dh ⊙ act'(h), n floats: an Elman step backward. */
 export function rnnStepBackward(code: i32, h: usize, dh: usize, dz: usize, n: i32): void {
-  for (let i = 0; i < n; ) {
-    const one = n - i < 4;
-    const o = <usize>i << 2;
-    store4(dz + o, f32x4.mul(load4(dh + o, one), derivative4(code, load4(h + o, one))), one);
-    i += one ? 1 : 4;
-  }
+  let i = 0;
+  for (; i + 4 <= n; i += 4) rnnBackwardAt(code, h + at(i), dh + at(i), dz + at(i), false);
+  for (; i < n; i++) rnnBackwardAt(code, h + at(i), dh + at(i), dz + at(i), true);
+}
+
+/** z: this position's z_i (z_f, z_g, z_o follow `gate` bytes apart); e: its byte offset in the rows x units blocks. */
+@inline function lstmForwardAt(code: i32, z: usize, b: usize, gate: usize, cPrev: usize, c: usize, a: usize, h: usize, e: usize, one: bool): void {
+  // One gate at a time, each stored before the next starts: with all four in flight V8 spills to the stack.
+  store4(z, sigmoid4(f32x4.add(load4(z, one), load4(b, one))), one);
+  store4(z + gate, sigmoid4(f32x4.add(load4(z + gate, one), load4(b + gate, one))), one);
+  store4(z + 2 * gate, activate4(code, f32x4.add(load4(z + 2 * gate, one), load4(b + 2 * gate, one))), one);
+  store4(z + 3 * gate, sigmoid4(f32x4.add(load4(z + 3 * gate, one), load4(b + 3 * gate, one))), one);
+  let cell = f32x4.mul(load4(z, one), load4(z + 2 * gate, one));
+  if (cPrev != 0) cell = f32x4.add(f32x4.mul(load4(z + gate, one), load4(cPrev + e, one)), cell);
+  const out = activate4(code, cell);
+  store4(c + e, cell, one);
+  store4(a + e, out, one);
+  store4(h + e, f32x4.mul(load4(z + 3 * gate, one), out), one);
 }
 
 /**
@@ -119,32 +164,34 @@ export function rnnStepBackward(code: i32, h: usize, dh: usize, dz: usize, n: i3
  *   c = f ⊙ c_prev + i ⊙ g;  a = act(c);  h = o ⊙ a
  */
 export function lstmStepForward(code: i32, z: usize, bias: usize, cPrev: usize, c: usize, a: usize, h: usize, rows: i32, units: i32): void {
-  const gate = <usize>units << 2;
+  const gate = at(units);
   for (let r = 0; r < rows; r++) {
-    const zRow = z + (<usize>(r * 4 * units) << 2);
-    const row = <usize>(r * units) << 2;
-    for (let j = 0; j < units; ) {
-      const one = units - j < 4;
-      const zj = zRow + (<usize>j << 2);
-      const bj = bias + (<usize>j << 2);
-      const i = sigmoid4(f32x4.add(load4(zj, one), load4(bj, one)));
-      const f = sigmoid4(f32x4.add(load4(zj + gate, one), load4(bj + gate, one)));
-      const g = activate4(code, f32x4.add(load4(zj + 2 * gate, one), load4(bj + 2 * gate, one)));
-      const o = sigmoid4(f32x4.add(load4(zj + 3 * gate, one), load4(bj + 3 * gate, one)));
-      store4(zj, i, one);
-      store4(zj + gate, f, one);
-      store4(zj + 2 * gate, g, one);
-      store4(zj + 3 * gate, o, one);
-      const e = row + (<usize>j << 2);
-      const ig = f32x4.mul(i, g);
-      const cell = cPrev == 0 ? ig : f32x4.add(f32x4.mul(f, load4(cPrev + e, one)), ig);
-      const out = activate4(code, cell);
-      store4(c + e, cell, one);
-      store4(a + e, out, one);
-      store4(h + e, f32x4.mul(o, out), one);
-      j += one ? 1 : 4;
-    }
+    const zRow = z + at(r * 4 * units);
+    const row = at(r * units);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) lstmForwardAt(code, zRow + at(j), bias + at(j), gate, cPrev, c, a, h, row + at(j), false);
+    for (; j < units; j++) lstmForwardAt(code, zRow + at(j), bias + at(j), gate, cPrev, c, a, h, row + at(j), true);
   }
+}
+
+@inline function lstmBackwardAt(
+  code: i32, z: usize, gate: usize, dh: usize, dcNext: usize, cPrev: usize, a: usize, e: usize, fromNext: i32, carry: i32, one: bool,
+): void {
+  const one4 = k(12);
+  const i = load4(z, one);
+  const f = load4(z + gate, one);
+  const g = load4(z + 2 * gate, one);
+  const o = load4(z + 3 * gate, one);
+  const d = load4(dh + e, one);
+  const out = load4(a + e, one);
+  let dc = f32x4.mul(f32x4.mul(d, o), derivative4(code, out));
+  if (fromNext) dc = f32x4.add(dc, load4(dcNext + e, one));
+  const previous = cPrev == 0 ? k(15) : load4(cPrev + e, one);
+  store4(z, f32x4.mul(f32x4.mul(dc, g), f32x4.mul(i, f32x4.sub(one4, i))), one);
+  store4(z + gate, f32x4.mul(f32x4.mul(dc, previous), f32x4.mul(f, f32x4.sub(one4, f))), one);
+  store4(z + 2 * gate, f32x4.mul(f32x4.mul(dc, i), derivative4(code, g)), one);
+  store4(z + 3 * gate, f32x4.mul(f32x4.mul(d, out), f32x4.mul(o, f32x4.sub(one4, o))), one);
+  store4(dcNext + e, carry ? f32x4.mul(dc, f) : k(15), one);
 }
 
 /**
@@ -157,33 +204,21 @@ export function lstmStepForward(code: i32, z: usize, bias: usize, cPrev: usize, 
 export function lstmStepBackward(
   code: i32, z: usize, dh: usize, dcNext: usize, cPrev: usize, a: usize, rows: i32, units: i32, fromNext: i32, carry: i32,
 ): void {
-  const gate = <usize>units << 2;
-  const zero = f32x4.splat(0);
-  const one4 = f32x4.splat(1);
+  const gate = at(units);
   for (let r = 0; r < rows; r++) {
-    const zRow = z + (<usize>(r * 4 * units) << 2);
-    const row = <usize>(r * units) << 2;
-    for (let j = 0; j < units; ) {
-      const one = units - j < 4;
-      const zj = zRow + (<usize>j << 2);
-      const e = row + (<usize>j << 2);
-      const i = load4(zj, one);
-      const f = load4(zj + gate, one);
-      const g = load4(zj + 2 * gate, one);
-      const o = load4(zj + 3 * gate, one);
-      const d = load4(dh + e, one);
-      const out = load4(a + e, one);
-      let dc = f32x4.mul(f32x4.mul(d, o), derivative4(code, out));
-      if (fromNext) dc = f32x4.add(dc, load4(dcNext + e, one));
-      const previous = cPrev == 0 ? zero : load4(cPrev + e, one);
-      store4(zj, f32x4.mul(f32x4.mul(dc, g), f32x4.mul(i, f32x4.sub(one4, i))), one);
-      store4(zj + gate, f32x4.mul(f32x4.mul(dc, previous), f32x4.mul(f, f32x4.sub(one4, f))), one);
-      store4(zj + 2 * gate, f32x4.mul(f32x4.mul(dc, i), derivative4(code, g)), one);
-      store4(zj + 3 * gate, f32x4.mul(f32x4.mul(d, out), f32x4.mul(o, f32x4.sub(one4, o))), one);
-      store4(dcNext + e, carry ? f32x4.mul(dc, f) : zero, one);
-      j += one ? 1 : 4;
-    }
+    const zRow = z + at(r * 4 * units);
+    const row = at(r * units);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) lstmBackwardAt(code, zRow + at(j), gate, dh, dcNext, cPrev, a, row + at(j), fromNext, carry, false);
+    for (; j < units; j++) lstmBackwardAt(code, zRow + at(j), gate, dh, dcNext, cPrev, a, row + at(j), fromNext, carry, true);
   }
+}
+
+@inline function gruGatesAt(z: usize, b: usize, gate: usize, hPrev: usize, rh: usize, e: usize, one: bool): void {
+  store4(z, sigmoid4(f32x4.add(load4(z, one), load4(b, one))), one);
+  const reset = sigmoid4(f32x4.add(load4(z + gate, one), load4(b + gate, one)));
+  store4(z + gate, reset, one);
+  store4(rh + e, hPrev == 0 ? k(15) : f32x4.mul(reset, load4(hPrev + e, one)), one);
 }
 
 /**
@@ -192,43 +227,45 @@ export function lstmStepBackward(
  * step, hPrev 0) is written for the candidate's product, which the caller adds to z_c before gruStepState.
  */
 export function gruStepGates(z: usize, bias: usize, hPrev: usize, rh: usize, rows: i32, units: i32): void {
-  const gate = <usize>units << 2;
+  const gate = at(units);
   for (let r = 0; r < rows; r++) {
-    const zRow = z + (<usize>(r * 3 * units) << 2);
-    const row = <usize>(r * units) << 2;
-    for (let j = 0; j < units; ) {
-      const one = units - j < 4;
-      const zj = zRow + (<usize>j << 2);
-      const bj = bias + (<usize>j << 2);
-      const e = row + (<usize>j << 2);
-      store4(zj, sigmoid4(f32x4.add(load4(zj, one), load4(bj, one))), one);
-      const reset = sigmoid4(f32x4.add(load4(zj + gate, one), load4(bj + gate, one)));
-      store4(zj + gate, reset, one);
-      store4(rh + e, hPrev == 0 ? f32x4.splat(0) : f32x4.mul(reset, load4(hPrev + e, one)), one);
-      j += one ? 1 : 4;
-    }
+    const zRow = z + at(r * 3 * units);
+    const row = at(r * units);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) gruGatesAt(zRow + at(j), bias + at(j), gate, hPrev, rh, row + at(j), false);
+    for (; j < units; j++) gruGatesAt(zRow + at(j), bias + at(j), gate, hPrev, rh, row + at(j), true);
   }
+}
+
+@inline function gruStateAt(code: i32, z: usize, b: usize, gate: usize, hPrev: usize, h: usize, e: usize, one: bool): void {
+  const c = activate4(code, f32x4.add(load4(z + 2 * gate, one), load4(b + 2 * gate, one)));
+  store4(z + 2 * gate, c, one);
+  const u = load4(z, one);
+  const kept = hPrev == 0 ? k(15) : f32x4.mul(u, load4(hPrev + e, one));
+  store4(h + e, f32x4.add(kept, f32x4.mul(f32x4.sub(k(12), u), c)), one);
 }
 
 /** The GRU's candidate and state: c = act(z_c + b_c) in z_c's place, h = u ⊙ h_(t-1) + (1 - u) ⊙ c. */
 export function gruStepState(code: i32, z: usize, bias: usize, hPrev: usize, h: usize, rows: i32, units: i32): void {
-  const gate = <usize>units << 2;
-  const one4 = f32x4.splat(1);
+  const gate = at(units);
   for (let r = 0; r < rows; r++) {
-    const zRow = z + (<usize>(r * 3 * units) << 2);
-    const row = <usize>(r * units) << 2;
-    for (let j = 0; j < units; ) {
-      const one = units - j < 4;
-      const zj = zRow + (<usize>j << 2);
-      const e = row + (<usize>j << 2);
-      const c = activate4(code, f32x4.add(load4(zj + 2 * gate, one), load4(bias + (<usize>j << 2) + 2 * gate, one)));
-      store4(zj + 2 * gate, c, one);
-      const u = load4(zj, one);
-      const kept = hPrev == 0 ? f32x4.splat(0) : f32x4.mul(u, load4(hPrev + e, one));
-      store4(h + e, f32x4.add(kept, f32x4.mul(f32x4.sub(one4, u), c)), one);
-      j += one ? 1 : 4;
-    }
+    const zRow = z + at(r * 3 * units);
+    const row = at(r * units);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) gruStateAt(code, zRow + at(j), bias + at(j), gate, hPrev, h, row + at(j), false);
+    for (; j < units; j++) gruStateAt(code, zRow + at(j), bias + at(j), gate, hPrev, h, row + at(j), true);
   }
+}
+
+@inline function gruUpdateAt(code: i32, z: usize, gate: usize, dh: usize, hPrev: usize, carried: usize, e: usize, carry: i32, one: bool): void {
+  const one4 = k(12);
+  const u = load4(z, one);
+  const c = load4(z + 2 * gate, one);
+  const d = load4(dh + e, one);
+  const previous = hPrev == 0 ? k(15) : load4(hPrev + e, one);
+  store4(z, f32x4.mul(f32x4.mul(d, f32x4.sub(previous, c)), f32x4.mul(u, f32x4.sub(one4, u))), one);
+  store4(z + 2 * gate, f32x4.mul(f32x4.mul(d, f32x4.sub(one4, u)), derivative4(code, c)), one);
+  if (carry) store4(carried + e, f32x4.mul(d, u), one);
 }
 
 /**
@@ -237,25 +274,25 @@ export function gruStepState(code: i32, z: usize, bias: usize, hPrev: usize, h: 
  * The caller then forms dL/d(r ⊙ h_(t-1)) = dz_c·W_hcᵀ for gruStepBackwardReset.
  */
 export function gruStepBackwardUpdate(code: i32, z: usize, dh: usize, hPrev: usize, carried: usize, rows: i32, units: i32, carry: i32): void {
-  const gate = <usize>units << 2;
-  const one4 = f32x4.splat(1);
+  const gate = at(units);
   for (let r = 0; r < rows; r++) {
-    const zRow = z + (<usize>(r * 3 * units) << 2);
-    const row = <usize>(r * units) << 2;
-    for (let j = 0; j < units; ) {
-      const one = units - j < 4;
-      const zj = zRow + (<usize>j << 2);
-      const e = row + (<usize>j << 2);
-      const u = load4(zj, one);
-      const c = load4(zj + 2 * gate, one);
-      const d = load4(dh + e, one);
-      const previous = hPrev == 0 ? f32x4.splat(0) : load4(hPrev + e, one);
-      store4(zj, f32x4.mul(f32x4.mul(d, f32x4.sub(previous, c)), f32x4.mul(u, f32x4.sub(one4, u))), one);
-      store4(zj + 2 * gate, f32x4.mul(f32x4.mul(d, f32x4.sub(one4, u)), derivative4(code, c)), one);
-      if (carry) store4(carried + e, f32x4.mul(d, u), one);
-      j += one ? 1 : 4;
-    }
+    const zRow = z + at(r * 3 * units);
+    const row = at(r * units);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) gruUpdateAt(code, zRow + at(j), gate, dh, hPrev, carried, row + at(j), carry, false);
+    for (; j < units; j++) gruUpdateAt(code, zRow + at(j), gate, dh, hPrev, carried, row + at(j), carry, true);
   }
+}
+
+@inline function gruResetAt(zr: usize, dReset: usize, hPrev: usize, carried: usize, e: usize, carry: i32, one: bool): void {
+  if (hPrev == 0) {
+    store4(zr, k(15), one);
+    return;
+  }
+  const reset = load4(zr, one);
+  const dr = load4(dReset + e, one);
+  store4(zr, f32x4.mul(f32x4.mul(dr, load4(hPrev + e, one)), f32x4.mul(reset, f32x4.sub(k(12), reset))), one);
+  if (carry) store4(carried + e, f32x4.add(load4(carried + e, one), f32x4.mul(dr, reset)), one);
 }
 
 /**
@@ -263,44 +300,33 @@ export function gruStepBackwardUpdate(code: i32, z: usize, dh: usize, hPrev: usi
  * not read), and carried += dReset ⊙ r when gradients go on.
  */
 export function gruStepBackwardReset(z: usize, dReset: usize, hPrev: usize, carried: usize, rows: i32, units: i32, carry: i32): void {
-  const gate = <usize>units << 2;
-  const one4 = f32x4.splat(1);
+  const gate = at(units);
   for (let r = 0; r < rows; r++) {
-    const zj0 = z + (<usize>(r * 3 * units) << 2) + gate;
-    const row = <usize>(r * units) << 2;
-    for (let j = 0; j < units; ) {
-      const one = units - j < 4;
-      const zj = zj0 + (<usize>j << 2);
-      const e = row + (<usize>j << 2);
-      if (hPrev == 0) {
-        store4(zj, f32x4.splat(0), one);
-      } else {
-        const reset = load4(zj, one);
-        const dr = load4(dReset + e, one);
-        store4(zj, f32x4.mul(f32x4.mul(dr, load4(hPrev + e, one)), f32x4.mul(reset, f32x4.sub(one4, reset))), one);
-        if (carry) store4(carried + e, f32x4.add(load4(carried + e, one), f32x4.mul(dr, reset)), one);
-      }
-      j += one ? 1 : 4;
-    }
+    const zr = z + at(r * 3 * units) + gate;
+    const row = at(r * units);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) gruResetAt(zr + at(j), dReset, hPrev, carried, row + at(j), carry, false);
+    for (; j < units; j++) gruResetAt(zr + at(j), dReset, hPrev, carried, row + at(j), carry, true);
   }
+}
+
+@inline function addAt(dst: usize, src: usize, one: bool): void {
+  store4(dst, f32x4.add(load4(dst, one), load4(src, one)), one);
 }
 
 /** dst[r][j] += src[r·stride + j] for a rows x cols block: one step's rows of a sample-major dL/d(output). */
 export function addRows(dst: usize, src: usize, rows: i32, cols: i32, stride: i32): void {
   for (let r = 0; r < rows; r++) {
-    const to = dst + (<usize>(r * cols) << 2);
-    const from = src + (<usize>(r * stride) << 2);
-    for (let j = 0; j < cols; ) {
-      const one = cols - j < 4;
-      const o = <usize>j << 2;
-      store4(to + o, f32x4.add(load4(to + o, one), load4(from + o, one)), one);
-      j += one ? 1 : 4;
-    }
+    const to = dst + at(r * cols);
+    const from = src + at(r * stride);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) addAt(to + at(j), from + at(j), false);
+    for (; j < cols; j++) addAt(to + at(j), from + at(j), true);
   }
 }
 
 /** out = the column sums of a rows x cols block (a bias gradient), row after row: out stays in L1 while m streams. */
 export function sumRows(m: usize, rows: i32, cols: i32, out: usize): void {
-  memory.fill(out, 0, <usize>cols << 2);
-  for (let r = 0; r < rows; r++) addRows(out, m + (<usize>(r * cols) << 2), 1, cols, 0);
+  memory.fill(out, 0, at(cols));
+  for (let r = 0; r < rows; r++) addRows(out, m + at(r * cols), 1, cols, 0);
 }
