@@ -21,6 +21,8 @@ export interface GemmProvider {
   readonly minWork: number;
   readonly gemm: Gemm;
   readonly seen: () => void;
+  /** OpenBLAS's thread count, or its ceiling where it varies (a worker's thread board): recorded with each job. */
+  readonly threads: number;
 }
 
 let provider: GemmProvider | null = null;
@@ -42,6 +44,11 @@ let wasmUsable: boolean | null = null;
 export function activeGemm(): string {
   const wasm = wasmAvailable() ? wasmGemmVariant() : 'typescript';
   return provider === null ? wasm : `${provider.name} from ${provider.minWork} multiply-adds, ${wasm} below`;
+}
+
+/** What float32 products run on (activeGemm) and on how many threads at most (1 without a provider): a job's record. */
+export function activeGemmBackend(): { gemm: string; threads: number } {
+  return { gemm: activeGemm(), threads: provider?.threads ?? 1 };
 }
 
 /** Whether the wasm module instantiates on this runtime; asked once, at the first float32 product. */

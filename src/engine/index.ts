@@ -6,7 +6,7 @@ export { MAX_UNITS, outputUnits, validateSpec } from './spec-validation.js';
 export { estimatePredictBytes, estimateTrainingBytes, type TrainingFootprint } from './memory-estimate.js';
 export { Trainer, splitRows, MAX_EPOCHS, DEFAULT_RECURRENT_CLIP_NORM, type EvaluationSet } from './trainer.js';
 export { serializeModel, deserializeModel } from './serialize.js';
-export { gemm, activeGemm, setGemmProvider, type GemmProvider } from './gemm.js';
+export { gemm, activeGemm, activeGemmBackend, setGemmProvider, type GemmProvider } from './gemm.js';
 export { tsGemm, gemmReference } from './gemm-ts.js';
 export { ACTIVATION_NAMES, LEAKY_RELU_SLOPE } from './activations.js';
 export { LOSS_NAMES } from './losses.js';

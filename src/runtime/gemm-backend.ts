@@ -81,7 +81,7 @@ function install(setting: NativeGemmSetting, threads: SharedArrayBuffer | number
   } else if (typeof threads === 'number') {
     count = Math.min(threads, blas.maxThreads);
     blas.setThreads(count);
-    setGemmProvider({ name: blas.name, minWork: NATIVE_MIN_WORK, gemm: blas.gemm, seen: () => undefined });
+    setGemmProvider({ name: blas.name, minWork: NATIVE_MIN_WORK, gemm: blas.gemm, seen: () => undefined, threads: count });
   } else {
     count = blas.maxThreads;
     setGemmProvider(sharedThreadsProvider(blas, threads));
@@ -117,6 +117,7 @@ function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer) {
   return {
     name: blas.name,
     minWork: NATIVE_MIN_WORK,
+    threads: blas.maxThreads,
     gemm: ((transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
       if (m * n * k < OPENBLAS_THREADED_WORK) {
         markBusy();

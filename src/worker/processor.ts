@@ -1,7 +1,7 @@
 // Runs inside a BullMQ worker thread. Trains epoch by epoch and reports every step to its worker process; it never
 // touches Postgres or Redis itself. Imports engine and contracts only. Its worker process stops it through a flag
 // read between batches (cancel, shutdown, lost lock), and so does the job's wall-time limit.
-import { trainingThreadGemm } from '../runtime/training-thread-gemm.js';
+import '../runtime/training-thread-gemm.js';
 import type { SandboxedJob } from 'bullmq';
 import {
   PROCESS_TO_THREAD_CHANNEL,
@@ -16,7 +16,7 @@ import {
   type TrainingResult,
 } from '../contracts/job-data.js';
 import type { Evaluation } from '../contracts/evaluation.js';
-import { DivergenceError, EngineError, Trainer, createNetwork, deserializeModel, serializeModel, splitRows, type EpochReport } from '../engine/index.js';
+import { DivergenceError, EngineError, Trainer, activeGemmBackend, createNetwork, deserializeModel, serializeModel, splitRows, type EpochReport } from '../engine/index.js';
 import { judge } from '../evaluation/judge.js';
 
 /** Lets the thread's event loop deliver messages (the parent's replies) between two synchronous epochs. */
@@ -89,7 +89,8 @@ export default async function train(job: SandboxedJob<TrainingJobData>): Promise
   const link = new ProcessLink(data.jobId);
   const stopFlag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   try {
-    const backend = { gemm: trainingThreadGemm.description, threads: trainingThreadGemm.threads };
+    // What this thread's products run on (the backend training-thread-gemm installed), recorded with the job.
+    const backend = activeGemmBackend();
     const start = await link.request<StartReply>({ kind: 'start', stop: stopFlag.buffer as SharedArrayBuffer, backend });
     if (!start.proceed) {
       if (start.reason === 'shutdown') throw new ReleasedError(`job ${data.jobId} not started: the worker is shutting down`);

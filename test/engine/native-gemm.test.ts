@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   activeGemm,
+  activeGemmBackend,
   createNetwork,
   gemm,
   gemmReference,
@@ -48,6 +49,7 @@ function countingProvider(threads: number) {
   setGemmProvider({
     name: blas.name,
     minWork: NATIVE_MIN_WORK,
+    threads,
     gemm: (...args) => {
       calls.native++;
       blas.gemm(...args);
@@ -170,6 +172,7 @@ describe('choosing the backend', () => {
       const backend = installGemmBackend(setting, 1);
       expect(backend).toEqual({ description: expect.stringMatching(/^(relaxed-simd|simd)$/), native: null, threads: 1 });
       expect(activeGemm()).toBe(backend.description);
+      expect(activeGemmBackend()).toEqual({ gemm: backend.description, threads: 1 });
     }
   });
 
@@ -178,6 +181,8 @@ describe('choosing the backend', () => {
     expect(backend.native).toBe(blas.name);
     expect(backend.description).toContain(`${blas.name} from ${NATIVE_MIN_WORK} multiply-adds`);
     expect(backend.threads).toBe(1);
+    // What a training thread sends with its start, for the job's record.
+    expect(activeGemmBackend()).toEqual({ gemm: backend.description, threads: 1 });
   });
 });
 
