@@ -1,4 +1,4 @@
-// A sweep survives its workers dying: a halving sweep whose training worker is SIGKILLed mid-trial (twice) ends with
+// A sweep survives its workers dying: a halving sweep on two workers whose training one is SIGKILLed mid-trial (twice) ends with
 // every (trial, rung) job made once and trained to its end once (one model, one metric row per epoch); and a sweep
 // stored by an API that died before making its first trials is started by the workers' reconcile pass.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ describe('sweeps and worker crashes', () => {
   const sweepStatus = async (id: string) => (await service.audit.query<{ status: string }>('SELECT status FROM "Sweep" WHERE id = $1', [id]))[0].status;
   const busy = async (w: WorkerProcess) => (await workerHealth(w)).activeJobs > 0;
 
-  it('a halving sweep whose worker is SIGKILLed twice mid-trial: every trial job is made once and ends once', async () => {
+  it('a halving sweep on two workers, the one training SIGKILLed twice mid-trial: every trial job is made once and ends once', async () => {
     const datasetId = await uploadSlowDataset(service.app, key);
     const res = await request(service.app.server)
       .post('/v1/sweeps')
@@ -45,13 +45,21 @@ describe('sweeps and worker crashes', () => {
     const id = res.body.id as string;
     expect(res.body.rungEpochs).toEqual([10, 20, 40]);
 
-    let worker = await service.startWorker();
+    // Two workers, so two schedulers (and two reconcilers) act on the sweep at once.
+    const workers = [await service.startWorker(), await service.startWorker()];
+    const everyWorker = [...workers];
     for (let kill = 0; kill < 2; kill++) {
-      // Mid-trial: the worker holds a job that has stored a few epochs.
-      await waitFor('a trial to be mid-training', async () =>
-        (await busy(worker)) && (await service.audit.query('SELECT 1 FROM "Job" WHERE "sweepId" = $1 AND status = \'running\' AND epoch >= 3', [id])).length > 0, 60_000, 50);
-      await worker.kill();
-      worker = await service.startWorker();
+      // Mid-trial: a worker holds a job of the sweep that has stored a few epochs.
+      const victim = await waitFor('a trial to be mid-training', async () => {
+        const midway = await service.audit.query('SELECT 1 FROM "Job" WHERE "sweepId" = $1 AND status = \'running\' AND epoch >= 3', [id]);
+        if (midway.length === 0) return undefined;
+        for (const w of workers) if (await busy(w)) return w;
+        return undefined;
+      }, 60_000, 50);
+      await victim.kill();
+      const replacement = await service.startWorker();
+      workers[workers.indexOf(victim)] = replacement;
+      everyWorker.push(replacement);
     }
     await waitFor('the sweep to end', async () => (await sweepStatus(id)) !== 'queued', 180_000, 200);
     expect(await sweepStatus(id)).toBe('succeeded');
@@ -77,7 +85,10 @@ describe('sweeps and worker crashes', () => {
     const view = (await request(service.app.server).get(`/v1/sweeps/${id}`).set(auth(key))).body;
     expect(view.trials.filter((t: { stoppedEarly: boolean }) => t.stoppedEarly)).toHaveLength(5);
     expect(view.best.epochs).toBe(40);
-    await worker.stop();
+    // The killed trials went on from their checkpoints rather than from the start.
+    const resumes = everyWorker.flatMap((w) => w.output().split('\n').filter((l) => l.includes('resuming job from its checkpoint')));
+    expect(resumes.length).toBeGreaterThanOrEqual(1);
+    for (const w of workers) await w.stop();
   });
 
   it('a sweep stored by an API that died before making its trials: the reconcile pass makes and trains them', async () => {
