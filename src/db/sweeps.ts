@@ -98,9 +98,16 @@ function forView(row: Sweep): SweepRowForView {
 }
 
 async function viewOf(db: Db | Prisma.TransactionClient, row: Sweep): Promise<SweepView> {
-  const jobs = await db.job.findMany({ where: { sweepId: row.id }, select: jobSelect });
-  const shape = shapeOf(row);
-  return sweepView(forView(row), jobs.map((j) => trialJob(shape.objective, j)));
+  return (await viewsOf(db, [row]))[0];
+}
+
+/** The views of several sweeps, their jobs read in one query. */
+async function viewsOf(db: Db | Prisma.TransactionClient, rows: Sweep[]): Promise<SweepView[]> {
+  const jobs = rows.length ? await db.job.findMany({ where: { sweepId: { in: rows.map((r) => r.id) } }, select: { ...jobSelect, sweepId: true } }) : [];
+  return rows.map((row) => {
+    const objective = row.objective as Objective;
+    return sweepView(forView(row), jobs.filter((j) => j.sweepId === row.id).map((j) => trialJob(objective, j)));
+  });
 }
 
 export function sweepRepository(db: Db) {
@@ -145,7 +152,7 @@ export function sweepRepository(db: Db) {
       const stored = query.status === 'running' ? 'queued' : query.status;
       const rows = await db.sweep.findMany({ where: { tenantId, ...(stored ? { status: stored } : {}) }, ...pageArgs(query) });
       const page = pageFrom(rows, query.limit, (row) => row);
-      const items = await Promise.all(page.items.map((row) => viewOf(db, row)));
+      const items = await viewsOf(db, page.items);
       return { items: query.status ? items.filter((s) => s.status === query.status) : items, nextCursor: page.nextCursor };
     },
 

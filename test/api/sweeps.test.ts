@@ -158,6 +158,23 @@ describe('sweeps through the API and a real worker', () => {
     expect(Number(counts[0].models)).toBe(13);
   });
 
+  it('an evaluation figure as the objective: macroF1 from each trial\'s model, higher is better', async () => {
+    const res = await http()
+      .post('/v1/sweeps')
+      .set(auth(key))
+      .send({ datasetId: iris, base: irisBase(4), space: { 'model.layers[0].units': { choice: [2, 12] } }, strategy: 'grid', objective: 'macroF1' });
+    expect(res.status, res.text).toBe(202);
+    expect(res.body.direction).toBe('max');
+    const sweep = await waitForSweep(res.body.id);
+    expect(sweep.status).toBe('succeeded');
+    for (const trial of sweep.trials) {
+      const modelId = (await http().get(`/v1/jobs/${trial.jobId}`).set(auth(key))).body.modelId;
+      const model = await http().get(`/v1/models/${modelId}`).set(auth(key));
+      expect(trial.objective).toBe(model.body.evaluation.macroF1);
+    }
+    expect(sweep.best!.objective).toBe(Math.max(...sweep.trials.map((t) => t.objective!)));
+  });
+
   it('refuses bad spaces with a 422 naming the path', async () => {
     const send = (space: object, extra: object = {}) =>
       http().post('/v1/sweeps').set(auth(key)).send({ datasetId: iris, base: irisBase(3), space, strategy: 'random', trials: 3, ...extra });
