@@ -14,7 +14,7 @@ import { DatasetError } from '../../data/dataset-error.js';
 import { matchColumns } from '../../data/encode-inputs.js';
 import { DEFAULT_PREPROCESSING } from '../../contracts/preprocessing.js';
 import { storedEncoding, widestEncoding } from '../../data/encoding.js';
-import { publishCancel } from '../../queue/cancel-channel.js';
+import { stopCancelled } from '../../queue/cancel-channel.js';
 import { refusedHost } from '../../webhook-target.js';
 import { ReferenceGoneError } from '../../db/jobs.js';
 import type { QuotaDefaults } from '../../db/quotas.js';
@@ -191,9 +191,8 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
       if (!job) throw Errors.NOT_FOUND(`job ${id} not found`);
       if (job.status !== 'cancelled') throw Errors.CONFLICT(`job ${id} already ${job.status}`, { status: job.status });
       // Postgres already says cancelled, which the worker re-checks; these only make it take effect sooner.
-      await app.queue.remove(id).catch(() => 0); // fails while a worker holds the job's lock
-      // Best effort: without Redis, the worker notices at the job's next epoch, which Postgres refuses to record.
-      await publishCancel(app.redis, app.queuePrefix, id).catch(() => undefined);
+      // Best effort: without Redis, the worker notices at the job's next batch, which Postgres refuses to record.
+      await stopCancelled(app.queue, app.redis, app.queuePrefix, id);
       // A cancelled job frees its tenant's slot for the next waiting one; a cancelled trial lets its sweep go on.
       if (job.sweepId) await app.advanceSweep(job.sweepId).catch((err: unknown) => request.log.warn({ err }, 'sweep scheduling deferred to the reconciler'));
       await app.dispatchJobs(request.tenantId).catch((err: unknown) => request.log.warn({ err }, 'dispatch deferred to the reconciler'));

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { commonErrorResponses, errorBodySchema, idempotencyHeadersSchema, idParamsSchema } from '../../contracts/common.js';
 import { createSweepBodySchema, listSweepsQuerySchema, sweepListSchema, sweepSchema } from '../../contracts/sweeps.js';
 import type { QuotaDefaults } from '../../db/quotas.js';
-import { publishCancel } from '../../queue/cancel-channel.js';
+import { stopCancelled } from '../../queue/cancel-channel.js';
 import { Errors, notACursor } from '../errors.js';
 import { planSweep, type SweepLimits } from '../sweep-plan.js';
 
@@ -117,8 +117,7 @@ const sweepRoutes: FastifyPluginAsyncZod<{ limits: SweepLimits; quotas: QuotaDef
       if (outcome.view.status !== 'cancelled') throw Errors.CONFLICT(`sweep ${id} already ${outcome.view.status}`, { status: outcome.view.status });
       // As POST /v1/jobs/{id}/cancel does for each: Postgres already says cancelled; these make it take effect sooner.
       for (const jobId of outcome.cancelledJobs) {
-        await app.queue.remove(jobId).catch(() => 0);
-        await publishCancel(app.redis, app.queuePrefix, jobId).catch(() => undefined);
+        await stopCancelled(app.queue, app.redis, app.queuePrefix, jobId);
       }
       await app.dispatchJobs(request.tenantId).catch((err: unknown) => request.log.warn({ err }, 'dispatch deferred to the reconciler'));
       return outcome.view;
