@@ -75,8 +75,11 @@ export type StartReply =
 export interface ParentReply {
   runId: string;
   seq: number;
-  /** `start` gets a StartReply; every other message gets whether its write succeeded. */
-  reply: StartReply | { ok: boolean };
+  /**
+   * `start` gets a StartReply; every other message gets whether its write succeeded, and `final` also whether the job
+   * has a model now (`false`: it stopped being active, say cancelled, before this run's model could be stored).
+   */
+  reply: StartReply | { ok: boolean; hasModel?: boolean };
 }
 
 export const THREAD_TO_PROCESS_CHANNEL = 'backprop:training:thread-to-process';

@@ -254,10 +254,6 @@ export function jobRepository(db: Db) {
     async runHandedBack(id: string): Promise<void> {
       await db.job.updateMany({ where: { id }, data: { unfinishedRuns: 0 } });
     },
-    /** A run that completed ended; if a cancel landed while it stored its model, the job's slot is free (admit). */
-    async completedRunEnded(id: string): Promise<void> {
-      await db.job.updateMany({ where: { id, status: 'cancelled' }, data: { unfinishedRuns: 0 } });
-    },
     /**
      * Idempotent per (job, epoch), and ignored unless the job is running (a cancelled job records nothing more).
      * A run resumed from a checkpoint replays epochs already recorded: their rows are rewritten with the same values

@@ -136,8 +136,10 @@ export default async function train(job: SandboxedJob<TrainingJobData>): Promise
     }
     const judged = judgeFinal(trainer, dataset, evaluation);
     const final = { kind: 'final' as const, model: serializeModel(trainer.network), last, epochs: trainer.epoch, evaluation: judged };
-    const stored = await link.request<{ ok: boolean }>(final);
+    const stored = await link.request<{ ok: boolean; hasModel?: boolean }>(final);
     if (!stored.ok) throw new Error(`job ${data.jobId}: the trained model could not be stored`);
+    // Cancelled while the model was written: Postgres refused it, and the run ends as any cancelled run does.
+    if (stored.hasModel === false) throw new CancelledError(`job ${data.jobId} cancelled after epoch ${trainer.epoch}, before its model was stored`);
     return { epochs: trainer.epoch, loss: last?.loss ?? null };
   } catch (err) {
     if (err instanceof EngineError) {

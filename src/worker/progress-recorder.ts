@@ -113,10 +113,10 @@ export class ProgressRecorder {
         return ok(await this.enqueue(jobId, `recording the epoch ${message.checkpoint.epoch} checkpoint`,
           this.afterAllWritten(jobId, () => jobs.recordCheckpoint(jobId, message.checkpoint))));
       case 'final': {
-        const stored = ok(await this.enqueue(jobId, 'storing the model',
-          this.afterAllWritten(jobId, () => jobs.recordFinal(jobId, message.model, message.last, message.epochs, message.evaluation))));
+        const modelId = await this.enqueue(jobId, 'storing the model',
+          this.afterAllWritten(jobId, () => jobs.recordFinal(jobId, message.model, message.last, message.epochs, message.evaluation)));
         this.announceEnd(jobId);
-        return stored;
+        return { ...ok(modelId), hasModel: modelId !== null };
       }
       case 'error': {
         const stored = ok(await this.enqueue(jobId, 'recording the training error', () => jobs.markFailed(jobId, message.error)));

@@ -93,13 +93,8 @@ export async function startTrainingWorker(config: Config, log: QueueLogger): Pro
   };
 
   worker.on('completed', (job) =>
-    settle(job, 'checking the model', async () => {
-      // The thread waited until its model was stored; a job still active here got no model (a guard, not a path).
-      await jobs.markFailed(job.data.jobId, { code: 'ERR_NO_MODEL', message: 'training finished without producing a model' });
-      // A cancel that landed while the model was being stored kept the job cancelled (Postgres refused the model):
-      // its run has ended now, so its slot is free.
-      await jobs.completedRunEnded(job.data.jobId);
-    }),
+    // The thread waited until its model was stored; a job still active here got no model (a guard, not a path).
+    settle(job, 'checking the model', () => jobs.markFailed(job.data.jobId, { code: 'ERR_NO_MODEL', message: 'training finished without producing a model' })),
   );
   worker.on('failed', (job: Job<TrainingJobData> | undefined, err: Error) => {
     if (!job) return;

@@ -191,7 +191,7 @@ const jobRoutes: FastifyPluginAsyncZod<{ limits: ModelLimits; allowPrivateWebhoo
       if (!job) throw Errors.NOT_FOUND(`job ${id} not found`);
       if (job.status !== 'cancelled') throw Errors.CONFLICT(`job ${id} already ${job.status}`, { status: job.status });
       // Postgres already says cancelled, which the worker re-checks; these only make it take effect sooner.
-      // Best effort: without Redis, the worker notices at the job's next batch, which Postgres refuses to record.
+      // Best effort: without Redis, the worker notices at the job's next epoch, which Postgres refuses to record.
       await stopCancelled(app.queue, app.redis, app.queuePrefix, id);
       // A cancelled job frees its tenant's slot for the next waiting one; a cancelled trial lets its sweep go on.
       if (job.sweepId) await app.advanceSweep(job.sweepId).catch((err: unknown) => request.log.warn({ err }, 'sweep scheduling deferred to the reconciler'));

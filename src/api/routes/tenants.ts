@@ -12,7 +12,7 @@ import {
   tenantRateLimitsBodySchema,
   tenantRateLimitsSchema,
 } from '../../contracts/tenants.js';
-import { publishCancel } from '../../queue/cancel-channel.js';
+import { stopCancelled } from '../../queue/cancel-channel.js';
 import { issueApiKey } from '../api-keys.js';
 import { Errors } from '../errors.js';
 import { effectiveLimits, type RateLimitDefaults } from '../rate-limit-budgets.js';
@@ -65,8 +65,7 @@ const tenantRoutes: FastifyPluginAsyncZod<{ rateLimits: RateLimitDefaults }> = a
       if (!outcome) throw Errors.NOT_FOUND(`tenant ${id} not found`);
       // Their rows are gone, which the workers re-check; these only make them stop sooner (as POST /v1/jobs/:id/cancel does).
       for (const jobId of outcome.activeJobs) {
-        await app.queue.remove(jobId).catch(() => 0); // fails while a worker holds the job's lock
-        await publishCancel(app.redis, app.queuePrefix, jobId).catch(() => undefined);
+        await stopCancelled(app.queue, app.redis, app.queuePrefix, jobId);
       }
       await app.deletions.announce({ tenantId: id, tenant: true, datasets: [], models: [] });
       return reply.status(204).send(null);
