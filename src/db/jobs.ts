@@ -290,6 +290,9 @@ export function jobRepository(db: Db) {
     /** Stores the model and marks the job succeeded in one transaction; a redelivered final changes nothing. */
     async recordFinal(id: string, weights: SerializedModel, last: EpochReport | null, epochs: number, evaluation: Evaluation | null): Promise<string | null> {
       return db.$transaction(async (tx) => {
+        // The job's row is held from the status check to the status write: a cancel committed in between would
+        // otherwise be overwritten with "succeeded" after it answered 200. A cancel that came first wins here.
+        await tx.$queryRaw`SELECT 1 FROM "Job" WHERE "id" = ${id}::uuid FOR UPDATE`;
         // The dataset's column names only: its packed arrays are tens of megabytes the model does not need.
         const job = await tx.job.findUnique({
           where: { id },
