@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { jobRepository } from '../../src/db/jobs.js';
-import { createNetwork, serializeModel } from '../../src/engine/index.js';
+import { createNetwork, serializeModel, type ModelSpec } from '../../src/engine/index.js';
 import { createTenant, useTestService } from '../helpers/app.js';
 import { postJob, uploadIris } from '../helpers/jobs.js';
 import { inspectDatabase } from '../helpers/inspect.js';
@@ -16,7 +16,7 @@ describe('a cancel committed while the final model is written', () => {
     const { app, audit, ctx } = service;
     const key = (await createTenant(app)).apiKey;
     const datasetId = await uploadIris(app, key);
-    const model = { layers: [{ type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' } as const;
+    const model: Omit<ModelSpec, 'inputSize'> = { layers: [{ type: 'dense', units: 3, activation: 'softmax' }], loss: 'categoricalCrossEntropy' };
     const jobId = await postJob(app, key, { datasetId, model, training: { epochs: 1, seed: 1 } });
     const jobs = jobRepository(app.db);
     await jobs.markRunning(jobId);
