@@ -42,12 +42,46 @@ const tanh: Activation = {
   },
 };
 
+/**
+ * Below this many values relu runs on floats; from it on, on the bits of float32 arrays, where it needs no branch:
+ * about a third of a hidden layer's pre-activations are negative in no predictable order, and the mispredicted
+ * branches made relu's two passes a sixth of an MNIST-sized training step. Two views per call repay from here.
+ */
+const RELU_BITS_MIN = 256;
+/** The bits of +Infinity: above it (as int32) lie the positive NaNs, below zero everything with the sign bit set. */
+const INFINITY_BITS = 0x7f800000;
+
+const bitsOf = (x: Float32Array) => new Int32Array(x.buffer, x.byteOffset, x.length);
+
 const relu: Activation = {
   forward(z, a, rows, cols) {
-    for (let i = 0, n = rows * cols; i < n; i++) a[i] = z[i] > 0 ? z[i] : 0;
+    const n = rows * cols;
+    if (n >= RELU_BITS_MIN && z instanceof Float32Array && a instanceof Float32Array) {
+      const zb = bitsOf(z);
+      const ab = bitsOf(a);
+      // v & ~(v >> 31) is v when the sign bit is clear and +0 when set (negatives, -0); NaN stays 0 as below.
+      for (let i = 0; i < n; i++) {
+        const v = zb[i];
+        ab[i] = v > INFINITY_BITS ? 0 : v & ~(v >> 31);
+      }
+      return;
+    }
+    for (let i = 0; i < n; i++) a[i] = z[i] > 0 ? z[i] : 0;
   },
   backward(a, grad, rows, cols) {
-    for (let i = 0, n = rows * cols; i < n; i++) if (!(a[i] > 0)) grad[i] = 0;
+    const n = rows * cols;
+    if (n >= RELU_BITS_MIN && a instanceof Float32Array && grad instanceof Float32Array) {
+      const ab = bitsOf(a);
+      const gb = bitsOf(grad);
+      // a > 0 exactly when its bits lie in [1, INFINITY_BITS]: then both -v and v - (INFINITY_BITS + 1) are
+      // negative, and the sign of their and, spread by >> 31, keeps the gradient's bits; otherwise it clears them.
+      for (let i = 0; i < n; i++) {
+        const v = ab[i];
+        gb[i] &= (-v & (v - (INFINITY_BITS + 1))) >> 31;
+      }
+      return;
+    }
+    for (let i = 0; i < n; i++) if (!(a[i] > 0)) grad[i] = 0;
   },
 };
 

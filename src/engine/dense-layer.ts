@@ -1,5 +1,6 @@
 import { type Activation, getActivation } from './activations.js';
 import { gemm } from './gemm.js';
+import { invalid } from './errors.js';
 import { defaultInitializer, initializers } from './initializers.js';
 import { repeatRow, sumRows, type Layer, type Parameter } from './layer.js';
 import type { Rng } from './rng.js';
@@ -11,11 +12,12 @@ import type { DenseLayerSpec, FloatArray, FloatArrayConstructor } from './types.
  * unless this is the first layer, dL/dx, the error handed to the layer before.
  */
 export class DenseLayer implements Layer {
-  readonly kernel: FloatArray;
-  readonly bias: FloatArray;
-  readonly kernelGrad: FloatArray;
-  readonly biasGrad: FloatArray;
-  readonly parameters: readonly Parameter[];
+  // Not readonly: relocate() may move them (into an optimizer's memory); read them afresh, never keep them.
+  kernel: FloatArray;
+  bias: FloatArray;
+  kernelGrad: FloatArray;
+  biasGrad: FloatArray;
+  parameters: readonly Parameter[];
   readonly activation: Activation;
   private capacity = 0;
   private zBuf: FloatArray;
@@ -36,13 +38,30 @@ export class DenseLayer implements Layer {
     this.bias = new Float(spec.units);
     this.kernelGrad = new Float(inputs * spec.units);
     this.biasGrad = new Float(spec.units);
-    this.parameters = [
-      { name: 'kernel', value: this.kernel, grad: this.kernelGrad },
-      { name: 'bias', value: this.bias, grad: this.biasGrad },
-    ];
+    this.parameters = this.describeParameters();
     this.activation = getActivation(spec.activation);
     this.zBuf = this.aBuf = this.dxBuf = new Float(0);
     this.zView = this.aView = this.dxView = this.zBuf;
+  }
+
+  relocate([kernel, bias]: Float32Array[], [kernelGrad, biasGrad]: Float32Array[]): void {
+    const sizes = [kernel, bias, kernelGrad, biasGrad].map((a) => a.length).join();
+    const expected = [this.kernel, this.bias, this.kernelGrad, this.biasGrad].map((a) => a.length).join();
+    if (sizes !== expected) throw invalid('relocate', `arrays of ${expected} floats`, sizes);
+    kernel.set(this.kernel);
+    bias.set(this.bias);
+    this.kernel = kernel;
+    this.bias = bias;
+    this.kernelGrad = kernelGrad;
+    this.biasGrad = biasGrad;
+    this.parameters = this.describeParameters();
+  }
+
+  private describeParameters(): Parameter[] {
+    return [
+      { name: 'kernel', value: this.kernel, grad: this.kernelGrad },
+      { name: 'bias', value: this.bias, grad: this.biasGrad },
+    ];
   }
 
   get units(): number {

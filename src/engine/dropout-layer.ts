@@ -30,6 +30,9 @@ export class DropoutLayer implements Layer {
 
   initialize(): void {}
 
+  /** No tensors: nothing to move. */
+  relocate(): void {}
+
   /** With `masks`, draws a fresh mask from it (training); without, the identity. */
   forward(x: FloatArray, rows: number, masks?: Rng): FloatArray {
     this.masked = masks !== undefined && this.spec.rate > 0;

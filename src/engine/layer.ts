@@ -28,14 +28,30 @@ export interface Layer {
    * when the caller does not need it (the first layer). bpttSteps truncates backpropagation through time.
    */
   backward(dOut: FloatArray, rows: number, needInputGrad: boolean, bpttSteps?: number): FloatArray | null;
+  /**
+   * Moves the layer's tensors into the given arrays (one value and one gradient array per parameter, in
+   * `parameters` order, each as long as the tensor it replaces), values copied. Absent on layers whose tensors
+   * must stay where they are (recurrent layers keep theirs beside their own kernels).
+   */
+  relocate?(values: Float32Array[], grads: Float32Array[]): void;
 }
 
 /** Writes `row` into each of the first `rows` rows of `out` (the bias seeding of z = x·W + b). */
 export function repeatRow(row: FloatArray, out: FloatArray, rows: number): void {
   const n = row.length;
-  // Plain loops: for narrow rows they beat set() per row.
-  for (let r = 0; r < rows; r++) for (let j = 0, o = r * n; j < n; j++) out[o + j] = row[j];
+  if (rows * n < REPEAT_COPY_MIN) {
+    // Plain loops: for a few narrow rows they beat the calls below.
+    for (let r = 0; r < rows; r++) for (let j = 0, o = r * n; j < n; j++) out[o + j] = row[j];
+    return;
+  }
+  // The first row, then copies of what is written so far, doubling: log2(rows) memmoves instead of a loop at about
+  // 2 ns a value (an MNIST-sized batch's biases took 20 µs a step that way).
+  out.set(row);
+  for (let done = 1; done < rows; done *= 2) out.copyWithin(done * n, 0, Math.min(done, rows - done) * n);
 }
+
+/** Values from which repeatRow copies by doubling. */
+const REPEAT_COPY_MIN = 512;
 
 /** out = the column sums of the first `rows` rows of m (the bias gradient, Σ over rows of dL/dz). */
 export function sumRows(m: FloatArray, rows: number, out: FloatArray): void {

@@ -83,6 +83,26 @@ export class Network {
     return this.layers.flatMap((l) => l.parameters.map((p) => p.grad));
   }
 
+  /**
+   * Moves every tensor into `values` and every gradient into `grads` (float32, laid out in parameters() order,
+   * values copied), so an optimizer that owns those arrays updates them where they are: no copies in and out per
+   * step. False, and nothing moved, when the network is float64 or has a layer whose tensors cannot move.
+   */
+  relocateParameters(values: Float32Array, grads: Float32Array): boolean {
+    const total = this.parameters().reduce((sum, p) => sum + p.length, 0);
+    if (values.length !== total || grads.length !== total) throw invalid('relocateParameters', `arrays of ${total} floats`, values.length);
+    if (this.Float !== Float32Array || !this.layers.every((l) => l.relocate)) return false;
+    let at = 0;
+    for (const layer of this.layers) {
+      const ranges = layer.parameters.map((p) => [at, (at += p.value.length)] as const);
+      layer.relocate!(
+        ranges.map(([from, to]) => values.subarray(from, to)),
+        ranges.map(([from, to]) => grads.subarray(from, to)),
+      );
+    }
+    return true;
+  }
+
   /** Draws every layer's weights from one seeded stream, layer by layer. */
   initialize(seed: number): void {
     const rng = new Rng(seed);

@@ -1,10 +1,10 @@
 import { invalid } from './errors.js';
 import { wasmAvailable } from './gemm.js';
-import { createWasmAdam } from './wasm/wasm-adam.js';
+import { createWasmAdam, type ParameterHome } from './wasm/wasm-adam.js';
 import type { FloatArrayConstructor, Optimizer, OptimizerSpec } from './types.js';
 
 
-type OptimizerFactory = (spec: OptimizerSpec, shapes: number[], Float: FloatArrayConstructor) => Optimizer;
+type OptimizerFactory = (spec: OptimizerSpec, shapes: number[], Float: FloatArrayConstructor, home?: ParameterHome) => Optimizer;
 
 /** Keras' SGD: v = momentum·v - lr·g; w += v, or with Nesterov w += momentum·v - lr·g. */
 const sgd: OptimizerFactory = (spec, shapes, Float) => {
@@ -50,7 +50,7 @@ const sgd: OptimizerFactory = (spec, shapes, Float) => {
 const WASM_ADAM_MIN_PARAMETERS = 4096;
 
 /** Kingma & Ba (2015), with the bias correction folded into the step size as Keras does. */
-const adam: OptimizerFactory = (spec, shapes, Float) => {
+const adam: OptimizerFactory = (spec, shapes, Float, home) => {
   const s = spec as Extract<OptimizerSpec, { type: 'adam' }>;
   const beta1 = s.beta1 ?? 0.9;
   const beta2 = s.beta2 ?? 0.999;
@@ -58,7 +58,7 @@ const adam: OptimizerFactory = (spec, shapes, Float) => {
   const stepSize = (t: number, lr: number) => (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
   const parameters = shapes.reduce((sum, n) => sum + n, 0);
   if (Float === Float32Array && parameters >= WASM_ADAM_MIN_PARAMETERS && wasmAvailable()) {
-    return createWasmAdam(shapes, { beta1, beta2, epsilon, learningRate: s.learningRate, stepSize });
+    return createWasmAdam(shapes, { beta1, beta2, epsilon, learningRate: s.learningRate, stepSize }, home);
   }
   // Slots: first moments of every tensor, then second moments.
   const slots = [...shapes.map((n) => new Float(n)), ...shapes.map((n) => new Float(n))];
@@ -86,9 +86,13 @@ const adam: OptimizerFactory = (spec, shapes, Float) => {
 
 const optimizers: Record<OptimizerSpec['type'], OptimizerFactory> = { sgd, adam };
 
-export function createOptimizer(spec: OptimizerSpec, shapes: number[], Float: FloatArrayConstructor): Optimizer {
+/**
+ * `home`, the network being trained, lets an optimizer move the network's tensors into memory of its own (the
+ * float32 wasm Adam does); the network's arrays are then that optimizer's, so take them afresh from the network.
+ */
+export function createOptimizer(spec: OptimizerSpec, shapes: number[], Float: FloatArrayConstructor, home?: ParameterHome): Optimizer {
   validateOptimizer(spec);
-  return optimizers[spec.type](spec, shapes, Float);
+  return optimizers[spec.type](spec, shapes, Float, home);
 }
 
 function validateOptimizer(spec: OptimizerSpec): void {

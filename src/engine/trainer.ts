@@ -71,7 +71,7 @@ export class Trainer {
     this.wView = this.wBatch;
     this.validation = split.validation.length > 0 ? this.gather(split.validation) : null;
     this.rng = new Rng(seed);
-    this.optimizer = createOptimizer(options.optimizer, network.parameters().map((p) => p.length), network.Float);
+    this.optimizer = createOptimizer(options.optimizer, network.parameters().map((p) => p.length), network.Float, network);
     this.schedule = new LearningRateSchedule(options.schedule, options.optimizer.learningRate);
   }
 
