@@ -1,4 +1,6 @@
 import { invalid } from './errors.js';
+import { wasmAvailable } from './gemm.js';
+import { sharedWasmGemm } from './wasm/wasm-gemm.js';
 import type { ActivationName, FloatArray } from './types.js';
 
 /**
@@ -43,42 +45,28 @@ const tanh: Activation = {
 };
 
 /**
- * Below this many values relu runs on floats; from it on, on the bits of float32 arrays, where it needs no branch:
- * about a third of a hidden layer's pre-activations are negative in no predictable order, and the mispredicted
- * branches made relu's two passes a sixth of an MNIST-sized training step. Two views per call repay from here.
+ * From this many float32 values on, relu runs in WebAssembly SIMD (assembly/elementwise.ts, the same bits): in
+ * TypeScript its branch mispredicts on about a third of a hidden layer's values, which made relu's two passes a
+ * sixth of an MNIST-sized training step; below it, the staging copies would not pay.
  */
-const RELU_BITS_MIN = 256;
-/** The bits of +Infinity: above it (as int32) lie the positive NaNs, below zero everything with the sign bit set. */
-const INFINITY_BITS = 0x7f800000;
+const RELU_WASM_MIN = 1024;
 
-const bitsOf = (x: Float32Array) => new Int32Array(x.buffer, x.byteOffset, x.length);
+const useWasm = (n: number, x: FloatArray, y: FloatArray): boolean =>
+  n >= RELU_WASM_MIN && x instanceof Float32Array && y instanceof Float32Array && wasmAvailable();
 
 const relu: Activation = {
   forward(z, a, rows, cols) {
     const n = rows * cols;
-    if (n >= RELU_BITS_MIN && z instanceof Float32Array && a instanceof Float32Array) {
-      const zb = bitsOf(z);
-      const ab = bitsOf(a);
-      // v & ~(v >> 31) is v when the sign bit is clear and +0 when set (negatives, -0); NaN stays 0 as below.
-      for (let i = 0; i < n; i++) {
-        const v = zb[i];
-        ab[i] = v > INFINITY_BITS ? 0 : v & ~(v >> 31);
-      }
+    if (useWasm(n, z, a)) {
+      sharedWasmGemm().reluForward(z as Float32Array, a as Float32Array, n);
       return;
     }
     for (let i = 0; i < n; i++) a[i] = z[i] > 0 ? z[i] : 0;
   },
   backward(a, grad, rows, cols) {
     const n = rows * cols;
-    if (n >= RELU_BITS_MIN && a instanceof Float32Array && grad instanceof Float32Array) {
-      const ab = bitsOf(a);
-      const gb = bitsOf(grad);
-      // a > 0 exactly when its bits lie in [1, INFINITY_BITS]: then both -v and v - (INFINITY_BITS + 1) are
-      // negative, and the sign of their and, spread by >> 31, keeps the gradient's bits; otherwise it clears them.
-      for (let i = 0; i < n; i++) {
-        const v = ab[i];
-        gb[i] &= (-v & (v - (INFINITY_BITS + 1))) >> 31;
-      }
+    if (useWasm(n, a, grad)) {
+      sharedWasmGemm().reluBackward(a as Float32Array, grad as Float32Array, n);
       return;
     }
     for (let i = 0; i < n; i++) if (!(a[i] > 0)) grad[i] = 0;

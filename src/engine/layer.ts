@@ -1,4 +1,6 @@
+import { wasmAvailable } from './gemm.js';
 import type { Rng } from './rng.js';
+import { sharedWasmGemm } from './wasm/wasm-gemm.js';
 import type { FloatArray } from './types.js';
 
 /** A trainable tensor: its serialization name, its values and the gradient backward writes. */
@@ -50,6 +52,9 @@ export function repeatRow(row: FloatArray, out: FloatArray, rows: number): void 
   for (let done = 1; done < rows; done *= 2) out.copyWithin(done * n, 0, Math.min(done, rows - done) * n);
 }
 
+/** Values from which sumRows runs in WebAssembly. */
+const SUM_ROWS_WASM_MIN = 1024;
+
 /** Values from which repeatRow copies by doubling. */
 const REPEAT_COPY_MIN = 512;
 
@@ -58,6 +63,11 @@ export function sumRows(m: FloatArray, rows: number, out: FloatArray): void {
   const n = out.length;
   if (rows === 0) {
     out.fill(0);
+    return;
+  }
+  // The same additions in the same order in WebAssembly SIMD, for blocks big enough to repay the staging copy.
+  if (rows * n >= SUM_ROWS_WASM_MIN && m instanceof Float32Array && out instanceof Float32Array && wasmAvailable()) {
+    sharedWasmGemm().sumRows(m, rows, n, out);
     return;
   }
   // Starting from the first row rather than from zeros saves a pass (and a fill() call, costly on tiny rows).

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getActivation } from '../../src/engine/activations.js';
-import { repeatRow } from '../../src/engine/layer.js';
+import { repeatRow, sumRows } from '../../src/engine/layer.js';
+import { WasmGemm } from '../../src/engine/wasm/wasm-gemm.js';
 import { Rng } from '../../src/engine/index.js';
 
 const relu = getActivation('relu');
@@ -16,9 +17,9 @@ function anyFloats(n: number, rng: Rng): Float32Array {
   return out;
 }
 
-describe('relu on the bits of float32 arrays', () => {
-  // 255 values take the float loop, 256 and more the bit path; both must give the float loop's bits.
-  for (const n of [255, 256, 4099]) {
+describe('relu on float32 arrays, in TypeScript or WebAssembly by size', () => {
+  // 1,023 values take the TypeScript loop, 1,024 and more the WebAssembly kernel; both must give the loop's bits.
+  for (const n of [1023, 1024, 1027, 8192]) {
     it(`forward gives exactly z > 0 ? z : 0, NaN and -0 included (${n} values)`, () => {
       const z = anyFloats(n, new Rng(n));
       const a = new Float32Array(n).fill(7);
@@ -44,6 +45,47 @@ describe('relu on the bits of float32 arrays', () => {
     expect(bits(out.subarray(0, 100))).toEqual(bits(new Float32Array(100).fill(5)));
     expect(bits(out.subarray(100, 900))).toEqual(bits(Float32Array.from(z.subarray(100, 900), (v) => (v > 0 ? v : 0))));
     expect(bits(out.subarray(900))).toEqual(bits(new Float32Array(100).fill(5)));
+  });
+});
+
+describe('sumRows', () => {
+  it('gives the bits of the TypeScript additions, row after row from the first (so -0 stays -0), on either path', () => {
+    const rng = new Rng(4);
+    for (const [rows, cols] of [[1, 1024], [7, 150], [64, 128], [64, 10], [3, 1023], [200, 7]]) {
+      const m = anyFloats(rows * cols, rng).map((v) => (Number.isFinite(v) ? v : 0) * 1e-30);
+      m[1] = -0;
+      const expected = new Float32Array(cols);
+      for (let j = 0; j < cols; j++) expected[j] = m[j];
+      for (let r = 1; r < rows; r++) for (let j = 0; j < cols; j++) expected[j] += m[r * cols + j];
+      const out = new Float32Array(cols).fill(9);
+      sumRows(m, rows, out);
+      expect(bits(out), `${rows} x ${cols}`).toEqual(bits(expected));
+    }
+  });
+});
+
+describe('the kernels on views of their own memory (no staging copies)', () => {
+  it('relu and sumRows in place give what the staged calls give', () => {
+    const kernels = new WasmGemm('simd');
+    const rng = new Rng(8);
+    const source = anyFloats(4096, rng);
+    const z = kernels.alloc(4096).view();
+    const a = kernels.alloc(4096).view();
+    z.set(source);
+    kernels.reluForward(z, a, 4096);
+    expect(bits(a)).toEqual(bits(Float32Array.from(source, (v) => (v > 0 ? v : 0))));
+    const g = kernels.alloc(4096).view();
+    g.set(anyFloats(4096, rng));
+    const expected = bits(g).map((v, i) => (source[i] > 0 ? v : 0));
+    kernels.reluBackward(z, g, 4096);
+    expect(bits(g)).toEqual(expected);
+    const out = kernels.alloc(64).view();
+    const finite = kernels.alloc(4096).view();
+    finite.set(source.map((v) => (Number.isFinite(v) ? v : 1)));
+    kernels.sumRows(finite, 64, 64, out);
+    const staged = new Float32Array(64);
+    new WasmGemm('simd').sumRows(Float32Array.from(finite), 64, 64, staged);
+    expect(bits(out)).toEqual(bits(staged));
   });
 });
 
