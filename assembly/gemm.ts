@@ -247,7 +247,7 @@ function kernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: 
 
 // The optimizer's update shares this module (and its memory layout) rather than shipping a second one.
 export { adam } from './optimizer';
-export { reluBackward, reluForward, sumRowsFromFirst } from './elementwise';
+export { reluBackward, reluForward } from './elementwise';
 export {
   addRows, gruStepBackwardReset, gruStepBackwardUpdate, gruStepGates, gruStepState, lstmStepBackward, lstmStepForward, rnnStepBackward,
   rnnStepForward, sumRows,

@@ -325,8 +325,16 @@ export function addRows(dst: usize, src: usize, rows: i32, cols: i32, stride: i3
   }
 }
 
-/** out = the column sums of a rows x cols block (a bias gradient), row after row: out stays in L1 while m streams. */
+/**
+ * out = the column sums of a rows x cols block (a bias gradient), row after row: out stays in L1 while m streams.
+ * It starts from the first row, not from zeros, as sumRows in src/engine/layer.ts does: the same additions in the
+ * same order, so the bits (a -0 included) do not depend on which of the two ran.
+ */
 export function sumRows(m: usize, rows: i32, cols: i32, out: usize): void {
-  memory.fill(out, 0, at(cols));
-  for (let r = 0; r < rows; r++) addRows(out, m + at(r * cols), 1, cols, 0);
+  if (rows <= 0) {
+    memory.fill(out, 0, at(cols));
+    return;
+  }
+  memory.copy(out, m, at(cols));
+  for (let r = 1; r < rows; r++) addRows(out, m + at(r * cols), 1, cols, 0);
 }

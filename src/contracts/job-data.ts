@@ -79,7 +79,12 @@ export interface ParentReply {
    * `start` gets a StartReply; every other message gets whether its write succeeded, and `final` also whether the job
    * has a model now (`false`: it stopped being active, say cancelled, before this run's model could be stored).
    */
-  reply: StartReply | { ok: boolean; hasModel?: boolean };
+  reply: StartReply | WriteReply;
+}
+
+export interface WriteReply {
+  ok: boolean;
+  hasModel?: boolean;
 }
 
 export const THREAD_TO_PROCESS_CHANNEL = 'backprop:training:thread-to-process';

@@ -45,9 +45,9 @@ export class DenseLayer implements Layer {
   }
 
   relocate([kernel, bias]: Float32Array[], [kernelGrad, biasGrad]: Float32Array[]): void {
-    const sizes = [kernel, bias, kernelGrad, biasGrad].map((a) => a.length).join();
-    const expected = [this.kernel, this.bias, this.kernelGrad, this.biasGrad].map((a) => a.length).join();
-    if (sizes !== expected) throw invalid('relocate', `arrays of ${expected} floats`, sizes);
+    if (kernel.length !== this.kernel.length || bias.length !== this.bias.length || kernelGrad.length !== kernel.length || biasGrad.length !== bias.length) {
+      throw invalid('relocate', `a kernel and its gradient of ${this.kernel.length} floats, a bias and its gradient of ${this.bias.length}`);
+    }
     kernel.set(this.kernel);
     bias.set(this.bias);
     this.kernel = kernel;

@@ -9,6 +9,7 @@ import {
   THREAD_TO_PROCESS_CHANNEL,
   type ParentReply,
   type StartReply,
+  type WriteReply,
   type StopReason,
   type ThreadEnvelope,
   type ThreadMessage,
@@ -102,7 +103,7 @@ export default async function train(job: SandboxedJob<TrainingJobData>): Promise
       : new Trainer(initialModel ? deserializeModel(initialModel) : createNetwork(spec, options.seed), dataset, options);
     let durableSteps = trainer.steps;
     const checkpoint = async () => {
-      const stored = await link.request<{ ok: boolean }>({ kind: 'checkpoint', checkpoint: trainer.checkpoint() });
+      const stored = await link.request<WriteReply>({ kind: 'checkpoint', checkpoint: trainer.checkpoint() });
       // Refused when the checkpoint, or a metric before it, could not be written: training on would hide the loss.
       if (!stored.ok) throw new Error(`job ${data.jobId}: its progress up to epoch ${trainer.epoch} could not be stored`);
       durableSteps = trainer.steps;
@@ -136,7 +137,7 @@ export default async function train(job: SandboxedJob<TrainingJobData>): Promise
     }
     const judged = judgeFinal(trainer, dataset, evaluation);
     const final = { kind: 'final' as const, model: serializeModel(trainer.network), last, epochs: trainer.epoch, evaluation: judged };
-    const stored = await link.request<{ ok: boolean; hasModel?: boolean }>(final);
+    const stored = await link.request<WriteReply>(final);
     if (!stored.ok) throw new Error(`job ${data.jobId}: the trained model could not be stored`);
     // Cancelled while the model was written: Postgres refused it, and the run ends as any cancelled run does.
     if (stored.hasModel === false) throw new CancelledError(`job ${data.jobId} cancelled after epoch ${trainer.epoch}, before its model was stored`);

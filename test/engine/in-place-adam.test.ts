@@ -1,9 +1,9 @@
 // Relaxed SIMD is behind a flag on Node 20; setting it is the host's job, done by every entry point through this.
 import '../../src/runtime/wasm-flags.js';
 import { describe, expect, it } from 'vitest';
-import { createNetwork, Trainer, type Dataset, type ModelSpec, type Network } from '../../src/engine/index.js';
+import { createNetwork, Trainer, type ModelSpec, type Network } from '../../src/engine/index.js';
 import { createOptimizer } from '../../src/engine/optimizers.js';
-import { irisRows } from '../helpers/iris.js';
+import { irisDataset as iris } from '../helpers/iris.js';
 import { weightsOf } from '../helpers/determinism.js';
 
 // 4-64-64-3: 4,675 parameters, above the 4,096 from which float32 Adam runs in WebAssembly.
@@ -18,15 +18,6 @@ const spec: ModelSpec = {
   loss: 'categoricalCrossEntropy',
 };
 const options = { optimizer: { type: 'adam', learningRate: 0.01 }, epochs: 6, batchSize: 16, seed: 2 } as const;
-
-function iris(): Dataset {
-  const { features, species } = irisRows();
-  const classes = [...new Set(species)];
-  const targets = new Float32Array(species.length * 3);
-  species.forEach((s, r) => (targets[r * 3 + classes.indexOf(s)] = 1));
-  // Centimetres scaled to about [0, 1]: the network sees the table's real rows.
-  return { inputs: Float32Array.from(features.flat(), (v) => v / 8), targets, rows: species.length };
-}
 
 const buffers = (network: Network) => new Set(network.parameters().map((p) => p.buffer));
 

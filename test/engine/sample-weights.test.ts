@@ -15,22 +15,7 @@ import {
 } from '../../src/engine/index.js';
 import { uninterruptedAndResumed, weightsOf } from '../helpers/determinism.js';
 import { OUTPUT_FOR, randomizeBiases, randomRowWeights, targetsFor } from '../helpers/finite-differences.js';
-import { irisRows } from '../helpers/iris.js';
-
-/** Iris as the engine reads it: 4 standardized measurements and the species one-hot (sorted) per row, `rows` in that order. */
-function iris(rows: number[] = [...Array(150).keys()]): Dataset {
-  const { features, species } = irisRows();
-  const classes = [...new Set(species)].sort();
-  const mean = [0, 1, 2, 3].map((j) => features.reduce((s, f) => s + f[j], 0) / 150);
-  const std = [0, 1, 2, 3].map((j) => Math.sqrt(features.reduce((s, f) => s + (f[j] - mean[j]) ** 2, 0) / 150));
-  const inputs = new Float32Array(rows.length * 4);
-  const targets = new Float32Array(rows.length * 3);
-  rows.forEach((r, i) => {
-    inputs.set(features[r].map((v, j) => (v - mean[j]) / std[j]), i * 4);
-    targets[i * 3 + classes.indexOf(species[r])] = 1;
-  });
-  return { inputs, targets, rows: rows.length };
-}
+import { irisDataset as iris } from '../helpers/iris.js';
 
 const irisSpec = (loss: LossName): ModelSpec => ({
   inputSize: 4,

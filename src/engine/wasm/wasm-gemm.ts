@@ -34,7 +34,6 @@ interface GemmExports extends RecurrentKernels {
   adam(w: number, g: number, m: number, v: number, n: number, beta1: number, beta2: number, stepSize: number, epsilon: number): void;
   reluForward(z: number, a: number, n: number): void;
   reluBackward(a: number, g: number, n: number): void;
-  sumRowsFromFirst(m: number, rows: number, cols: number, out: number): void;
 }
 declare const WebAssembly: {
   validate(bytes: Uint8Array): boolean;
@@ -209,16 +208,16 @@ export class WasmGemm {
     });
   }
 
-  /** out = the column sums of the first `rows` rows of m (cols wide), from the first row on: a bias gradient. */
+  /** out = the column sums of the first `rows` rows of m (cols wide), from the first row on (assembly/recurrent.ts). */
   sumRows(m: Float32Array, rows: number, cols: number, out: Float32Array): void {
     if (this.owns(m) && this.owns(out)) {
-      this.exports.sumRowsFromFirst(m.byteOffset, rows, cols, out.byteOffset);
+      this.exports.sumRows(m.byteOffset, rows, cols, out.byteOffset);
       return;
     }
     this.staged((staging) => {
       const sm = staging.copyIn(m, rows * cols);
       const so = staging.uninitialized(cols);
-      staging.exports.sumRowsFromFirst(sm.byteOffset, rows, cols, so.byteOffset);
+      staging.exports.sumRows(sm.byteOffset, rows, cols, so.byteOffset);
       out.set(so.view());
     });
   }
