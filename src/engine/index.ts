@@ -11,3 +11,5 @@ export { tsGemm, gemmReference } from './gemm-ts.js';
 export { ACTIVATION_NAMES, LEAKY_RELU_SLOPE } from './activations.js';
 export { LOSS_NAMES } from './losses.js';
 export { Rng } from './rng.js';
+export { setCompanion, currentCompanion, type Companion, type AdamTask, type SharedMemory } from './companion.js';
+export { sharedAdamModule } from './wasm/shared-adam.js';

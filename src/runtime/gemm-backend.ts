@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
-import { activeGemm, setGemmProvider } from '../engine/index.js';
+import { activeGemm, setCompanion, setGemmProvider } from '../engine/index.js';
+import { CompanionThread } from './companion-thread.js';
 import { DEFAULT_OPENBLAS, loadOpenBlas, type NativeBlas } from './native-gemm.js';
 
 /**
@@ -41,6 +42,8 @@ interface Shared {
   setting: NativeGemmSetting;
   /** Int32: [0] places taken, [1] the thread count last given to OpenBLAS; then Float64 times from 8 bytes on. */
   board: SharedArrayBuffer;
+  /** The thread count OpenBLAS started with, as the main thread saw it (a training thread may load it later). */
+  startedWith?: number;
 }
 
 export interface GemmBackend {
@@ -63,19 +66,22 @@ export interface GemmBackend {
  */
 export function installGemmBackend(setting: NativeGemmSetting, threads: 'shared' | number): GemmBackend {
   const board = new SharedArrayBuffer(8 + 8 * BOARD_PLACES);
-  if (threads === 'shared') setEnvironmentData(SHARED_KEY, { setting, board } satisfies Shared);
-  return install(setting, threads === 'shared' ? board : threads);
+  const backend = install(setting, threads === 'shared' ? board : threads);
+  if (threads === 'shared') setEnvironmentData(SHARED_KEY, { setting, board, startedWith: backend.native ? backend.threads : undefined } satisfies Shared);
+  return backend;
 }
 
 /** For a training thread: the backend its process chose; the WebAssembly path when the process chose none. */
 export function installTrainingThreadGemm(): GemmBackend {
   const shared = getEnvironmentData(SHARED_KEY) as Shared | undefined;
-  return shared ? install(shared.setting, shared.board) : install('off', 1);
+  return shared ? install(shared.setting, shared.board, shared.startedWith) : install('off', 1);
 }
 
-function install(setting: NativeGemmSetting, threads: SharedArrayBuffer | number): GemmBackend {
-  const blas = setting === 'off' ? null : tryLoad(setting === 'auto' ? DEFAULT_OPENBLAS : setting);
+function install(setting: NativeGemmSetting, threads: SharedArrayBuffer | number, startedWith?: number): GemmBackend {
+  const path = setting === 'auto' ? DEFAULT_OPENBLAS : setting;
+  const blas = setting === 'off' ? null : tryLoad(path, startedWith);
   let count = 1;
+  setCompanion(null);
   if (blas === null) {
     setGemmProvider(null);
   } else if (typeof threads === 'number') {
@@ -84,21 +90,34 @@ function install(setting: NativeGemmSetting, threads: SharedArrayBuffer | number
     setGemmProvider({ name: blas.name, minWork: NATIVE_MIN_WORK, gemm: blas.gemm, seen: () => undefined, threads: count });
   } else {
     count = blas.maxThreads;
-    setGemmProvider(sharedThreadsProvider(blas, threads));
+    setGemmProvider(sharedThreadsProvider(blas, threads, path));
   }
   return { description: activeGemm(), native: blas?.name ?? null, threads: count };
 }
 
-function tryLoad(path: string): NativeBlas | null {
+/** Tasks this thread's companions have run: how a test sees that one really took part. */
+export function companionTasks(): number {
+  return [...companions.values()].reduce((sum, c) => sum + c.tasks, 0);
+}
+
+/** One companion per thread and library, kept across installs (a benchmark switches backends back and forth). */
+const companions = new Map<string, CompanionThread>();
+function companionFor(path: string): CompanionThread {
+  let companion = companions.get(path);
+  if (companion === undefined) companions.set(path, (companion = new CompanionThread(path)));
+  return companion;
+}
+
+function tryLoad(path: string, startedWith?: number): NativeBlas | null {
   try {
-    return loadOpenBlas(path);
+    return loadOpenBlas(path, startedWith);
   } catch {
     // Absent library: the WebAssembly path, which the start-up log names.
     return null;
   }
 }
 
-function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer) {
+function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer, path: string) {
   const counters = new Int32Array(board, 0, 2);
   const lastBusy = new Float64Array(board, 8, BOARD_PLACES);
   const place = Math.min(Atomics.add(counters, 0, 1), BOARD_PLACES - 1);
@@ -114,6 +133,18 @@ function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer) {
     for (let i = 0; i < places; i++) if (now - lastBusy[i] < BUSY_WINDOW_MS) busy++;
     return Math.max(1, Math.min(blas.maxThreads, Math.floor(cores / busy)));
   };
+  // Two cores for this thread: its companion takes the second (one OpenBLAS thread each); more: OpenBLAS's threads.
+  const companion = blas.maxThreads >= 2 && cores >= 2 ? companionFor(path) : null;
+  // Started now, not at the first product: it takes about 0.1 s to load OpenBLAS, and until then products stay whole.
+  companion?.start();
+  const withCompanion = (threads: number) => companion !== null && threads === 2 && companion.available();
+  if (companion !== null) {
+    setCompanion({
+      available: () => withCompanion(threadsNow(Date.now())),
+      startAdam: (memory, task) => companion.startAdam(memory, task),
+      finish: () => companion.finish(),
+    });
+  }
   return {
     name: blas.name,
     minWork: NATIVE_MIN_WORK,
@@ -127,9 +158,12 @@ function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer) {
       const now = Date.now();
       lastBusy[place] = now;
       const threads = threadsNow(now);
+      // One OpenBLAS thread beside a companion, also while it starts: its split gives the bytes of one thread.
+      const count = companion !== null && threads === 2 ? 1 : threads;
       // Every thread of the process computes the same count from the same board, so OpenBLAS is told only on a change.
-      if (Atomics.exchange(counters, 1, threads) !== threads) blas.setThreads(threads);
-      blas.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      if (Atomics.exchange(counters, 1, count) !== count) blas.setThreads(count);
+      if (withCompanion(threads)) companion!.split(blas.gemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      else blas.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }) satisfies NativeBlas['gemm'],
     seen: markBusy,
   };

@@ -19,7 +19,10 @@ export interface NativeBlas {
   readonly name: string;
   /** float32 operands only (the engine's GemmProvider contract). */
   readonly gemm: Gemm;
-  /** The threads OpenBLAS started with: OPENBLAS_NUM_THREADS when set, else the cores it saw. Never exceeded. */
+  /**
+   * The threads OpenBLAS started with (OPENBLAS_NUM_THREADS when set, else the cores it saw), as the process first
+   * saw it: never exceeded, and not lowered by a setThreads since.
+   */
   readonly maxThreads: number;
   /** OpenBLAS's thread count is one per process: every thread of this process that calls gemm shares it. */
   setThreads(threads: number): void;
@@ -27,8 +30,15 @@ export interface NativeBlas {
   threads(): number;
 }
 
-/** Loads OpenBLAS from `path` (a soname or a file); throws when it is missing or is no OpenBLAS. */
-export function loadOpenBlas(path: string = DEFAULT_OPENBLAS): NativeBlas {
+/** The thread count OpenBLAS had when this thread first loaded it, by path. */
+const startCounts = new Map<string, number>();
+
+/**
+ * Loads OpenBLAS from `path` (a soname or a file); throws when it is missing or is no OpenBLAS. `startedWith`, when
+ * given, is the count OpenBLAS started with as another thread of this process saw it.
+ */
+export function loadOpenBlas(path: string = DEFAULT_OPENBLAS, startedWith?: number): NativeBlas {
+  if (startedWith !== undefined && !startCounts.has(path)) startCounts.set(path, startedWith);
   const lib = koffi.load(path);
   const sgemm = lib.func(
     'void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, ' +
@@ -47,10 +57,14 @@ export function loadOpenBlas(path: string = DEFAULT_OPENBLAS): NativeBlas {
     checkLength(c, m, ldc, n, 'c');
     sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   };
+  // The count in force now is what some thread of this process last set; the first load in a thread sees what
+  // OpenBLAS started with, unless another thread has set it already (a training thread: the process hands it on).
+  const started = startCounts.get(path) ?? (getNumThreads() as number);
+  startCounts.set(path, started);
   return {
     name: `openblas ${version} ${coreName}`,
     gemm,
-    maxThreads: getNumThreads() as number,
+    maxThreads: started,
     setThreads: (threads) => setNumThreads(threads),
     threads: () => getNumThreads() as number,
   };

@@ -65,6 +65,15 @@ afterEach(() => {
 });
 
 describe('OpenBLAS sgemm through koffi', () => {
+  it('keeps the thread count OpenBLAS started with as its ceiling after a thread of the process lowered the count', () => {
+    const ceiling = blas.maxThreads;
+    blas.setThreads(1);
+    const again = loadOpenBlas();
+    expect(again.threads()).toBe(1);
+    expect(again.maxThreads).toBe(ceiling);
+    expect(ceiling).toBeGreaterThanOrEqual(Math.min(2, availableParallelism()));
+  });
+
   for (const [transA, transB] of TRANSPOSES) {
     it(`matches the reference on the wasm tests' edge sizes (transA=${transA}, transB=${transB})`, () => {
       const rng = new Rng(7);
@@ -193,13 +202,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 const at = (path) => new URL(path, workerData.root).href;
 await import(at('dist/runtime/wasm-flags.js'));
 await import(at('dist/runtime/training-thread-gemm.js'));
-const { gemm, activeGemm } = await import(at('dist/engine/index.js'));
+const { gemm, activeGemm, currentCompanion } = await import(at('dist/engine/index.js'));
 const { loadOpenBlas } = await import(at('dist/runtime/native-gemm.js'));
 const blas = loadOpenBlas();
 const flags = new Int32Array(workerData.flags);
 const [a, b, c] = [new Float32Array(128 * 128).fill(0.5), new Float32Array(128 * 128).fill(0.5), new Float32Array(128 * 128)];
 const multiply = () => gemm(false, false, 128, 128, 128, 1, a, 128, b, 128, 0, c, 128);
 const pause = (ms) => Atomics.wait(flags, 3, 0, ms);
+// What this thread multiplies on: OpenBLAS's thread count and whether its companion thread takes half.
+const cores = () => JSON.stringify({ openblas: blas.threads(), companion: currentCompanion()?.available() ?? false });
 if (workerData.role === 'partner') {
   // Multiplies from when it is told to start until it is told to stop, and says when its first product is done.
   while (Atomics.load(flags, 0) === 0) pause(5);
@@ -209,39 +220,45 @@ if (workerData.role === 'partner') {
   parentPort.postMessage({});
 } else {
   multiply();
-  const alone = blas.threads();
+  // A companion thread, where there is one, takes about 0.1 s to start.
+  for (let i = 0; i < 500 && !JSON.parse(cores()).companion && workerData.companion; i++) pause(10);
+  multiply();
+  const alone = cores();
   Atomics.store(flags, 0, 1);
   while (Atomics.load(flags, 1) === 0) pause(5);
   // The partner multiplies without pause from here on: within a few products the board counts two busy threads.
-  let together = blas.threads();
+  let together = cores();
   for (let i = 0; i < 5000 && together === alone; i++) {
     multiply();
-    together = blas.threads();
+    together = cores();
   }
   Atomics.store(flags, 2, 1);
   // Longer than the board's busy window: the partner is idle by then.
   pause(300);
   multiply();
-  parentPort.postMessage({ backend: activeGemm(), alone, together, afterwards: blas.threads() });
+  parentPort.postMessage({ backend: activeGemm(), alone: JSON.parse(alone), together: JSON.parse(together), afterwards: JSON.parse(cores()) });
 }`;
 
 describe('the OpenBLAS thread board of a worker process', () => {
   it('gives one training thread alone every core, two of them one core each, and the cores back when one goes idle', async () => {
     installGemmBackend('auto', 'shared');
+    const cores = availableParallelism();
+    // Two cores for a thread: OpenBLAS on one, its companion thread on the other; more: OpenBLAS's own threads.
+    const given = (threads: number) => (threads === 2 ? { openblas: 1, companion: true } : { openblas: threads, companion: false });
     const flags = new SharedArrayBuffer(16);
     const root = new URL('../../', import.meta.url).href;
-    const start = (role: string) => new Worker(TRAINING_THREAD, { eval: true, workerData: { root, role, flags } });
+    const companion = Math.min(cores, blas.maxThreads) === 2;
+    const start = (role: string) => new Worker(TRAINING_THREAD, { eval: true, workerData: { root, role, flags, companion } });
     const [main, partner] = [start('main'), start('partner')];
     const report = (w: Worker) => new Promise<Record<string, unknown>>((resolve, reject) => w.once('message', resolve).once('error', reject));
     const [seen] = await Promise.all([report(main), report(partner)]);
     await Promise.all([main.terminate(), partner.terminate()]);
-    const cores = availableParallelism();
     const both = Math.min(cores, blas.maxThreads);
     expect(seen).toEqual({
       backend: expect.stringContaining(blas.name),
-      alone: both,
-      together: Math.max(1, Math.min(Math.floor(cores / 2), blas.maxThreads)),
-      afterwards: both,
+      alone: given(both),
+      together: given(Math.max(1, Math.min(Math.floor(cores / 2), blas.maxThreads))),
+      afterwards: given(both),
     });
   });
 });
