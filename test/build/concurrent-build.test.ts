@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const WASM_MODULES = ['src/engine/wasm/gemm-simd.wasm.ts', 'src/engine/wasm/gemm-relaxed.wasm.ts'];
+const WASM_MODULES = ['src/engine/wasm/gemm-simd.wasm.ts', 'src/engine/wasm/gemm-relaxed.wasm.ts', 'src/engine/wasm/adam-shared.wasm.ts'];
 /** Everything the build reads but src/, which is one small file using the generated client (and the wasm kernels). */
 const COPIED = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'prisma.config.ts', 'prisma', 'scripts', 'assembly', 'public', ...WASM_MODULES];
 const PROBE = `import { PrismaClient } from './generated/prisma/client.js';
