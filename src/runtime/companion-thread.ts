@@ -12,9 +12,9 @@ import { sharedAdamModule, type AdamTask, type Companion, type FloatArray, type 
  * speeds the products of a 64-row step, while this split, with the data each core keeps in its own cache, takes
  * an MNIST-sized step from about 0.42 to 0.32 ms.
  *
- * Bits: a product is split by rows or columns of C, never along k, so every element is computed by the same
- * OpenBLAS kernel over the same k as on one thread (tested against one thread on the benchmark's shapes); Adam is
- * elementwise. A run gives the same bytes with and without its companion.
+ * Bits: a product is split by rows or columns of C, never along k, so with OpenBLAS's AVX-512 kernels every element
+ * is computed as on one thread (tested, splitKeepsBits); Adam is elementwise. A run gives the same bytes with and
+ * without its companion. With other kernels the companion takes only Adam's update.
  */
 
 const SPIN_MS = 20;
@@ -81,6 +81,18 @@ try {
  * summation depends on the shape: a product is split only when each half is larger than this (and so the whole).
  */
 const SMALL_KERNEL_MAX_WORK = 1_000_000;
+/**
+ * OpenBLAS kernels whose products, cut along the rows or columns of C as split() cuts them, give the bytes of the
+ * whole: the AVX-512 sgemm kernels (tested on 768 products). The Haswell kernels do not (308 of the same 768
+ * differ, even split on one thread): with them a companion takes no products, only Adam's update.
+ */
+const SPLIT_KEEPS_BITS = /\b(SkylakeX|Cooperlake|SapphireRapids)\b/i;
+
+/** Whether products split by a companion give one thread's bytes on this OpenBLAS ('openblas 0.3.21 SkylakeX'). */
+export function splitKeepsBits(blasName: string): boolean {
+  return SPLIT_KEEPS_BITS.test(blasName);
+}
+
 const NO_TRANS = 111;
 const TRANS = 112;
 

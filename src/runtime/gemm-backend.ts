@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 import { activeGemm, setCompanion, setGemmProvider } from '../engine/index.js';
-import { CompanionThread } from './companion-thread.js';
+import { CompanionThread, splitKeepsBits } from './companion-thread.js';
 import { DEFAULT_OPENBLAS, loadOpenBlas, type NativeBlas } from './native-gemm.js';
 
 /**
@@ -138,6 +138,8 @@ function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer, path:
   // Started now, not at the first product: it takes about 0.1 s to load OpenBLAS, and until then products stay whole.
   companion?.start();
   const withCompanion = (threads: number) => companion !== null && threads === 2 && companion.available();
+  // Products go to the companion only where its split keeps one thread's bytes; elsewhere OpenBLAS's own threads.
+  const productsToCompanion = companion !== null && splitKeepsBits(blas.name);
   if (companion !== null) {
     setCompanion({
       available: () => withCompanion(threadsNow(Date.now())),
@@ -159,10 +161,10 @@ function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer, path:
       lastBusy[place] = now;
       const threads = threadsNow(now);
       // One OpenBLAS thread beside a companion, also while it starts: its split gives the bytes of one thread.
-      const count = companion !== null && threads === 2 ? 1 : threads;
+      const count = productsToCompanion && threads === 2 ? 1 : threads;
       // Every thread of the process computes the same count from the same board, so OpenBLAS is told only on a change.
       if (Atomics.exchange(counters, 1, count) !== count) blas.setThreads(count);
-      if (withCompanion(threads)) companion!.split(blas.gemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      if (productsToCompanion && withCompanion(threads)) companion!.split(blas.gemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       else blas.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }) satisfies NativeBlas['gemm'],
     seen: markBusy,
