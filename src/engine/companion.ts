@@ -23,6 +23,9 @@ export interface AdamTask {
   epsilon: number;
 }
 
+/** A step's constants: an AdamTask without its blocks. */
+export type AdamConstants = Pick<AdamTask, 'beta1' | 'beta2' | 'stepSize' | 'epsilon'>;
+
 export interface Companion {
   /** Whether the companion may work now: false while it is not started yet or other jobs need the other cores. */
   available(): boolean;

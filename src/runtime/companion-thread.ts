@@ -10,7 +10,7 @@ import { sharedAdamModule, type AdamTask, type Companion, type FloatArray, type 
  * microsecond, where waking a sleeping thread costs tens on a virtual machine; after SPIN_MS without work it
  * sleeps. Measured on this project's 2-core hosts (docs/benchmarks.md): OpenBLAS's own second thread barely
  * speeds the products of a 64-row step, while this split, with the data each core keeps in its own cache, takes
- * an MNIST-sized step from about 0.42 to 0.32 ms.
+ * an MNIST-sized step from 0.39-0.46 ms to 0.32-0.37 ms.
  *
  * Bits: a product is split by rows or columns of C, never along k, so with OpenBLAS's AVX-512 kernels every element
  * is computed as on one thread (tested, splitKeepsBits); Adam is elementwise. A run gives the same bytes with and
@@ -33,8 +33,7 @@ const ATTACH = 3;
 const STALL_MS = 120_000;
 
 const HELPER = `
-const { workerData } = require('node:worker_threads');
-const { receiveMessageOnPort } = require('node:worker_threads');
+const { receiveMessageOnPort, workerData } = require('node:worker_threads');
 const koffi = require(workerData.koffi);
 const flags = new Int32Array(workerData.flags);
 const args = new Float64Array(workerData.args);
@@ -160,7 +159,7 @@ export class CompanionThread implements Companion {
    * or of an input gradient (op(B) = Bᵀ); of a forward product the columns, when it has 64 rows and 64 columns.
    * Split points fall on multiples of 16 rows or 32 columns. Products whose halves OpenBLAS might multiply with its
    * small-matrix kernels stay whole: what was tested to keep one thread's bytes
-   * (test/runtime/companion-thread.test.ts). `gemm` multiplies this thread's half.
+   * (test/engine/companion-thread.test.ts). `gemm` multiplies this thread's half.
    */
   split(gemm: Gemm, ...[transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc]: Parameters<Gemm>): void {
     const byRows = transA || transB;

@@ -135,9 +135,13 @@ function sharedThreadsProvider(blas: NativeBlas, board: SharedArrayBuffer, path:
   };
   // Two cores for this thread: its companion takes the second (one OpenBLAS thread each); more: OpenBLAS's threads.
   const companion = blas.maxThreads >= 2 && cores >= 2 ? companionFor(path) : null;
-  // Started now, not at the first product: it takes about 0.1 s to load OpenBLAS, and until then products stay whole.
-  companion?.start();
-  const withCompanion = (threads: number) => companion !== null && threads === 2 && companion.available();
+  // Started when first wanted, so a thread that never trains (a worker process's main thread) starts none; it takes
+  // about 0.1 s to load OpenBLAS, and until then products stay whole and Adam runs on this thread alone.
+  const withCompanion = (threads: number) => {
+    if (companion === null || threads !== 2) return false;
+    companion.start();
+    return companion.available();
+  };
   // Products go to the companion only where its split keeps one thread's bytes; elsewhere OpenBLAS's own threads.
   const productsToCompanion = companion !== null && splitKeepsBits(blas.name);
   if (companion !== null) {

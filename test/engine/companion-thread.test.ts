@@ -79,8 +79,8 @@ describe('a companion thread (the second core of a training thread)', () => {
       shared.g.set(g);
       alone.run(alone.task(0, total, constants));
       const before = companion.tasks;
-      companion.startAdam(shared.memory, shared.task(shared.splitPoint(), total, constants));
-      shared.run(shared.task(0, shared.splitPoint(), constants));
+      companion.startAdam(shared.memory, shared.task(shared.split, total, constants));
+      shared.run(shared.task(0, shared.split, constants));
       companion.finish();
       expect(companion.tasks).toBeGreaterThan(before);
     }

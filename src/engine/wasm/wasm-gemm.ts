@@ -4,6 +4,7 @@ import type { FloatArray, Gemm } from '../types.js';
 import type { RecurrentKernels } from './recurrent-kernels.js';
 import { GEMM_RELAXED_WASM } from './gemm-relaxed.wasm.js';
 import { GEMM_SIMD_WASM } from './gemm-simd.wasm.js';
+import { WebAssemblyApi as WebAssembly } from './web-assembly.js';
 
 /**
  * The float32 gemm compiled from assembly/gemm.ts to WebAssembly SIMD, ~10x the TS gemm. Operands are best allocated
@@ -17,7 +18,6 @@ import { GEMM_SIMD_WASM } from './gemm-simd.wasm.js';
 
 export type WasmGemmVariant = 'relaxed-simd' | 'simd';
 
-// The WebAssembly API as far as it is used here; the project's `lib` (ES2023 without DOM) does not declare it.
 type MemoryBytes = Float32Array['buffer'];
 export interface WasmMemory {
   readonly buffer: MemoryBytes;
@@ -35,11 +35,6 @@ interface GemmExports extends RecurrentKernels {
   reluForward(z: number, a: number, n: number): void;
   reluBackward(a: number, g: number, n: number): void;
 }
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: object };
-};
 
 const PAGE_BYTES = 65536;
 /** Allocations start on cache lines: packed loads never straddle one needlessly. */
